@@ -1,0 +1,19 @@
+/**
+ * @arp/model: TypeScript types and precompiled validators for every ARP Standard v1 schema, and the
+ * operation tables of the seven services.
+ */
+export { formatValidators, isDateTime, isUri } from "./formats.js";
+export * from "./generated/index.gen.js";
+export type { OperationSpec, ParamSpec, ResponseSpec, ServiceSpec } from "./operations.js";
+export {
+  assertValid,
+  type CompiledError,
+  type CompiledValidator,
+  formatIssues,
+  isValid,
+  toIssues,
+  ValidationError,
+  type ValidationIssue,
+  type ValidationResult,
+  validate,
+} from "./validation.js";

@@ -1,0 +1,50 @@
+/**
+ * The shape of the generated operation tables (`generated/operations.gen.ts`): everything a client
+ * or a server needs to call or route an operation, read by their hand-written cores.
+ */
+import type { SchemaName } from "./generated/schemas.gen.js";
+
+export interface ParamSpec {
+  /** Spec name (`run_id`, `node_type_id`, `q`). */
+  readonly name: string;
+  readonly required: boolean;
+  /** Named schema of the value when the spec refers to one (`NodeKind`); else a plain string. */
+  readonly schema?: SchemaName;
+}
+
+export type ResponseSpec =
+  /** A JSON body of `schema` (an array of it when `array`). */
+  | { readonly status: number; readonly kind: "json"; readonly schema: SchemaName; readonly array: boolean }
+  /** `application/x-ndjson`: one `itemSchema` JSON value per line. */
+  | { readonly status: number; readonly kind: "ndjson"; readonly itemSchema: SchemaName }
+  /** No body (204). */
+  | { readonly status: number; readonly kind: "empty" };
+
+export interface OperationSpec {
+  /** As written in the spec: `start_run`. */
+  readonly operationId: string;
+  /** Method name in the SDKs: `startRun`. */
+  readonly name: string;
+  readonly method: "GET" | "POST";
+  /** OpenAPI path template, including custom-method suffixes: `/v1/runs/{run_id}:cancel`. */
+  readonly path: string;
+  /** Path parameters in the order they appear in `path`. */
+  readonly pathParams: readonly ParamSpec[];
+  readonly queryParams: readonly ParamSpec[];
+  readonly requestBody?: { readonly schema: SchemaName; readonly required: boolean };
+  readonly response: ResponseSpec;
+  /** Whether a conforming service must implement it. */
+  readonly conformance: "required" | "optional";
+  /** `bearer`: a JWT bearer token is expected; `none`: open (health, version). */
+  readonly auth: "bearer" | "none";
+}
+
+export interface ServiceSpec {
+  /** OpenAPI file name without `.openapi.yaml`: `run-gateway`. */
+  readonly key: string;
+  /** `RunGateway`: the stem of `RunGatewayClient` and `BaseRunGatewayServer`. */
+  readonly name: string;
+  readonly title: string;
+  /** Operations by method name, in spec order. */
+  readonly operations: { readonly [name: string]: OperationSpec };
+}

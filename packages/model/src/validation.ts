@@ -1,0 +1,145 @@
+/**
+ * The validation API over the precompiled validators: typed results, readable issues (JSON pointer
+ * and message), type guards and an assert form that throws {@link ValidationError}.
+ */
+import { SCHEMAS, type SchemaName, type SchemaTypes } from "./generated/schemas.gen.js";
+
+/** What an ajv-compiled validator reports; only the fields we read. */
+export interface CompiledError {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** A precompiled validator: returns true when valid; otherwise `errors` says why. */
+export interface CompiledValidator {
+  (data: unknown): boolean;
+  errors?: CompiledError[] | null;
+}
+
+/** One reason a value does not match its schema. */
+export interface ValidationIssue {
+  /** JSON pointer (RFC 6901) to the offending value; `""` is the value itself. */
+  pointer: string;
+  /** Human-readable, e.g. `must be one of "queued", "running"`. */
+  message: string;
+  /** The JSON Schema keyword that failed (`required`, `enum`, `format`, ...). */
+  keyword: string;
+  /** Keyword-specific details from the validator (e.g. `{ allowedValues: [...] }`). */
+  params: Record<string, unknown>;
+}
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: ValidationIssue[] };
+
+function escapePointer(segment: string): string {
+  return segment.replaceAll("~", "~0").replaceAll("/", "~1");
+}
+
+/** Keyword → message. The validators are compiled without messages; they are written here, once. */
+function message(e: CompiledError): { pointer?: string; message: string } {
+  const p = e.params;
+  switch (e.keyword) {
+    case "required":
+      return { pointer: `${e.instancePath}/${escapePointer(String(p.missingProperty))}`, message: "is required" };
+    case "additionalProperties":
+      return {
+        pointer: `${e.instancePath}/${escapePointer(String(p.additionalProperty))}`,
+        message: "is not allowed (unknown property; vendor fields go under `extensions`, with namespaced keys)",
+      };
+    case "enum":
+      return { message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
+    case "type":
+      return { message: `must be ${p.type === "integer" ? "an integer" : `of type ${String(p.type)}`}` };
+    case "format":
+      return { message: `must be a valid ${String(p.format)} string` };
+    case "minimum":
+    case "maximum":
+    case "exclusiveMinimum":
+    case "exclusiveMaximum":
+      return { message: `must be ${String(p.comparison)} ${String(p.limit)}` };
+    case "minItems":
+      return { message: `must have at least ${String(p.limit)} item${p.limit === 1 ? "" : "s"}` };
+    case "maxItems":
+      return { message: `must have at most ${String(p.limit)} items` };
+    case "minLength":
+      return { message: `must be at least ${String(p.limit)} characters long` };
+    case "maxLength":
+      return { message: `must be at most ${String(p.limit)} characters long` };
+    case "pattern":
+      return { message: `must match the pattern ${String(p.pattern)}` };
+    default:
+      return { message: e.message ?? `fails the "${e.keyword}" constraint` };
+  }
+}
+
+function describe(e: CompiledError): ValidationIssue {
+  const m = message(e);
+  return { pointer: m.pointer ?? e.instancePath, message: m.message, keyword: e.keyword, params: e.params };
+}
+
+/** Turns a validator's raw errors into issues, without duplicates. */
+export function toIssues(errors: readonly CompiledError[] | null | undefined): ValidationIssue[] {
+  const seen = new Set<string>();
+  const out: ValidationIssue[] = [];
+  for (const e of errors ?? []) {
+    const issue = describe(e);
+    const key = `${issue.pointer}\0${issue.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(issue);
+    }
+  }
+  return out;
+}
+
+/** `/state must be one of ...; /run_id is required` (at most `limit` issues, then a count). */
+export function formatIssues(issues: readonly ValidationIssue[], limit = 3): string {
+  const shown = issues.slice(0, limit).map((i) => `${i.pointer || "(root)"} ${i.message}`);
+  if (issues.length > limit) shown.push(`and ${issues.length - limit} more`);
+  return shown.join("; ");
+}
+
+const BRAND = Symbol.for("@arp/model.ValidationError");
+
+/** Thrown by `assertValid` and the `assertX` guards when a value does not match its schema. */
+export class ValidationError extends Error {
+  override name = "ValidationError";
+  /** Stable string code, shared with the other ARP error classes. */
+  readonly code = "validation_failed";
+  readonly [BRAND] = true;
+
+  constructor(
+    /** The schema the value was checked against. */
+    readonly schema: string,
+    /** Every issue found (validators report all of them, not only the first). */
+    readonly errors: readonly ValidationIssue[],
+  ) {
+    super(`Invalid ${schema}: ${formatIssues(errors)}`);
+  }
+
+  /** `instanceof` also recognises instances from another copy of this package (ESM next to CJS). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === ValidationError && typeof value === "object" && value !== null && BRAND in value;
+  }
+}
+
+/** Checks `data` against the named schema; never throws. */
+export function validate<K extends SchemaName>(schema: K, data: unknown): ValidationResult<SchemaTypes[K]> {
+  const check: CompiledValidator = SCHEMAS[schema].validate;
+  if (check(data)) return { ok: true, value: data as SchemaTypes[K] };
+  return { ok: false, errors: toIssues(check.errors) };
+}
+
+/** Type guard: true when `data` is a valid value of the named schema. */
+export function isValid<K extends SchemaName>(schema: K, data: unknown): data is SchemaTypes[K] {
+  return (SCHEMAS[schema].validate as CompiledValidator)(data);
+}
+
+/** Throws a {@link ValidationError} listing every issue unless `data` is valid. */
+export function assertValid<K extends SchemaName>(schema: K, data: unknown): asserts data is SchemaTypes[K] {
+  const check: CompiledValidator = SCHEMAS[schema].validate;
+  if (!check(data)) throw new ValidationError(schema, toIssues(check.errors));
+}
