@@ -511,7 +511,8 @@ describe.skipIf(!referenceExists)(`spec/v1 is equivalent to the reference at ${r
     expect(existsSync(theirsPath), `schemas/${file} is not in the reference`).toBe(true);
     const ours = normaliseSchema(readJson(oursPath));
     const theirs = normaliseSchema(readJson(theirsPath));
-    expect(firstDifference(ours, theirs), `schemas/${file}: first difference`).toBeUndefined();
+    const difference = firstDifference(ours, theirs);
+    if (difference !== undefined) expect.fail(`schemas/${file} differs from the reference at ${difference}`);
     expect(ours).toEqual(theirs);
   });
 
@@ -522,7 +523,8 @@ describe.skipIf(!referenceExists)(`spec/v1 is equivalent to the reference at ${r
     expect(existsSync(theirsPath), `openapi/${file} is not in the reference`).toBe(true);
     const ours = normaliseOpenApi(readYaml(oursPath));
     const theirs = normaliseOpenApi(readYaml(theirsPath));
-    expect(firstDifference(ours, theirs), `openapi/${file}: first difference`).toBeUndefined();
+    const difference = firstDifference(ours, theirs);
+    if (difference !== undefined) expect.fail(`openapi/${file} differs from the reference at ${difference}`);
     expect(ours).toEqual(theirs);
   });
 

@@ -4,7 +4,7 @@
  * declaration file beside it; TypeScript never has to type-check ajv's output.
  */
 import { _, Ajv2020 } from "ajv/dist/2020.js";
-import standaloneCode from "ajv/dist/standalone/index.js";
+import standalone from "ajv/dist/standalone/index.js";
 import { formatValidators } from "../../../../packages/model/src/formats.js";
 import type { NamedSchemaIR } from "../ir.js";
 import { type JsonObject, type LoadedSchema, stripAnnotations } from "../load.js";
@@ -34,7 +34,8 @@ export function emitValidators(
 
   const exports: Record<string, string> = {};
   for (const schema of schemas) exports[schema.name] = schema.id;
-  const code = standaloneCode(ajv, exports).replace(/^"use strict";\n?/, "");
+  // A CommonJS module: under NodeNext its default import is `module.exports`, whose `.default` is the function.
+  const code = standalone.default(ajv, exports).replace(/^"use strict";\n?/, "");
   const requires = code.match(/require\([^)]*\)/g);
   if (requires) throw new Error(`validator code needs runtime modules we do not ship: ${requires.join(", ")}`);
 
