@@ -126,20 +126,26 @@ export class ValidationError extends Error {
   }
 }
 
-/** Checks `data` against the named schema; never throws. */
+function validatorFor(schema: string): CompiledValidator {
+  const entry = (SCHEMAS as Record<string, { validate: CompiledValidator } | undefined>)[schema];
+  if (entry) return entry.validate;
+  throw new TypeError(`Unknown ARP schema name ${JSON.stringify(schema)}; expected one of: ${Object.keys(SCHEMAS).join(", ")}`);
+}
+
+/** Checks `data` against the named schema; never throws for any data (only for an unknown schema name). */
 export function validate<K extends SchemaName>(schema: K, data: unknown): ValidationResult<SchemaTypes[K]> {
-  const check: CompiledValidator = SCHEMAS[schema].validate;
+  const check = validatorFor(schema);
   if (check(data)) return { ok: true, value: data as SchemaTypes[K] };
   return { ok: false, errors: toIssues(check.errors) };
 }
 
 /** Type guard: true when `data` is a valid value of the named schema. */
 export function isValid<K extends SchemaName>(schema: K, data: unknown): data is SchemaTypes[K] {
-  return (SCHEMAS[schema].validate as CompiledValidator)(data);
+  return validatorFor(schema)(data);
 }
 
 /** Throws a {@link ValidationError} listing every issue unless `data` is valid. */
 export function assertValid<K extends SchemaName>(schema: K, data: unknown): asserts data is SchemaTypes[K] {
-  const check: CompiledValidator = SCHEMAS[schema].validate;
+  const check = validatorFor(schema);
   if (!check(data)) throw new ValidationError(schema, toIssues(check.errors));
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { REGENERATE_COMMAND } from "./config.js";
 import { GENERATED_DIRS, type GeneratedFile, generate } from "./generate.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
 function read(path: string): string | undefined {
   try {
@@ -20,7 +20,7 @@ function read(path: string): string | undefined {
 }
 
 /** Files that exist in a generated folder but are not produced any more. */
-function staleFiles(files: readonly GeneratedFile[]): string[] {
+function staleFiles(files: readonly GeneratedFile[], repoRoot: string): string[] {
   const wanted = new Set(files.map((f) => f.path));
   return GENERATED_DIRS.flatMap((dir) => {
     let entries: string[] = [];
@@ -33,16 +33,22 @@ function staleFiles(files: readonly GeneratedFile[]): string[] {
   });
 }
 
-export function main(argv: readonly string[]): number {
+/** Runs a command; `repoRoot` is where outputs are written (a temp folder in tests). */
+export function main(
+  argv: readonly string[],
+  repoRoot = defaultRoot,
+  out: { write(s: string): unknown } = process.stdout,
+  err: { write(s: string): unknown } = process.stderr,
+): number {
   const [command, ...rest] = argv;
   const specIndex = rest.indexOf("--spec");
   const specRoot = specIndex >= 0 && rest[specIndex + 1] ? resolve(rest[specIndex + 1]!) : join(repoRoot, "spec/v1");
   if (command !== "write" && command !== "check") {
-    process.stderr.write("usage: codegen write|check [--spec DIR]\n");
+    err.write("usage: codegen write|check [--spec DIR]\n");
     return 2;
   }
   const files = generate(specRoot);
-  const stale = staleFiles(files);
+  const stale = staleFiles(files, repoRoot);
   if (command === "write") {
     let changed = 0;
     for (const file of files) {
@@ -51,25 +57,25 @@ export function main(argv: readonly string[]): number {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, file.content);
       changed++;
-      process.stdout.write(`wrote ${file.path}\n`);
+      out.write(`wrote ${file.path}\n`);
     }
     for (const path of stale) {
       rmSync(join(repoRoot, path));
-      process.stdout.write(`removed stale ${path}\n`);
+      out.write(`removed stale ${path}\n`);
     }
-    process.stdout.write(`codegen: ${files.length} files, ${changed + stale.length} changed\n`);
+    out.write(`codegen: ${files.length} files, ${changed + stale.length} changed\n`);
     return 0;
   }
   const differing = files.filter((f) => read(join(repoRoot, f.path)) !== f.content).map((f) => f.path);
   const problems = [...differing.map((p) => `  differs: ${p}`), ...stale.map((p) => `  stale:   ${p}`)];
   if (problems.length > 0) {
-    process.stderr.write(
+    err.write(
       `codegen:check: generated files are out of date with spec/v1 or the generator:\n${problems.join("\n")}\n` +
         `Fix: run \`${REGENERATE_COMMAND}\` and commit the result.\n`,
     );
     return 1;
   }
-  process.stdout.write(`codegen:check: ${files.length} generated files are up to date\n`);
+  out.write(`codegen:check: ${files.length} generated files are up to date\n`);
   return 0;
 }
 

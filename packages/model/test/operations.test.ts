@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { type OperationSpec, NODE_REGISTRY_SERVICE, RUN_COORDINATOR_SERVICE, SERVICES } from "../src/index.js";
+
+const ops = (key: keyof typeof SERVICES): OperationSpec[] => Object.values(SERVICES[key].operations);
+const route = (o: OperationSpec) => `${o.method} ${o.path}`;
+
+// The required endpoints per service, as the ARP v1 contract lists them.
+const REQUIRED: Record<keyof typeof SERVICES, string[]> = {
+  "run-gateway": ["POST /v1/runs", "GET /v1/runs/{run_id}", "POST /v1/runs/{run_id}:cancel"],
+  "run-coordinator": [
+    "POST /v1/runs",
+    "GET /v1/runs/{run_id}",
+    "POST /v1/runs/{run_id}:cancel",
+    "POST /v1/node-runs",
+    "GET /v1/node-runs/{node_run_id}",
+    "POST /v1/node-runs/{node_run_id}:evaluation",
+    "POST /v1/node-runs/{node_run_id}:complete",
+  ],
+  "atomic-executor": ["POST /v1/atomic-node-runs:execute"],
+  "composite-executor": ["POST /v1/composite-node-runs:begin"],
+  "node-registry": ["GET /v1/node-types", "POST /v1/node-types", "GET /v1/node-types/{node_type_id}"],
+  selection: ["POST /v1/candidate-sets"],
+  pdp: ["POST /v1/policy:decide"],
+};
+
+describe("operation tables", () => {
+  it("has the seven services", () => {
+    expect(Object.values(SERVICES).map((s) => s.name)).toEqual([
+      "AtomicExecutor",
+      "CompositeExecutor",
+      "NodeRegistry",
+      "Pdp",
+      "RunCoordinator",
+      "RunGateway",
+      "Selection",
+    ]);
+  });
+
+  it.each(Object.keys(REQUIRED) as (keyof typeof SERVICES)[])("%s: required and optional operations", (key) => {
+    const required = ops(key).filter((o) => o.conformance === "required").map(route);
+    expect(required.sort()).toEqual(["GET /v1/health", "GET /v1/version", ...REQUIRED[key]].sort());
+    for (const o of ops(key).filter((x) => x.conformance === "optional")) {
+      expect(o.response.kind === "ndjson" || o.path.endsWith(":cancel")).toBe(true);
+    }
+  });
+
+  it("health and version are open; everything else expects a bearer token", () => {
+    for (const key of Object.keys(SERVICES) as (keyof typeof SERVICES)[]) {
+      for (const o of ops(key)) expect(o.auth, route(o)).toBe(o.name === "health" || o.name === "version" ? "none" : "bearer");
+    }
+  });
+
+  it("NDJSON streams name RunEvent as their line schema", () => {
+    const streams = Object.values(SERVICES).flatMap((s) => Object.values(s.operations) as OperationSpec[]);
+    const ndjson = streams.filter((o) => o.response.kind === "ndjson");
+    expect(ndjson.map((o) => o.name).sort()).toEqual(["streamNodeRunEvents", "streamRunEvents", "streamRunEvents"]);
+    for (const o of ndjson) expect(o.response).toEqual({ status: 200, kind: "ndjson", itemSchema: "RunEvent" });
+  });
+
+  it("describes parameters, bodies and responses", () => {
+    const c = RUN_COORDINATOR_SERVICE.operations;
+    expect(c.completeNodeRun).toMatchObject({
+      operationId: "complete_node_run",
+      method: "POST",
+      path: "/v1/node-runs/{node_run_id}:complete",
+      pathParams: [{ name: "node_run_id", required: true }],
+      requestBody: { schema: "NodeRunCompleteRequest", required: true },
+      response: { status: 204, kind: "empty" },
+    });
+    const r = NODE_REGISTRY_SERVICE.operations;
+    expect(r.listNodeTypes.queryParams).toEqual([
+      { name: "q", required: false },
+      { name: "kind", required: false, schema: "NodeKind" },
+    ]);
+    expect(r.listNodeTypes.response).toEqual({ status: 200, kind: "json", schema: "NodeType", array: true });
+    expect(r.getNodeType.queryParams).toEqual([{ name: "version", required: false }]);
+  });
+});

@@ -1,0 +1,140 @@
+import { createRequire } from "node:module";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import {
+  assertRun,
+  assertValid,
+  formatIssues,
+  isRun,
+  isValid,
+  type NodeRunsCreateRequest,
+  RUN_STATES,
+  type Run,
+  type RunState,
+  type SchemaName,
+  validate,
+  ValidationError,
+} from "../src/index.js";
+
+const run: Run = { run_id: "run_1", state: "running", root_node_run_id: "nr_1" };
+
+describe("validate", () => {
+  it("returns the value, typed, when it is valid", () => {
+    const result = validate("Run", { ...run });
+    expect(result).toEqual({ ok: true, value: run });
+    if (result.ok) expectTypeOf(result.value).toEqualTypeOf<Run>();
+  });
+
+  it("reports every issue with a JSON pointer and a readable message", () => {
+    const result = validate("Run", { run_id: 7, state: "paused", started_at: "2026-01-15T09:30:00", extra: 1 });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.map((e) => [e.pointer, e.keyword, e.message])).toEqual([
+      ["/root_node_run_id", "required", "is required"],
+      ["/extra", "additionalProperties", expect.stringContaining("is not allowed")],
+      ["/run_id", "type", "must be of type string"],
+      ["/state", "enum", `must be one of ${RUN_STATES.map((s) => `"${s}"`).join(", ")}`],
+      ["/started_at", "format", "must be a valid date-time string"],
+    ]);
+  });
+
+  it("points into arrays and nested objects, escaping keys per RFC 6901", () => {
+    const body = {
+      run_id: "r",
+      parent_node_run_id: "p",
+      node_runs: [{ node_type_ref: { node_type_id: "x" }, inputs: {}, "a/b~c": 1 }],
+    };
+    const result = validate("NodeRunsCreateRequest", body);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.map((e) => e.pointer).sort()).toEqual(["/node_runs/0/a~1b~0c", "/node_runs/0/node_type_ref/version"]);
+  });
+
+  it("words bounds, integers and minItems", () => {
+    const issues = (name: SchemaName, data: unknown) => {
+      const r = validate(name, data);
+      return r.ok ? [] : r.errors.map((e) => `${e.pointer} ${e.message}`);
+    };
+    expect(issues("EvaluationResult", { status: "success", confidence: 1.5 })).toEqual(["/confidence must be <= 1"]);
+    expect(issues("RunEvent", { run_id: "r", seq: 1.5, type: "run_started", time: "2026-01-15T09:30:00Z" })).toEqual([
+      "/seq must be an integer",
+    ]);
+    expect(issues("NodeRunsCreateRequest", { run_id: "r", parent_node_run_id: "p", node_runs: [] })).toEqual([
+      "/node_runs must have at least 1 item",
+    ]);
+    expect(issues("Extensions", { nodot: 1 })).toEqual([expect.stringMatching(/^\/nodot is not allowed/)]);
+  });
+});
+
+describe("guards and assertions", () => {
+  it("isValid and isX narrow unknown values", () => {
+    const value: unknown = { ...run };
+    expect(isValid("Run", value)).toBe(true);
+    expect(isRun({})).toBe(false);
+    if (isRun(value)) expectTypeOf(value).toEqualTypeOf<Run>();
+    if (isValid("NodeRunsCreateRequest", value)) expectTypeOf(value).toEqualTypeOf<NodeRunsCreateRequest>();
+  });
+
+  it("assertValid and assertX throw a ValidationError that lists the issues", () => {
+    expect(() => assertRun({ ...run })).not.toThrow();
+    let caught: unknown;
+    try {
+      assertValid("Run", { run_id: "r" });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect(caught).toBeInstanceOf(Error);
+    const err = caught as ValidationError;
+    expect(err.code).toBe("validation_failed");
+    expect(err.schema).toBe("Run");
+    expect(err.message).toBe("Invalid Run: /state is required; /root_node_run_id is required");
+    expect(err.errors).toHaveLength(2);
+  });
+
+  it("summarises long issue lists", () => {
+    const issues = ["/a", "/b", "/c", "/d", "/e"].map((pointer) => ({ pointer, message: "is required", keyword: "required", params: {} }));
+    expect(formatIssues(issues)).toBe("/a is required; /b is required; /c is required; and 2 more");
+    expect(formatIssues([{ pointer: "", message: "must be of type object", keyword: "type", params: {} }])).toBe(
+      "(root) must be of type object",
+    );
+  });
+
+  it("instanceof works across the ESM and CJS builds (brand check)", async () => {
+    type Build = { assertRun: (value: unknown) => void; ValidationError: abstract new (...args: never[]) => unknown };
+    const cjs = createRequire(import.meta.url)("../dist/index.cjs") as Build;
+    const esm = (await import("../dist/index.js")) as unknown as Build;
+    let fromCjs: unknown;
+    try {
+      cjs.assertRun({});
+    } catch (err) {
+      fromCjs = err;
+    }
+    expect(fromCjs).toBeInstanceOf(esm.ValidationError);
+    expect(fromCjs).toBeInstanceOf(ValidationError);
+    expect(new Error("x")).not.toBeInstanceOf(esm.ValidationError);
+    expect({ code: "validation_failed" }).not.toBeInstanceOf(ValidationError);
+  });
+});
+
+describe("types", () => {
+  it("enums are string unions with their values exported as const arrays", () => {
+    expectTypeOf<RunState>().toEqualTypeOf<"queued" | "running" | "succeeded" | "failed" | "canceled">();
+    expectTypeOf(RUN_STATES).toEqualTypeOf<readonly ["queued", "running", "succeeded", "failed", "canceled"]>();
+  });
+
+  it("rejects unknown schema names and wrong shapes at compile time", () => {
+    // @ts-expect-error: not a schema name
+    expect(() => validate("Nope", {})).toThrow(/Unknown ARP schema name "Nope"; expected one of: AtomicExecuteRequest, /);
+    // @ts-expect-error: run_id must be a string
+    const bad: Run = { run_id: 1, state: "queued", root_node_run_id: "n" };
+    // @ts-expect-error: "paused" is not a RunState
+    const state: RunState = "paused";
+    expect([bad, state]).toHaveLength(2);
+  });
+
+  it("does not export a type named Error that would shadow the global", async () => {
+    const mod = await import("../src/index.js");
+    expect("Error" in mod).toBe(false);
+    expectTypeOf<import("../src/index.js").ErrorDetail>().toHaveProperty("code");
+  });
+});

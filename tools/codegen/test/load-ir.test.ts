@@ -1,0 +1,117 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SCHEMA_ID_BASE } from "../src/config.js";
+import { buildIR } from "../src/ir.js";
+import { loadSpec, stripAnnotations } from "../src/load.js";
+import { MINI, miniWith } from "./fixture.js";
+
+describe("loadSpec", () => {
+  it("gives every schema a canonical $id and makes every $ref absolute", () => {
+    const spec = loadSpec(MINI);
+    expect(spec.schemas.map((s) => s.file)).toEqual([
+      "common/color.schema.json",
+      "common/error_detail.schema.json",
+      "widgets/widget.schema.json",
+    ]);
+    const widget = spec.schemas[2]!.schema as { $id: string; properties: Record<string, { $ref?: string }> };
+    expect(widget.$id).toBe(`${SCHEMA_ID_BASE}widgets/widget.schema.json`);
+    expect(widget.properties.color!.$ref).toBe(`${SCHEMA_ID_BASE}common/color.schema.json`);
+  });
+
+  it("hashes the input: the same tree gives the same hash, any byte changed gives another", () => {
+    const widget = readFileSync(join(MINI, "schemas/widgets/widget.schema.json"), "utf8");
+    expect(loadSpec(MINI).hash).toBe(loadSpec(MINI).hash);
+    const changed = miniWith({ "schemas/widgets/widget.schema.json": widget.replace("A widget.", "A widget!") });
+    expect(loadSpec(changed).hash).not.toBe(loadSpec(MINI).hash);
+  });
+
+  it.each([
+    ["a schema that sets $id", { "schemas/common/color.schema.json": '{"$id":"x","title":"Color","type":"string"}' }, /must not set \$id/],
+    ["a file that is not JSON", { "schemas/common/color.schema.json": "{ title: Color" }, /color\.schema\.json: not valid JSON/],
+  ])("rejects %s, naming the file", (_what, files, message) => {
+    expect(() => loadSpec(miniWith(files))).toThrow(message);
+  });
+
+  it("rejects a folder that is not a spec tree", () => {
+    expect(() => loadSpec("/nonexistent/v1")).toThrow(/spec folder not found/);
+  });
+
+  it("strips annotations but keeps a property named description", () => {
+    const schema = { title: "T", description: "d", "x-y": 1, properties: { description: { type: "string", description: "p" } } };
+    expect(stripAnnotations(schema)).toEqual({ properties: { description: { type: "string" } } });
+  });
+});
+
+describe("buildIR", () => {
+  const ir = buildIR(loadSpec(MINI));
+
+  it("names types from titles, renames globals after the file, and names titled sub-schemas", () => {
+    expect(ir.schemas.map((s) => [s.name, s.file, s.pointer])).toEqual([
+      ["Color", "common/color.schema.json", ""],
+      ["ErrorDetail", "common/error_detail.schema.json", ""],
+      ["Widget", "widgets/widget.schema.json", ""],
+      ["Part", "widgets/widget.schema.json", "/properties/parts/items"],
+    ]);
+    const widget = ir.schemas.find((s) => s.name === "Widget")!.type;
+    expect(widget.kind === "object" && widget.properties.find((p) => p.name === "parts")!.type).toEqual({
+      kind: "array",
+      items: { kind: "ref", name: "Part" },
+      minItems: 1,
+    });
+  });
+
+  it("describes each operation", () => {
+    const [service] = ir.services;
+    expect(service).toMatchObject({ key: "widgets", name: "Widgets", title: "Widget API", description: "Widgets." });
+    expect(service!.operations.map((o) => [o.name, o.method, o.auth, o.conformance, o.response.kind])).toEqual([
+      ["health", "GET", "none", "required", "json"],
+      ["listWidgets", "GET", "bearer", "required", "json"],
+      ["createWidget", "POST", "bearer", "required", "json"],
+      ["destroyPart", "POST", "bearer", "optional", "empty"],
+      ["streamWidgetEvents", "GET", "bearer", "required", "ndjson"],
+    ]);
+    const destroy = service!.operations[3]!;
+    // Path order, not declaration order.
+    expect(destroy.pathParams.map((p) => p.name)).toEqual(["widget_id", "part_id"]);
+    const list = service!.operations[1]!;
+    expect(list.queryParams).toEqual([
+      { name: "color", required: false, schema: "Color" },
+      { name: "q", required: false },
+    ]);
+    expect(list.response).toEqual({ status: 200, kind: "json", schema: "Widget", array: true });
+    expect(service!.operations[2]!.requestBody).toEqual({ schema: "Widget", required: true });
+    expect(service!.operations[4]!.response).toEqual({ status: 200, kind: "ndjson", itemSchema: "Widget" });
+  });
+
+  const openapi = readFileSync(join(MINI, "openapi/widgets.openapi.yaml"), "utf8");
+  it.each([
+    [
+      "an NDJSON response without its line schema",
+      { "openapi/widgets.openapi.yaml": openapi.replace(/\n\s+x-arp-ndjson-item:.*/, "") },
+      /GET \/v1\/widgets\/\{widget_id\}\/events: an application\/x-ndjson response must name its line schema with x-arp-ndjson-item/,
+    ],
+    [
+      "a keyword the generator does not understand",
+      { "schemas/common/color.schema.json": '{"title":"Color","type":"string","enum":["red"],"const":"red"}' },
+      /schemas\/common\/color\.schema\.json: keyword "const" is not supported/,
+    ],
+    [
+      "a schema file without a title",
+      { "schemas/common/color.schema.json": '{"type":"string"}' },
+      /color\.schema\.json: every schema file needs a title/,
+    ],
+    [
+      "a required property that is not declared",
+      { "schemas/common/error_detail.schema.json": '{"title":"Error","type":"object","required":["x"],"properties":{}}' },
+      /required property "x" is not declared/,
+    ],
+    [
+      "an undeclared path parameter",
+      { "openapi/widgets.openapi.yaml": openapi.replace("- { name: part_id, in: path, required: true, schema: { type: string } }", "") },
+      /path parameter \{part_id\} is not declared/,
+    ],
+  ])("fails generation on %s", (_what, files, message) => {
+    expect(() => buildIR(loadSpec(miniWith(files)))).toThrow(message);
+  });
+});
