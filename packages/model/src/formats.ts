@@ -22,7 +22,9 @@ function isDate(str: string): boolean {
   const year = +m[1]!;
   const month = +m[2]!;
   const day = +m[3]!;
-  return month >= 1 && month <= 12 && day >= 1 && day <= (month === 2 && isLeapYear(year) ? 29 : DAYS[month]!);
+  return (
+    month >= 1 && month <= 12 && day >= 1 && day <= (month === 2 && isLeapYear(year) ? 29 : DAYS[month]!)
+  );
 }
 
 function isTimeWithZone(str: string): boolean {

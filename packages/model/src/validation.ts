@@ -42,14 +42,20 @@ function message(e: CompiledError): { pointer?: string; message: string } {
   const p = e.params;
   switch (e.keyword) {
     case "required":
-      return { pointer: `${e.instancePath}/${escapePointer(String(p.missingProperty))}`, message: "is required" };
+      return {
+        pointer: `${e.instancePath}/${escapePointer(String(p.missingProperty))}`,
+        message: "is required",
+      };
     case "additionalProperties":
       return {
         pointer: `${e.instancePath}/${escapePointer(String(p.additionalProperty))}`,
-        message: "is not allowed (unknown property; vendor fields go under `extensions`, with namespaced keys)",
+        message:
+          "is not allowed (unknown property; vendor fields go under `extensions`, with namespaced keys)",
       };
     case "enum":
-      return { message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
+      return {
+        message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+      };
     case "type":
       return { message: `must be ${p.type === "integer" ? "an integer" : `of type ${String(p.type)}`}` };
     case "format":
@@ -121,7 +127,10 @@ export class ValidationError extends Error {
 
   /** `instanceof` also recognises instances from another copy of this package (ESM next to CJS). */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class `instanceof` was asked about: subclasses keep the ordinary prototype check.
+    // biome-ignore lint/complexity/noThisInStatic: see above
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    // biome-ignore lint/complexity/noThisInStatic: only the base class accepts branded copies
     return this === ValidationError && typeof value === "object" && value !== null && BRAND in value;
   }
 }
@@ -129,7 +138,9 @@ export class ValidationError extends Error {
 function validatorFor(schema: string): CompiledValidator {
   const entry = (SCHEMAS as Record<string, { validate: CompiledValidator } | undefined>)[schema];
   if (entry) return entry.validate;
-  throw new TypeError(`Unknown ARP schema name ${JSON.stringify(schema)}; expected one of: ${Object.keys(SCHEMAS).join(", ")}`);
+  throw new TypeError(
+    `Unknown ARP schema name ${JSON.stringify(schema)}; expected one of: ${Object.keys(SCHEMAS).join(", ")}`,
+  );
 }
 
 /** Checks `data` against the named schema; never throws for any data (only for an unknown schema name). */

@@ -3,7 +3,9 @@ import { createRequire } from "node:module";
 import { expect, it } from "vitest";
 
 it("ESM and CJS builds export the same, pinned names", async () => {
-  const esm = Object.keys(await import("../dist/index.js")).sort();
+  // The built bundles, not the sources: a path variable keeps tsc from resolving dist/ at typecheck time.
+  const esmBuild = "../dist/index.js";
+  const esm = Object.keys(await import(esmBuild)).sort();
   const cjs = Object.keys(createRequire(import.meta.url)("../dist/index.cjs") as object)
     .filter((k) => k !== "__esModule")
     .sort();

@@ -57,7 +57,9 @@ describe("formats", () => {
   });
   it("accepts and rejects what RFC 3339 and RFC 3986 say", () => {
     expect(["2024-02-29T00:00:00Z", "2026-01-15T23:59:60Z"].every(isDateTime)).toBe(true);
-    expect(["2023-02-29T00:00:00Z", "2026-01-15T09:30:00", "2026-01-15T23:58:60Z"].some(isDateTime)).toBe(false);
+    expect(["2023-02-29T00:00:00Z", "2026-01-15T09:30:00", "2026-01-15T23:58:60Z"].some(isDateTime)).toBe(
+      false,
+    );
     expect(isUri("http://127.0.0.1:43120")).toBe(true);
     expect(["127.0.0.1:8080", "/relative/path", "not a uri"].some(isUri)).toBe(false);
   });

@@ -7,7 +7,9 @@ export const specRoot = join(repoRoot, "spec/v1");
 export const referenceRoot = resolve(repoRoot, "../shared/reference/arp-standard/spec/v1");
 export const hasReference = existsSync(referenceRoot);
 if (!hasReference) {
-  console.warn(`reference spec not found at ${referenceRoot}: tests against the published ARP contract are skipped`);
+  console.warn(
+    `reference spec not found at ${referenceRoot}: tests against the published ARP contract are skipped`,
+  );
 }
 
 export interface Vector {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type OperationSpec, NODE_REGISTRY_SERVICE, RUN_COORDINATOR_SERVICE, SERVICES } from "../src/index.js";
+import {
+  NODE_REGISTRY_SERVICE,
+  type OperationSpec,
+  RUN_COORDINATOR_SERVICE,
+  SERVICES,
+} from "../src/index.js";
 
 const ops = (key: keyof typeof SERVICES): OperationSpec[] => Object.values(SERVICES[key].operations);
 const route = (o: OperationSpec) => `${o.method} ${o.path}`;
@@ -36,25 +41,36 @@ describe("operation tables", () => {
     ]);
   });
 
-  it.each(Object.keys(REQUIRED) as (keyof typeof SERVICES)[])("%s: required and optional operations", (key) => {
-    const required = ops(key).filter((o) => o.conformance === "required").map(route);
-    expect(required.sort()).toEqual(["GET /v1/health", "GET /v1/version", ...REQUIRED[key]].sort());
-    for (const o of ops(key).filter((x) => x.conformance === "optional")) {
-      expect(o.response.kind === "ndjson" || o.path.endsWith(":cancel")).toBe(true);
-    }
-  });
+  it.each(Object.keys(REQUIRED) as (keyof typeof SERVICES)[])(
+    "%s: required and optional operations",
+    (key) => {
+      const required = ops(key)
+        .filter((o) => o.conformance === "required")
+        .map(route);
+      expect(required.sort()).toEqual(["GET /v1/health", "GET /v1/version", ...REQUIRED[key]].sort());
+      for (const o of ops(key).filter((x) => x.conformance === "optional")) {
+        expect(o.response.kind === "ndjson" || o.path.endsWith(":cancel")).toBe(true);
+      }
+    },
+  );
 
   it("health and version are open; everything else expects a bearer token", () => {
     for (const key of Object.keys(SERVICES) as (keyof typeof SERVICES)[]) {
-      for (const o of ops(key)) expect(o.auth, route(o)).toBe(o.name === "health" || o.name === "version" ? "none" : "bearer");
+      for (const o of ops(key))
+        expect(o.auth, route(o)).toBe(o.name === "health" || o.name === "version" ? "none" : "bearer");
     }
   });
 
   it("NDJSON streams name RunEvent as their line schema", () => {
     const streams = Object.values(SERVICES).flatMap((s) => Object.values(s.operations) as OperationSpec[]);
     const ndjson = streams.filter((o) => o.response.kind === "ndjson");
-    expect(ndjson.map((o) => o.name).sort()).toEqual(["streamNodeRunEvents", "streamRunEvents", "streamRunEvents"]);
-    for (const o of ndjson) expect(o.response).toEqual({ status: 200, kind: "ndjson", itemSchema: "RunEvent" });
+    expect(ndjson.map((o) => o.name).sort()).toEqual([
+      "streamNodeRunEvents",
+      "streamRunEvents",
+      "streamRunEvents",
+    ]);
+    for (const o of ndjson)
+      expect(o.response).toEqual({ status: 200, kind: "ndjson", itemSchema: "RunEvent" });
   });
 
   it("describes parameters, bodies and responses", () => {

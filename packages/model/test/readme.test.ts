@@ -23,7 +23,11 @@ describe("README examples and consumers", () => {
   beforeAll(() => {
     rmSync(join(consumer, "readme"), { recursive: true, force: true });
     mkdirSync(join(consumer, "readme"), { recursive: true });
-    examples.forEach((code, i) => writeFileSync(join(consumer, `readme/example-${i + 1}.mts`), `${code}\nexport {};\n`));
+    for (const [i, code] of examples.entries()) {
+      writeFileSync(join(consumer, `readme/example-${i + 1}.mts`), `${code}
+export {};
+`);
+    }
   });
 
   it("has examples", () => {
@@ -42,7 +46,9 @@ describe("README examples and consumers", () => {
   it("run and print what the README says they print", () => {
     const tsx = require.resolve("tsx/cli");
     const outputs = examples.map((_, i) =>
-      execFileSync(process.execPath, [tsx, join(consumer, `readme/example-${i + 1}.mts`)], { encoding: "utf8" }),
+      execFileSync(process.execPath, [tsx, join(consumer, `readme/example-${i + 1}.mts`)], {
+        encoding: "utf8",
+      }),
     );
     // Every `// → text` comment in an example is output that example must print.
     let checked = 0;

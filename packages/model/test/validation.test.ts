@@ -11,8 +11,8 @@ import {
   type Run,
   type RunState,
   type SchemaName,
-  validate,
   ValidationError,
+  validate,
 } from "../src/index.js";
 
 const run: Run = { run_id: "run_1", state: "running", root_node_run_id: "nr_1" };
@@ -25,7 +25,12 @@ describe("validate", () => {
   });
 
   it("reports every issue with a JSON pointer and a readable message", () => {
-    const result = validate("Run", { run_id: 7, state: "paused", started_at: "2026-01-15T09:30:00", extra: 1 });
+    const result = validate("Run", {
+      run_id: 7,
+      state: "paused",
+      started_at: "2026-01-15T09:30:00",
+      extra: 1,
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors.map((e) => [e.pointer, e.keyword, e.message])).toEqual([
@@ -46,7 +51,10 @@ describe("validate", () => {
     const result = validate("NodeRunsCreateRequest", body);
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.errors.map((e) => e.pointer).sort()).toEqual(["/node_runs/0/a~1b~0c", "/node_runs/0/node_type_ref/version"]);
+    expect(result.errors.map((e) => e.pointer).sort()).toEqual([
+      "/node_runs/0/a~1b~0c",
+      "/node_runs/0/node_type_ref/version",
+    ]);
   });
 
   it("words bounds, integers and minItems", () => {
@@ -54,10 +62,12 @@ describe("validate", () => {
       const r = validate(name, data);
       return r.ok ? [] : r.errors.map((e) => `${e.pointer} ${e.message}`);
     };
-    expect(issues("EvaluationResult", { status: "success", confidence: 1.5 })).toEqual(["/confidence must be <= 1"]);
-    expect(issues("RunEvent", { run_id: "r", seq: 1.5, type: "run_started", time: "2026-01-15T09:30:00Z" })).toEqual([
-      "/seq must be an integer",
+    expect(issues("EvaluationResult", { status: "success", confidence: 1.5 })).toEqual([
+      "/confidence must be <= 1",
     ]);
+    expect(
+      issues("RunEvent", { run_id: "r", seq: 1.5, type: "run_started", time: "2026-01-15T09:30:00Z" }),
+    ).toEqual(["/seq must be an integer"]);
     expect(issues("NodeRunsCreateRequest", { run_id: "r", parent_node_run_id: "p", node_runs: [] })).toEqual([
       "/node_runs must have at least 1 item",
     ]);
@@ -92,17 +102,26 @@ describe("guards and assertions", () => {
   });
 
   it("summarises long issue lists", () => {
-    const issues = ["/a", "/b", "/c", "/d", "/e"].map((pointer) => ({ pointer, message: "is required", keyword: "required", params: {} }));
+    const issues = ["/a", "/b", "/c", "/d", "/e"].map((pointer) => ({
+      pointer,
+      message: "is required",
+      keyword: "required",
+      params: {},
+    }));
     expect(formatIssues(issues)).toBe("/a is required; /b is required; /c is required; and 2 more");
-    expect(formatIssues([{ pointer: "", message: "must be of type object", keyword: "type", params: {} }])).toBe(
-      "(root) must be of type object",
-    );
+    expect(
+      formatIssues([{ pointer: "", message: "must be of type object", keyword: "type", params: {} }]),
+    ).toBe("(root) must be of type object");
   });
 
   it("instanceof works across the ESM and CJS builds (brand check)", async () => {
-    type Build = { assertRun: (value: unknown) => void; ValidationError: abstract new (...args: never[]) => unknown };
+    type Build = {
+      assertRun: (value: unknown) => void;
+      ValidationError: abstract new (...args: never[]) => unknown;
+    };
     const cjs = createRequire(import.meta.url)("../dist/index.cjs") as Build;
-    const esm = (await import("../dist/index.js")) as unknown as Build;
+    const esmBuild = "../dist/index.js"; // a variable: tsc must not resolve dist/ at typecheck time
+    const esm = (await import(esmBuild)) as Build;
     let fromCjs: unknown;
     try {
       cjs.assertRun({});
@@ -119,12 +138,16 @@ describe("guards and assertions", () => {
 describe("types", () => {
   it("enums are string unions with their values exported as const arrays", () => {
     expectTypeOf<RunState>().toEqualTypeOf<"queued" | "running" | "succeeded" | "failed" | "canceled">();
-    expectTypeOf(RUN_STATES).toEqualTypeOf<readonly ["queued", "running", "succeeded", "failed", "canceled"]>();
+    expectTypeOf(RUN_STATES).toEqualTypeOf<
+      readonly ["queued", "running", "succeeded", "failed", "canceled"]
+    >();
   });
 
   it("rejects unknown schema names and wrong shapes at compile time", () => {
     // @ts-expect-error: not a schema name
-    expect(() => validate("Nope", {})).toThrow(/Unknown ARP schema name "Nope"; expected one of: AtomicExecuteRequest, /);
+    expect(() => validate("Nope", {})).toThrow(
+      /Unknown ARP schema name "Nope"; expected one of: AtomicExecuteRequest, /,
+    );
     // @ts-expect-error: run_id must be a string
     const bad: Run = { run_id: 1, state: "queued", root_node_run_id: "n" };
     // @ts-expect-error: "paused" is not a RunState

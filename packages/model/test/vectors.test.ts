@@ -23,22 +23,25 @@ describe("our golden vectors", () => {
     expect(result.ok ? [] : result.errors).toEqual([]);
   });
 
-  it.each(invalid.map((v) => [v.path, v] as const))("invalid %s breaks exactly its named constraint", (path, v) => {
-    const result = check(v.schemaFile, v.data);
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    const named = path.split("/").pop()!.split("--")[0]!;
-    expect(result.errors).toHaveLength(1);
-    const [issue] = result.errors;
-    if (named === "pattern") {
-      // The spec's only patterns are the extension-key patterns of `patternProperties`; a key that
-      // matches none is reported by the additionalProperties: false beside them.
-      expect(issue!.keyword).toBe("additionalProperties");
-      expect(issue!.pointer).toMatch(/(^|\/)extensions\/[^/]+$|^\/[^/]+$/);
-    } else {
-      expect(issue!.keyword).toBe(named);
-    }
-  });
+  it.each(invalid.map((v) => [v.path, v] as const))(
+    "invalid %s breaks exactly its named constraint",
+    (path, v) => {
+      const result = check(v.schemaFile, v.data);
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      const named = path.split("/").pop()!.split("--")[0]!;
+      expect(result.errors).toHaveLength(1);
+      const [issue] = result.errors;
+      if (named === "pattern") {
+        // The spec's only patterns are the extension-key patterns of `patternProperties`; a key that
+        // matches none is reported by the additionalProperties: false beside them.
+        expect(issue!.keyword).toBe("additionalProperties");
+        expect(issue!.pointer).toMatch(/(^|\/)extensions\/[^/]+$|^\/[^/]+$/);
+      } else {
+        expect(issue!.keyword).toBe(named);
+      }
+    },
+  );
 
   it("every schema file has a minimal and a full valid vector and at least three invalid ones", () => {
     for (const file of files) {
@@ -51,7 +54,17 @@ describe("our golden vectors", () => {
 
   it("across the set, every kind of constraint the spec uses is broken, also inside nested objects", () => {
     const kinds = new Set(invalid.map((v) => v.path.split("/").pop()!.split("--")[0]!));
-    for (const kind of ["required", "additionalProperties", "enum", "pattern", "format", "minimum", "maximum", "minItems", "type"]) {
+    for (const kind of [
+      "required",
+      "additionalProperties",
+      "enum",
+      "pattern",
+      "format",
+      "minimum",
+      "maximum",
+      "minItems",
+      "type",
+    ]) {
       expect(kinds, kind).toContain(kind);
     }
     const formats = new Set(
@@ -75,7 +88,9 @@ describe("our golden vectors", () => {
 
 describe.skipIf(!hasReference)("the published reference vectors", () => {
   const refValid = hasReference ? readVectors(join(referenceRoot, "conformance/json_vectors"), files) : [];
-  const refInvalid = hasReference ? readVectors(join(referenceRoot, "conformance/json_vectors_invalid"), files) : [];
+  const refInvalid = hasReference
+    ? readVectors(join(referenceRoot, "conformance/json_vectors_invalid"), files)
+    : [];
 
   it("cover every schema file of theirs", () => {
     expect(refValid.length).toBeGreaterThanOrEqual(48);

@@ -29,7 +29,9 @@ function staleFiles(files: readonly GeneratedFile[], repoRoot: string): string[]
     } catch {
       return [];
     }
-    return entries.map((e) => `${dir}/${e.split("\\").join("/")}`).filter((p) => !wanted.has(p) && /\.\w+$/.test(p));
+    return entries
+      .map((e) => `${dir}/${e.split("\\").join("/")}`)
+      .filter((p) => !wanted.has(p) && /\.\w+$/.test(p));
   });
 }
 
@@ -42,7 +44,8 @@ export function main(
 ): number {
   const [command, ...rest] = argv;
   const specIndex = rest.indexOf("--spec");
-  const specRoot = specIndex >= 0 && rest[specIndex + 1] ? resolve(rest[specIndex + 1]!) : join(repoRoot, "spec/v1");
+  const specRoot =
+    specIndex >= 0 && rest[specIndex + 1] ? resolve(rest[specIndex + 1]!) : join(repoRoot, "spec/v1");
   if (command !== "write" && command !== "check") {
     err.write("usage: codegen write|check [--spec DIR]\n");
     return 2;

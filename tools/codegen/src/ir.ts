@@ -156,7 +156,12 @@ function buildSchemas(spec: LoadedSpec): NamedSchemaIR[] {
     let name = pascalCase(title);
     if (RESERVED_TYPE_NAMES.has(name)) {
       if (pointer) fail(where, `title "${title}" shadows a JavaScript global`);
-      name = pascalCase(file.split("/").pop()!.replace(/\.schema\.json$/, ""));
+      name = pascalCase(
+        file
+          .split("/")
+          .pop()!
+          .replace(/\.schema\.json$/, ""),
+      );
     }
     const clash = byName.get(name);
     if (clash) fail(where, `type name ${name} is already used by schemas/${clash.file}`);
@@ -182,7 +187,8 @@ function buildSchemas(spec: LoadedSpec): NamedSchemaIR[] {
     if (!isRoot && typeof node.title === "string") register(file, pointer, node);
     const sub = (key: string, child: Json) => scan(file, `${pointer}/${escapePointer(key)}`, child, false);
     if (isObject(node.properties))
-      for (const [k, v] of Object.entries(node.properties)) scan(file, `${pointer}/properties/${escapePointer(k)}`, v, false);
+      for (const [k, v] of Object.entries(node.properties))
+        scan(file, `${pointer}/properties/${escapePointer(k)}`, v, false);
     if (isObject(node.patternProperties))
       for (const [k, v] of Object.entries(node.patternProperties))
         scan(file, `${pointer}/patternProperties/${escapePointer(k)}`, v, false);
@@ -210,7 +216,8 @@ function buildSchemas(spec: LoadedSpec): NamedSchemaIR[] {
     }
     // A titled schema nested in a file is a named type of its own (registered by scan()).
     const nested = pointer ? named.get(`${schemaId(file)}#${pointer}`) : undefined;
-    if (nested && typeof node.title === "string" && !converting.has(nested.id)) return { kind: "ref", name: nested.name };
+    if (nested && typeof node.title === "string" && !converting.has(nested.id))
+      return { kind: "ref", name: nested.name };
     switch (node.type) {
       case undefined:
         if (Object.keys(node).some((k) => !["title", "description", "$comment", "examples"].includes(k)))
@@ -257,7 +264,11 @@ function buildSchemas(spec: LoadedSpec): NamedSchemaIR[] {
         });
         const ap = node.additionalProperties;
         const additional: TypeNode | false =
-          ap === false ? false : ap === undefined || ap === true ? { kind: "unknown" } : child("additionalProperties", ap);
+          ap === false
+            ? false
+            : ap === undefined || ap === true
+              ? { kind: "unknown" }
+              : child("additionalProperties", ap);
         const patternKeys = isObject(node.patternProperties) ? Object.keys(node.patternProperties) : [];
         return { kind: "object", properties, additional, patternKeys };
       }
@@ -284,7 +295,8 @@ function buildServices(spec: LoadedSpec, schemas: NamedSchemaIR[]): ServiceIR[] 
 
   return spec.openapi.map(({ file, doc }) => {
     const where = `openapi/${file}`;
-    const components = isObject(doc.components) && isObject(doc.components.schemas) ? doc.components.schemas : {};
+    const components =
+      isObject(doc.components) && isObject(doc.components.schemas) ? doc.components.schemas : {};
 
     // A schema reference in an operation: `#/components/schemas/X` whose entry points at a file.
     const schemaName = (node: Json, at: string): string => {
@@ -292,7 +304,8 @@ function buildServices(spec: LoadedSpec, schemas: NamedSchemaIR[]): ServiceIR[] 
       let ref = node.$ref;
       if (ref.startsWith("#/components/schemas/")) {
         const entry = components[ref.slice("#/components/schemas/".length)];
-        if (!isObject(entry) || typeof entry.$ref !== "string") fail(at, `${ref} is not a component that names a schema file`);
+        if (!isObject(entry) || typeof entry.$ref !== "string")
+          fail(at, `${ref} is not a component that names a schema file`);
         ref = entry.$ref;
       }
       const target = openApiRefToSchemaFile(ref) ?? fail(at, `cannot resolve ${ref}`);
@@ -314,7 +327,8 @@ function buildServices(spec: LoadedSpec, schemas: NamedSchemaIR[]): ServiceIR[] 
         const params = (Array.isArray(op.parameters) ? op.parameters : []).map((p) => {
           if (!isObject(p)) fail(at, "parameter must be an object");
           const name = str(p.name) ?? fail(at, "parameter without name");
-          const schema = isObject(p.schema) && typeof p.schema.$ref === "string" ? schemaName(p.schema, at) : undefined;
+          const schema =
+            isObject(p.schema) && typeof p.schema.$ref === "string" ? schemaName(p.schema, at) : undefined;
           if (!schema && !(isObject(p.schema) && p.schema.type === "string"))
             fail(at, `parameter ${name}: only string parameters or schema refs are supported`);
           const param: ParamIR & { in: string } = {
@@ -328,7 +342,9 @@ function buildServices(spec: LoadedSpec, schemas: NamedSchemaIR[]): ServiceIR[] 
         });
         const pathOrder = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
         const pathParams = pathOrder.map((n) => {
-          const p = params.find((q) => q.in === "path" && q.name === n) ?? fail(at, `path parameter {${n}} is not declared`);
+          const p =
+            params.find((q) => q.in === "path" && q.name === n) ??
+            fail(at, `path parameter {${n}} is not declared`);
           if (!p.required) fail(at, `path parameter ${n} must be required`);
           const { in: _in, ...rest } = p;
           return rest;
@@ -343,7 +359,10 @@ function buildServices(spec: LoadedSpec, schemas: NamedSchemaIR[]): ServiceIR[] 
           const media = content["application/json"];
           if (!isObject(media) || Object.keys(content).length !== 1)
             fail(at, "request bodies must be application/json only");
-          requestBody = { schema: schemaName(media.schema ?? null, at), required: op.requestBody.required === true };
+          requestBody = {
+            schema: schemaName(media.schema ?? null, at),
+            required: op.requestBody.required === true,
+          };
         }
 
         const responses = isObject(op.responses) ? op.responses : fail(at, "no responses");
@@ -364,9 +383,14 @@ function buildServices(spec: LoadedSpec, schemas: NamedSchemaIR[]): ServiceIR[] 
           }
         } else if (isObject(content["application/x-ndjson"])) {
           const item = str(content["application/x-ndjson"][X_NDJSON_ITEM]);
-          if (!item) fail(at, `an application/x-ndjson response must name its line schema with ${X_NDJSON_ITEM}`);
+          if (!item)
+            fail(at, `an application/x-ndjson response must name its line schema with ${X_NDJSON_ITEM}`);
           const target = openApiRefToSchemaFile(item)!;
-          response = { status, kind: "ndjson", itemSchema: byFile.get(target) ?? fail(at, `${X_NDJSON_ITEM}: no schema file ${item}`) };
+          response = {
+            status,
+            kind: "ndjson",
+            itemSchema: byFile.get(target) ?? fail(at, `${X_NDJSON_ITEM}: no schema file ${item}`),
+          };
         } else {
           fail(at, `unsupported success media type: ${Object.keys(content).join(", ")}`);
         }

@@ -75,7 +75,10 @@ function rewriteRefs(node: Json, fromFile: string): Json {
   if (!isObject(node)) return node;
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(node)) {
-    out[key] = key === "$ref" && typeof value === "string" ? absoluteRef(value, fromFile) : rewriteRefs(value, fromFile);
+    out[key] =
+      key === "$ref" && typeof value === "string"
+        ? absoluteRef(value, fromFile)
+        : rewriteRefs(value, fromFile);
   }
   return out;
 }

@@ -26,7 +26,11 @@ describe("type expressions", () => {
     ["a formatted string", { kind: "string", format: "uri" }, "string"],
     ["an integer", { kind: "integer", minimum: 0 }, "number"],
     ["an array of refs", { kind: "array", items: { kind: "ref", name: "Part" } }, "Part[]"],
-    ["an array of a union", { kind: "array", items: { kind: "string", enum: ["a", "b"] } }, 'Array<"a" | "b">'],
+    [
+      "an array of a union",
+      { kind: "array", items: { kind: "string", enum: ["a", "b"] } },
+      'Array<"a" | "b">',
+    ],
     ["an open map", obj({ additional: { kind: "unknown" } }), "Record<string, unknown>"],
     ["a map of strings", obj({ additional: { kind: "string" } }), "Record<string, string>"],
     ["a closed empty object", obj({}), "Record<string, never>"],
@@ -67,18 +71,30 @@ describe("CodeWriter", () => {
     const w = new CodeWriter();
     w.doc("Short.").block("interface A {", () => w.doc("One.", "Two */ three.").line("a: string;"));
     expect(w.toString()).toBe(
-      ["/** Short. */", "interface A {", "  /**", "   * One.", "   *", "   * Two *\\/ three.", "   */", "  a: string;", "}", ""].join(
-        "\n",
-      ),
+      [
+        "/** Short. */",
+        "interface A {",
+        "  /**",
+        "   * One.",
+        "   *",
+        "   * Two *\\/ three.",
+        "   */",
+        "  a: string;",
+        "}",
+        "",
+      ].join("\n"),
     );
   });
 });
 
 describe("the mini spec's generated files", () => {
   const files = generate(MINI);
-  it.each(files.map((f) => [f.path.split("/").pop()!, f] as const))("%s matches its snapshot", async (name, file) => {
-    await expect(file.content).toMatchFileSnapshot(`./snapshots/mini/${name}`);
-  });
+  it.each(files.map((f) => [f.path.split("/").pop()!, f] as const))(
+    "%s matches its snapshot",
+    async (name, file) => {
+      await expect(file.content).toMatchFileSnapshot(`./snapshots/mini/${name}`);
+    },
+  );
 
   it("marks every generated source with the generator, the spec hash and the regenerate command", () => {
     const hash = loadSpec(MINI).hash;
@@ -127,17 +143,25 @@ describe("generate on spec/v1", () => {
       `## ${s.name} (${s.file})`,
       "",
       ...s.operations.map((o) => {
-        const params = [...o.pathParams.map((p) => p.name), ...o.queryParams.map((p) => `?${p.name}${p.schema ? `:${p.schema}` : ""}`)];
+        const params = [
+          ...o.pathParams.map((p) => p.name),
+          ...o.queryParams.map((p) => `?${p.name}${p.schema ? `:${p.schema}` : ""}`),
+        ];
         const body = o.requestBody ? ` body:${o.requestBody.schema}` : "";
         const r = o.response;
-        const res = r.kind === "json" ? `${r.schema}${r.array ? "[]" : ""}` : r.kind === "ndjson" ? `ndjson<${r.itemSchema}>` : "empty";
+        const res =
+          r.kind === "json"
+            ? `${r.schema}${r.array ? "[]" : ""}`
+            : r.kind === "ndjson"
+              ? `ndjson<${r.itemSchema}>`
+              : "empty";
         return `- ${o.name}: ${o.method} ${o.path} (${params.join(", ")})${body} → ${r.status} ${res} [${o.conformance}, ${o.auth}]`;
       }),
       "",
     ]);
     const types = ir.schemas.map((s) => `- ${s.name}: ${s.file}${s.pointer ? `#${s.pointer}` : ""}`);
-    await expect(["# spec/v1 as the generator sees it", "", ...lines, "## Types", "", ...types, ""].join("\n")).toMatchFileSnapshot(
-      "./snapshots/spec-v1.summary.md",
-    );
+    await expect(
+      ["# spec/v1 as the generator sees it", "", ...lines, "## Types", "", ...types, ""].join("\n"),
+    ).toMatchFileSnapshot("./snapshots/spec-v1.summary.md");
   });
 });

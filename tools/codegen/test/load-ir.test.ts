@@ -22,13 +22,23 @@ describe("loadSpec", () => {
   it("hashes the input: the same tree gives the same hash, any byte changed gives another", () => {
     const widget = readFileSync(join(MINI, "schemas/widgets/widget.schema.json"), "utf8");
     expect(loadSpec(MINI).hash).toBe(loadSpec(MINI).hash);
-    const changed = miniWith({ "schemas/widgets/widget.schema.json": widget.replace("A widget.", "A widget!") });
+    const changed = miniWith({
+      "schemas/widgets/widget.schema.json": widget.replace("A widget.", "A widget!"),
+    });
     expect(loadSpec(changed).hash).not.toBe(loadSpec(MINI).hash);
   });
 
   it.each([
-    ["a schema that sets $id", { "schemas/common/color.schema.json": '{"$id":"x","title":"Color","type":"string"}' }, /must not set \$id/],
-    ["a file that is not JSON", { "schemas/common/color.schema.json": "{ title: Color" }, /color\.schema\.json: not valid JSON/],
+    [
+      "a schema that sets $id",
+      { "schemas/common/color.schema.json": '{"$id":"x","title":"Color","type":"string"}' },
+      /must not set \$id/,
+    ],
+    [
+      "a file that is not JSON",
+      { "schemas/common/color.schema.json": "{ title: Color" },
+      /color\.schema\.json: not valid JSON/,
+    ],
   ])("rejects %s, naming the file", (_what, files, message) => {
     expect(() => loadSpec(miniWith(files))).toThrow(message);
   });
@@ -38,7 +48,12 @@ describe("loadSpec", () => {
   });
 
   it("strips annotations but keeps a property named description", () => {
-    const schema = { title: "T", description: "d", "x-y": 1, properties: { description: { type: "string", description: "p" } } };
+    const schema = {
+      title: "T",
+      description: "d",
+      "x-y": 1,
+      properties: { description: { type: "string", description: "p" } },
+    };
     expect(stripAnnotations(schema)).toEqual({ properties: { description: { type: "string" } } });
   });
 });
@@ -63,8 +78,15 @@ describe("buildIR", () => {
 
   it("describes each operation", () => {
     const [service] = ir.services;
-    expect(service).toMatchObject({ key: "widgets", name: "Widgets", title: "Widget API", description: "Widgets." });
-    expect(service!.operations.map((o) => [o.name, o.method, o.auth, o.conformance, o.response.kind])).toEqual([
+    expect(service).toMatchObject({
+      key: "widgets",
+      name: "Widgets",
+      title: "Widget API",
+      description: "Widgets.",
+    });
+    expect(
+      service!.operations.map((o) => [o.name, o.method, o.auth, o.conformance, o.response.kind]),
+    ).toEqual([
       ["health", "GET", "none", "required", "json"],
       ["listWidgets", "GET", "bearer", "required", "json"],
       ["createWidget", "POST", "bearer", "required", "json"],
@@ -93,7 +115,9 @@ describe("buildIR", () => {
     ],
     [
       "a keyword the generator does not understand",
-      { "schemas/common/color.schema.json": '{"title":"Color","type":"string","enum":["red"],"const":"red"}' },
+      {
+        "schemas/common/color.schema.json": '{"title":"Color","type":"string","enum":["red"],"const":"red"}',
+      },
       /schemas\/common\/color\.schema\.json: keyword "const" is not supported/,
     ],
     [
@@ -103,12 +127,20 @@ describe("buildIR", () => {
     ],
     [
       "a required property that is not declared",
-      { "schemas/common/error_detail.schema.json": '{"title":"Error","type":"object","required":["x"],"properties":{}}' },
+      {
+        "schemas/common/error_detail.schema.json":
+          '{"title":"Error","type":"object","required":["x"],"properties":{}}',
+      },
       /required property "x" is not declared/,
     ],
     [
       "an undeclared path parameter",
-      { "openapi/widgets.openapi.yaml": openapi.replace("- { name: part_id, in: path, required: true, schema: { type: string } }", "") },
+      {
+        "openapi/widgets.openapi.yaml": openapi.replace(
+          "- { name: part_id, in: path, required: true, schema: { type: string } }",
+          "",
+        ),
+      },
       /path parameter \{part_id\} is not declared/,
     ],
   ])("fails generation on %s", (_what, files, message) => {

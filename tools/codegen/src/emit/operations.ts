@@ -13,27 +13,37 @@ function param(p: ParamIR): string {
 
 function writeOperation(w: CodeWriter, op: OperationIR): void {
   w.doc(op.summary, op.description, `\`${op.method} ${op.path}\` (${op.conformance})`);
-  w.block(`${propertyKey(op.name)}: {`, () => {
-    w.line(`operationId: ${JSON.stringify(op.operationId)},`);
-    w.line(`name: ${JSON.stringify(op.name)},`);
-    w.line(`method: ${JSON.stringify(op.method)},`);
-    w.line(`path: ${JSON.stringify(op.path)},`);
-    w.line(`pathParams: [${op.pathParams.map(param).join(", ")}],`);
-    w.line(`queryParams: [${op.queryParams.map(param).join(", ")}],`);
-    if (op.requestBody) {
-      w.line(`requestBody: { schema: ${JSON.stringify(op.requestBody.schema)}, required: ${op.requestBody.required} },`);
-    }
-    const r = op.response;
-    if (r.kind === "json") {
-      w.line(`response: { status: ${r.status}, kind: "json", schema: ${JSON.stringify(r.schema)}, array: ${r.array} },`);
-    } else if (r.kind === "ndjson") {
-      w.line(`response: { status: ${r.status}, kind: "ndjson", itemSchema: ${JSON.stringify(r.itemSchema)} },`);
-    } else {
-      w.line(`response: { status: ${r.status}, kind: "empty" },`);
-    }
-    w.line(`conformance: ${JSON.stringify(op.conformance)},`);
-    w.line(`auth: ${JSON.stringify(op.auth)},`);
-  }, "},");
+  w.block(
+    `${propertyKey(op.name)}: {`,
+    () => {
+      w.line(`operationId: ${JSON.stringify(op.operationId)},`);
+      w.line(`name: ${JSON.stringify(op.name)},`);
+      w.line(`method: ${JSON.stringify(op.method)},`);
+      w.line(`path: ${JSON.stringify(op.path)},`);
+      w.line(`pathParams: [${op.pathParams.map(param).join(", ")}],`);
+      w.line(`queryParams: [${op.queryParams.map(param).join(", ")}],`);
+      if (op.requestBody) {
+        w.line(
+          `requestBody: { schema: ${JSON.stringify(op.requestBody.schema)}, required: ${op.requestBody.required} },`,
+        );
+      }
+      const r = op.response;
+      if (r.kind === "json") {
+        w.line(
+          `response: { status: ${r.status}, kind: "json", schema: ${JSON.stringify(r.schema)}, array: ${r.array} },`,
+        );
+      } else if (r.kind === "ndjson") {
+        w.line(
+          `response: { status: ${r.status}, kind: "ndjson", itemSchema: ${JSON.stringify(r.itemSchema)} },`,
+        );
+      } else {
+        w.line(`response: { status: ${r.status}, kind: "empty" },`);
+      }
+      w.line(`conformance: ${JSON.stringify(op.conformance)},`);
+      w.line(`auth: ${JSON.stringify(op.auth)},`);
+    },
+    "},",
+  );
 }
 
 /** `RunGateway` → `RUN_GATEWAY_SERVICE`. */
@@ -48,19 +58,31 @@ export function emitOperations(services: readonly ServiceIR[], specHash: string)
   for (const service of services) {
     w.line();
     w.doc(service.title, service.description, `Spec: \`spec/v1/openapi/${service.file}\``);
-    w.block(`export const ${serviceConstName(service)} = {`, () => {
-      w.line(`key: ${JSON.stringify(service.key)},`);
-      w.line(`name: ${JSON.stringify(service.name)},`);
-      w.line(`title: ${JSON.stringify(service.title)},`);
-      w.block("operations: {", () => {
-        for (const op of service.operations) writeOperation(w, op);
-      }, "},");
-    }, "} as const satisfies ServiceSpec;");
+    w.block(
+      `export const ${serviceConstName(service)} = {`,
+      () => {
+        w.line(`key: ${JSON.stringify(service.key)},`);
+        w.line(`name: ${JSON.stringify(service.name)},`);
+        w.line(`title: ${JSON.stringify(service.title)},`);
+        w.block(
+          "operations: {",
+          () => {
+            for (const op of service.operations) writeOperation(w, op);
+          },
+          "},",
+        );
+      },
+      "} as const satisfies ServiceSpec;",
+    );
   }
   w.line();
   w.doc("Every service, by key (the OpenAPI file name without `.openapi.yaml`).");
-  w.block("export const SERVICES = {", () => {
-    for (const s of services) w.line(`${JSON.stringify(s.key)}: ${serviceConstName(s)},`);
-  }, "} as const;");
+  w.block(
+    "export const SERVICES = {",
+    () => {
+      for (const s of services) w.line(`${JSON.stringify(s.key)}: ${serviceConstName(s)},`);
+    },
+    "} as const;",
+  );
   return w.toString();
 }

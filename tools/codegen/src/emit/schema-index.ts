@@ -23,20 +23,29 @@ export function emitSchemaIndex(schemas: readonly NamedSchemaIR[], specHash: str
   w.doc("Every schema name, in spec order.");
   w.line("export type SchemaName = keyof SchemaTypes;").line();
   w.doc("Schema name → its precompiled validator and where it is written in the spec.");
-  w.block("export const SCHEMAS = {", () => {
-    for (const s of schemas) {
-      const pointer = s.pointer ? `, pointer: ${JSON.stringify(s.pointer)}` : "";
-      w.line(`${s.name}: { validate: V.${s.name}, file: ${JSON.stringify(s.file)}${pointer} },`);
-    }
-  }, "} as const;");
+  w.block(
+    "export const SCHEMAS = {",
+    () => {
+      for (const s of schemas) {
+        const pointer = s.pointer ? `, pointer: ${JSON.stringify(s.pointer)}` : "";
+        w.line(`${s.name}: { validate: V.${s.name}, file: ${JSON.stringify(s.file)}${pointer} },`);
+      }
+    },
+    "} as const;",
+  );
   w.line();
   w.doc(
     "Schema file (path below `spec/v1/schemas/`) → the name of the schema it holds at its root.",
     "Golden vectors map to schemas through it: `json_vectors/core/run.json` → `core/run.schema.json`.",
   );
-  w.block("export const SCHEMA_FILES: Readonly<Record<string, SchemaName>> = {", () => {
-    for (const s of schemas.filter((x) => x.pointer === "")) w.line(`${JSON.stringify(s.file)}: ${JSON.stringify(s.name)},`);
-  }, "};");
+  w.block(
+    "export const SCHEMA_FILES: Readonly<Record<string, SchemaName>> = {",
+    () => {
+      for (const s of schemas.filter((x) => x.pointer === ""))
+        w.line(`${JSON.stringify(s.file)}: ${JSON.stringify(s.name)},`);
+    },
+    "};",
+  );
   return w.toString();
 }
 
@@ -63,23 +72,47 @@ export function emitGuards(schemas: readonly NamedSchemaIR[], specHash: string):
  * The generated half of the public surface, as explicit named exports (the hand-written half is
  * listed in `src/index.ts`). A pin test in `packages/model/test` fails when either half changes.
  */
-export function emitPublicIndex(schemas: readonly NamedSchemaIR[], serviceConsts: readonly string[], specHash: string): string {
+export function emitPublicIndex(
+  schemas: readonly NamedSchemaIR[],
+  serviceConsts: readonly string[],
+  specHash: string,
+): string {
   const w = new CodeWriter();
   w.line(header(specHash)).line();
-  const enums = schemas.filter((s) => s.type.kind === "string" && s.type.enum).map((s) => enumConstName(s.name));
-  w.block("export {", () => {
-    for (const e of enums) w.line(`${e},`);
-  }, '} from "./types.gen.js";');
-  w.block("export type {", () => {
-    for (const s of schemas) w.line(`${s.name},`);
-  }, '} from "./types.gen.js";');
-  w.block("export {", () => {
-    for (const s of schemas) w.line(`assert${s.name},`).line(`is${s.name},`);
-  }, '} from "./guards.gen.js";');
-  w.line('export { SCHEMA_FILES, SCHEMAS, SPEC_REF, type SchemaName, type SchemaTypes } from "./schemas.gen.js";');
-  w.block("export {", () => {
-    for (const c of serviceConsts) w.line(`${c},`);
-    w.line("SERVICES,");
-  }, '} from "./operations.gen.js";');
+  const enums = schemas
+    .filter((s) => s.type.kind === "string" && s.type.enum)
+    .map((s) => enumConstName(s.name));
+  w.block(
+    "export {",
+    () => {
+      for (const e of enums) w.line(`${e},`);
+    },
+    '} from "./types.gen.js";',
+  );
+  w.block(
+    "export type {",
+    () => {
+      for (const s of schemas) w.line(`${s.name},`);
+    },
+    '} from "./types.gen.js";',
+  );
+  w.block(
+    "export {",
+    () => {
+      for (const s of schemas) w.line(`assert${s.name},`).line(`is${s.name},`);
+    },
+    '} from "./guards.gen.js";',
+  );
+  w.line(
+    'export { SCHEMA_FILES, SCHEMAS, SPEC_REF, type SchemaName, type SchemaTypes } from "./schemas.gen.js";',
+  );
+  w.block(
+    "export {",
+    () => {
+      for (const c of serviceConsts) w.line(`${c},`);
+      w.line("SERVICES,");
+    },
+    '} from "./operations.gen.js";',
+  );
   return w.toString();
 }

@@ -61,7 +61,8 @@ export function inlineType(type: TypeNode): string {
       const members = type.properties.map(
         (p) => `${propertyKey(p.name)}${p.required ? "" : "?"}: ${inlineType(p.type)}`,
       );
-      if (members.length === 0 && type.additional !== false) return `Record<string, ${inlineType(type.additional)}>`;
+      if (members.length === 0 && type.additional !== false)
+        return `Record<string, ${inlineType(type.additional)}>`;
       if (type.additional !== false) members.push(`[key: string]: ${inlineType(type.additional)}`);
       else if (type.patternKeys.length > 0) members.push("[key: string]: unknown");
       return members.length ? `{ ${members.join("; ")} }` : "Record<string, never>";

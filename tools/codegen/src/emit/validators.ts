@@ -37,7 +37,8 @@ export function emitValidators(
   // A CommonJS module: under NodeNext its default import is `module.exports`, whose `.default` is the function.
   const code = standalone.default(ajv, exports).replace(/^"use strict";\n?/, "");
   const requires = code.match(/require\([^)]*\)/g);
-  if (requires) throw new Error(`validator code needs runtime modules we do not ship: ${requires.join(", ")}`);
+  if (requires)
+    throw new Error(`validator code needs runtime modules we do not ship: ${requires.join(", ")}`);
 
   const js = [
     header(specHash),

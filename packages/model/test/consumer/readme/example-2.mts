@@ -1,4 +1,4 @@
-import { assertValid, isRunEvent, validate, ValidationError } from "@arp/model";
+import { assertValid, isRunEvent, ValidationError, validate } from "@arp/model";
 
 // 1. A result you can branch on; never throws.
 const result = validate("Run", JSON.parse('{"run_id":"run_1","state":"paused"}'));
@@ -9,7 +9,9 @@ if (!result.ok) {
 }
 
 // 2. Type guards: isX(value) for every schema, or isValid(name, value).
-const line: unknown = JSON.parse('{"run_id":"run_1","seq":0,"type":"run_started","time":"2026-01-15T09:30:00Z"}');
+const line: unknown = JSON.parse(
+  '{"run_id":"run_1","seq":0,"type":"run_started","time":"2026-01-15T09:30:00Z"}',
+);
 if (isRunEvent(line)) console.log(line.seq, line.type); // `line` is a RunEvent here → 0 run_started
 
 // 3. Assertions: assertX(value) or assertValid(name, value) throw a ValidationError.
@@ -21,5 +23,3 @@ try {
     // → validation_failed NodeTypeRef Invalid NodeTypeRef: /version is required
   }
 }
-
-export {};
