@@ -1,4 +1,4 @@
-import { assertValid, isRunEvent, ValidationError, validate } from "@arp/model";
+import { assertValid, isRunEvent, validate, ValidationError } from "@arp/model";
 
 // 1. A result you can branch on; never throws.
 const result = validate("Run", JSON.parse('{"run_id":"run_1","state":"paused"}'));
@@ -23,3 +23,5 @@ try {
     // → validation_failed NodeTypeRef Invalid NodeTypeRef: /version is required
   }
 }
+
+export {};

@@ -7,3 +7,6 @@ for (const service of Object.values(SERVICES)) {
   const required = Object.values(service.operations).filter((o) => o.conformance === "required");
   console.log(`${service.name}: ${required.length} required operations`);
 }
+// → RunGateway: 5 required operations
+
+export {};
