@@ -45,7 +45,11 @@ function isTimeWithZone(str: string): boolean {
   return (utcHr === 23 || utcHr === -1) && (utcMin === 59 || utcMin === -1) && sec < 61;
 }
 
-/** RFC 3339 `date-time`, e.g. `2026-01-15T09:30:00Z` or `2026-01-15T10:30:00.5+01:00`. */
+/**
+ * RFC 3339 `date-time` with a required offset, e.g. `2026-01-15T09:30:00Z` or
+ * `2026-01-15T10:30:00.5+01:00`. Like ajv-formats, it also takes a space or a lowercase `t` as the
+ * separator (RFC 3339 section 5.6 allows both) and an offset without a colon (`+0100`).
+ */
 export function isDateTime(str: string): boolean {
   const parts = str.split(DATE_TIME_SEPARATOR);
   return parts.length === 2 && isDate(parts[0]!) && isTimeWithZone(parts[1]!);

@@ -1,0 +1,40 @@
+/** The error every command reports as a usage problem (exit code 2). */
+
+const BRAND = Symbol.for("@arp/conformance.UsageError");
+
+/**
+ * The command cannot be carried out as asked: a folder is missing, a vector maps to no schema, a
+ * file is unreadable or not JSON, a spec tree does not compile. The message names the path.
+ */
+export class UsageError extends Error {
+  override name = "UsageError";
+  /** Stable string code, in the style of the other ARP error classes. */
+  readonly code = "usage_error";
+  /** The file or folder the problem is about, when there is one. */
+  readonly path: string | undefined;
+  /**
+   * Every problem found, when this error stands for several (e.g. a spec tree where three schema
+   * files fail to compile); empty when the error is itself the only problem.
+   */
+  readonly problems: readonly UsageError[];
+  readonly [BRAND] = true;
+
+  constructor(message: string, options: { path?: string; problems?: readonly UsageError[] } = {}) {
+    super(message);
+    this.path = options.path;
+    this.problems = options.problems ?? [];
+  }
+
+  /** `instanceof` also recognises instances from another copy of this package (ESM next to CJS). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of instanceof (maybe a subclass)
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    // biome-ignore lint/complexity/noThisInStatic: only the base class accepts a brand from another copy
+    return this === UsageError && typeof value === "object" && value !== null && BRAND in value;
+  }
+}
+
+/** The individual problems an error stands for: its `problems`, or itself. */
+export function problemsOf(error: UsageError): readonly UsageError[] {
+  return error.problems.length > 0 ? error.problems : [error];
+}
