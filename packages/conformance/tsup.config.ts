@@ -14,12 +14,12 @@ export default defineConfig([
     target: "node20",
   },
   {
-    // The `arp-conformance` bin: ESM only (it finds the bundled spec through `import.meta.url`).
+    // The CLI module behind `bin/arp-conformance.js`: ESM only (it finds the bundled spec through
+    // `import.meta.url`).
     entry: ["src/cli.ts"],
     format: ["esm"],
     sourcemap: true,
     platform: "node",
     target: "node20",
-    banner: { js: "#!/usr/bin/env node" },
   },
 ]);

@@ -6,7 +6,7 @@
  *
  * Exit codes: 0 every vector did what its folder says; 1 a mismatch; 2 a usage error.
  */
-import { realpathSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -204,18 +204,11 @@ function parse(argv: readonly string[]) {
   });
 }
 
-/** True when this module is the program node was started with (the bin, possibly via a symlink). */
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+/**
+ * Runs the CLI as a program: sets the exit code and turns a closed pipe into a quiet end. The bin
+ * (`bin/arp-conformance.js`, committed so npm can link it before `dist/` exists) calls this.
+ */
+export function runCli(argv: readonly string[]): void {
   // `arp-conformance vectors | head`: a closed pipe ends the output, not the process with a stack.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (err: NodeJS.ErrnoException) => {
@@ -223,7 +216,7 @@ if (isEntryPoint()) {
       process.exit(process.exitCode ?? 0);
     });
   }
-  main(process.argv.slice(2)).then(
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },

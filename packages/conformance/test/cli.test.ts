@@ -1,6 +1,6 @@
 /** The `arp-conformance` CLI: in-process through `main()`, plus one run of the built bin. */
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli.js";
@@ -270,10 +270,13 @@ describe.skipIf(!hasReference)("the reference ARP Standard (../shared/reference/
 });
 
 describe("the built bin", () => {
-  it("node dist/cli.js vectors exits 0 and ends with the summary", () => {
-    const child = spawnSync(process.execPath, [join(packageRoot, "dist", "cli.js"), "vectors"], {
-      encoding: "utf8",
-    });
+  it("arp-conformance vectors (the package's bin, run as a program) exits 0 and ends with the summary", () => {
+    const pkg = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as {
+      bin: Record<string, string>;
+    };
+    const bin = join(packageRoot, pkg.bin["arp-conformance"]!);
+    expect(statSync(bin).mode & 0o111, "the bin must be executable").not.toBe(0);
+    const child = spawnSync(bin, ["vectors"], { encoding: "utf8" });
     expect(child.stderr).toBe("");
     expect(child.status).toBe(0);
     expect(lastLine(child.stdout)).toMatch(/^\d+ passed, 0 failed$/);
