@@ -11,14 +11,39 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const lockPath = fileURLToPath(new URL("../package-lock.json", import.meta.url));
-const OS = ["aix", "android", "darwin", "freebsd", "linux", "netbsd", "openbsd", "openharmony", "sunos", "win32"];
-const CPU = { arm64: "arm64", x64: "x64", ia32: "ia32", arm: "arm", ppc64: "ppc64", riscv64: "riscv64", s390x: "s390x", loong64: "loong64", mips64el: "mips64el" };
+const OS = [
+  "aix",
+  "android",
+  "darwin",
+  "freebsd",
+  "linux",
+  "netbsd",
+  "openbsd",
+  "openharmony",
+  "sunos",
+  "win32",
+];
+const CPU = {
+  arm64: "arm64",
+  x64: "x64",
+  ia32: "ia32",
+  arm: "arm",
+  ppc64: "ppc64",
+  riscv64: "riscv64",
+  s390x: "s390x",
+  loong64: "loong64",
+  mips64el: "mips64el",
+};
 
 /** `@rollup/rollup-linux-arm64-musl` → { os: ["linux"], cpu: ["arm64"], libc: ["musl"] }. */
 export function platformOf(name) {
   const parts = name.split("/").pop().split("-");
-  const os = parts.find((p) => OS.includes(p)) ?? (parts.includes("windows") ? "win32" : parts.includes("macos") ? "darwin" : undefined);
-  const cpuPart = parts.find((p) => p in CPU || p === "gnueabihf" || p === "musleabihf" || p === "32" || p === "64");
+  const os =
+    parts.find((p) => OS.includes(p)) ??
+    (parts.includes("windows") ? "win32" : parts.includes("macos") ? "darwin" : undefined);
+  const cpuPart = parts.find(
+    (p) => p in CPU || p === "gnueabihf" || p === "musleabihf" || p === "32" || p === "64",
+  );
   let cpu = cpuPart && CPU[cpuPart];
   if (!cpu && parts.includes("arm")) cpu = "arm";
   if (!cpu && parts.includes("64")) cpu = parts.includes("arm") ? "arm64" : "x64";
@@ -34,9 +59,11 @@ export function missingEntries(lock) {
   for (const [path, entry] of Object.entries(lock.packages)) {
     for (const [name, range] of Object.entries(entry.optionalDependencies ?? {})) {
       const nested = `${path ? `${path}/` : ""}node_modules/${name}`;
-      if (lock.packages[nested] || lock.packages[`node_modules/${name}`] || out.has(`node_modules/${name}`)) continue;
+      if (lock.packages[nested] || lock.packages[`node_modules/${name}`] || out.has(`node_modules/${name}`))
+        continue;
       const { os, cpu, libc } = platformOf(name);
-      if (!os || !cpu) throw new Error(`cannot tell the platform of optional dependency ${name} (of ${path})`);
+      if (!os || !cpu)
+        throw new Error(`cannot tell the platform of optional dependency ${name} (of ${path})`);
       out.set(`node_modules/${name}`, {
         version: range,
         ...(entry.dev ? { dev: true } : {}),
@@ -59,7 +86,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(missing.size ? 1 : 0);
   }
   for (const [key, value] of missing) lock.packages[key] = value;
-  lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+  lock.packages = Object.fromEntries(
+    Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
+  );
   writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
   console.log(`lockfile: added ${missing.size} optional platform entries`);
 }
