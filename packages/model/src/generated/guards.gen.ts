@@ -2,498 +2,358 @@
 // Spec content hash: sha256:053b08732bc4d3c9f7eeb5a0ef3d888136deda4e46c3ff31b62d51ccbf52eacb
 // Regenerate with: npm run codegen
 
-import { assertValid, isValid } from "../validation.js";
+import { asserterFor, guardFor } from "../validation.js";
 import type * as T from "./types.gen.js";
 
 /** True when `value` is a valid {@link T.AtomicExecuteRequest | AtomicExecuteRequest}. */
-export function isAtomicExecuteRequest(value: unknown): value is T.AtomicExecuteRequest {
-  return isValid("AtomicExecuteRequest", value);
-}
+export const isAtomicExecuteRequest: (value: unknown) => value is T.AtomicExecuteRequest = /* @__PURE__ */ guardFor("AtomicExecuteRequest");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.AtomicExecuteRequest | AtomicExecuteRequest}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.AtomicExecuteRequest | AtomicExecuteRequest}.
  */
-export function assertAtomicExecuteRequest(value: unknown): asserts value is T.AtomicExecuteRequest {
-  assertValid("AtomicExecuteRequest", value);
-}
+export const assertAtomicExecuteRequest: (value: unknown) => asserts value is T.AtomicExecuteRequest = /* @__PURE__ */ asserterFor("AtomicExecuteRequest");
 
 /** True when `value` is a valid {@link T.AtomicExecuteResult | AtomicExecuteResult}. */
-export function isAtomicExecuteResult(value: unknown): value is T.AtomicExecuteResult {
-  return isValid("AtomicExecuteResult", value);
-}
+export const isAtomicExecuteResult: (value: unknown) => value is T.AtomicExecuteResult = /* @__PURE__ */ guardFor("AtomicExecuteResult");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.AtomicExecuteResult | AtomicExecuteResult}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.AtomicExecuteResult | AtomicExecuteResult}.
  */
-export function assertAtomicExecuteResult(value: unknown): asserts value is T.AtomicExecuteResult {
-  assertValid("AtomicExecuteResult", value);
-}
+export const assertAtomicExecuteResult: (value: unknown) => asserts value is T.AtomicExecuteResult = /* @__PURE__ */ asserterFor("AtomicExecuteResult");
 
 /** True when `value` is a valid {@link T.EndpointLocator | EndpointLocator}. */
-export function isEndpointLocator(value: unknown): value is T.EndpointLocator {
-  return isValid("EndpointLocator", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.EndpointLocator | EndpointLocator}. */
-export function assertEndpointLocator(value: unknown): asserts value is T.EndpointLocator {
-  assertValid("EndpointLocator", value);
-}
+export const isEndpointLocator: (value: unknown) => value is T.EndpointLocator = /* @__PURE__ */ guardFor("EndpointLocator");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.EndpointLocator | EndpointLocator}.
+ */
+export const assertEndpointLocator: (value: unknown) => asserts value is T.EndpointLocator = /* @__PURE__ */ asserterFor("EndpointLocator");
 
 /** True when `value` is a valid {@link T.ErrorEnvelope | ErrorEnvelope}. */
-export function isErrorEnvelope(value: unknown): value is T.ErrorEnvelope {
-  return isValid("ErrorEnvelope", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.ErrorEnvelope | ErrorEnvelope}. */
-export function assertErrorEnvelope(value: unknown): asserts value is T.ErrorEnvelope {
-  assertValid("ErrorEnvelope", value);
-}
+export const isErrorEnvelope: (value: unknown) => value is T.ErrorEnvelope = /* @__PURE__ */ guardFor("ErrorEnvelope");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ErrorEnvelope | ErrorEnvelope}.
+ */
+export const assertErrorEnvelope: (value: unknown) => asserts value is T.ErrorEnvelope = /* @__PURE__ */ asserterFor("ErrorEnvelope");
 
 /** True when `value` is a valid {@link T.ErrorCause | ErrorCause}. */
-export function isErrorCause(value: unknown): value is T.ErrorCause {
-  return isValid("ErrorCause", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.ErrorCause | ErrorCause}. */
-export function assertErrorCause(value: unknown): asserts value is T.ErrorCause {
-  assertValid("ErrorCause", value);
-}
+export const isErrorCause: (value: unknown) => value is T.ErrorCause = /* @__PURE__ */ guardFor("ErrorCause");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ErrorCause | ErrorCause}.
+ */
+export const assertErrorCause: (value: unknown) => asserts value is T.ErrorCause = /* @__PURE__ */ asserterFor("ErrorCause");
 
 /** True when `value` is a valid {@link T.ErrorDetail | ErrorDetail}. */
-export function isErrorDetail(value: unknown): value is T.ErrorDetail {
-  return isValid("ErrorDetail", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.ErrorDetail | ErrorDetail}. */
-export function assertErrorDetail(value: unknown): asserts value is T.ErrorDetail {
-  assertValid("ErrorDetail", value);
-}
+export const isErrorDetail: (value: unknown) => value is T.ErrorDetail = /* @__PURE__ */ guardFor("ErrorDetail");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ErrorDetail | ErrorDetail}.
+ */
+export const assertErrorDetail: (value: unknown) => asserts value is T.ErrorDetail = /* @__PURE__ */ asserterFor("ErrorDetail");
 
 /** True when `value` is a valid {@link T.Extensions | Extensions}. */
-export function isExtensions(value: unknown): value is T.Extensions {
-  return isValid("Extensions", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.Extensions | Extensions}. */
-export function assertExtensions(value: unknown): asserts value is T.Extensions {
-  assertValid("Extensions", value);
-}
+export const isExtensions: (value: unknown) => value is T.Extensions = /* @__PURE__ */ guardFor("Extensions");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Extensions | Extensions}.
+ */
+export const assertExtensions: (value: unknown) => asserts value is T.Extensions = /* @__PURE__ */ asserterFor("Extensions");
 
 /** True when `value` is a valid {@link T.Health | Health}. */
-export function isHealth(value: unknown): value is T.Health {
-  return isValid("Health", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.Health | Health}. */
-export function assertHealth(value: unknown): asserts value is T.Health {
-  assertValid("Health", value);
-}
+export const isHealth: (value: unknown) => value is T.Health = /* @__PURE__ */ guardFor("Health");
+/** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Health | Health}. */
+export const assertHealth: (value: unknown) => asserts value is T.Health = /* @__PURE__ */ asserterFor("Health");
 
 /** True when `value` is a valid {@link T.Metadata | Metadata}. */
-export function isMetadata(value: unknown): value is T.Metadata {
-  return isValid("Metadata", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.Metadata | Metadata}. */
-export function assertMetadata(value: unknown): asserts value is T.Metadata {
-  assertValid("Metadata", value);
-}
+export const isMetadata: (value: unknown) => value is T.Metadata = /* @__PURE__ */ guardFor("Metadata");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Metadata | Metadata}.
+ */
+export const assertMetadata: (value: unknown) => asserts value is T.Metadata = /* @__PURE__ */ asserterFor("Metadata");
 
 /** True when `value` is a valid {@link T.Pagination | Pagination}. */
-export function isPagination(value: unknown): value is T.Pagination {
-  return isValid("Pagination", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.Pagination | Pagination}. */
-export function assertPagination(value: unknown): asserts value is T.Pagination {
-  assertValid("Pagination", value);
-}
+export const isPagination: (value: unknown) => value is T.Pagination = /* @__PURE__ */ guardFor("Pagination");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Pagination | Pagination}.
+ */
+export const assertPagination: (value: unknown) => asserts value is T.Pagination = /* @__PURE__ */ asserterFor("Pagination");
 
 /** True when `value` is a valid {@link T.ResourceRef | ResourceRef}. */
-export function isResourceRef(value: unknown): value is T.ResourceRef {
-  return isValid("ResourceRef", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.ResourceRef | ResourceRef}. */
-export function assertResourceRef(value: unknown): asserts value is T.ResourceRef {
-  assertValid("ResourceRef", value);
-}
+export const isResourceRef: (value: unknown) => value is T.ResourceRef = /* @__PURE__ */ guardFor("ResourceRef");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ResourceRef | ResourceRef}.
+ */
+export const assertResourceRef: (value: unknown) => asserts value is T.ResourceRef = /* @__PURE__ */ asserterFor("ResourceRef");
 
 /** True when `value` is a valid {@link T.Status | Status}. */
-export function isStatus(value: unknown): value is T.Status {
-  return isValid("Status", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.Status | Status}. */
-export function assertStatus(value: unknown): asserts value is T.Status {
-  assertValid("Status", value);
-}
+export const isStatus: (value: unknown) => value is T.Status = /* @__PURE__ */ guardFor("Status");
+/** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Status | Status}. */
+export const assertStatus: (value: unknown) => asserts value is T.Status = /* @__PURE__ */ asserterFor("Status");
 
 /** True when `value` is a valid {@link T.VersionInfo | VersionInfo}. */
-export function isVersionInfo(value: unknown): value is T.VersionInfo {
-  return isValid("VersionInfo", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.VersionInfo | VersionInfo}. */
-export function assertVersionInfo(value: unknown): asserts value is T.VersionInfo {
-  assertValid("VersionInfo", value);
-}
+export const isVersionInfo: (value: unknown) => value is T.VersionInfo = /* @__PURE__ */ guardFor("VersionInfo");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.VersionInfo | VersionInfo}.
+ */
+export const assertVersionInfo: (value: unknown) => asserts value is T.VersionInfo = /* @__PURE__ */ asserterFor("VersionInfo");
 
 /** True when `value` is a valid {@link T.CompositeBeginRequest | CompositeBeginRequest}. */
-export function isCompositeBeginRequest(value: unknown): value is T.CompositeBeginRequest {
-  return isValid("CompositeBeginRequest", value);
-}
+export const isCompositeBeginRequest: (value: unknown) => value is T.CompositeBeginRequest = /* @__PURE__ */ guardFor("CompositeBeginRequest");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.CompositeBeginRequest | CompositeBeginRequest}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.CompositeBeginRequest | CompositeBeginRequest}.
  */
-export function assertCompositeBeginRequest(value: unknown): asserts value is T.CompositeBeginRequest {
-  assertValid("CompositeBeginRequest", value);
-}
+export const assertCompositeBeginRequest: (value: unknown) => asserts value is T.CompositeBeginRequest = /* @__PURE__ */ asserterFor("CompositeBeginRequest");
 
 /** True when `value` is a valid {@link T.CompositeBeginResponse | CompositeBeginResponse}. */
-export function isCompositeBeginResponse(value: unknown): value is T.CompositeBeginResponse {
-  return isValid("CompositeBeginResponse", value);
-}
+export const isCompositeBeginResponse: (value: unknown) => value is T.CompositeBeginResponse = /* @__PURE__ */ guardFor("CompositeBeginResponse");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.CompositeBeginResponse | CompositeBeginResponse}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.CompositeBeginResponse | CompositeBeginResponse}.
  */
-export function assertCompositeBeginResponse(value: unknown): asserts value is T.CompositeBeginResponse {
-  assertValid("CompositeBeginResponse", value);
-}
+export const assertCompositeBeginResponse: (value: unknown) => asserts value is T.CompositeBeginResponse = /* @__PURE__ */ asserterFor("CompositeBeginResponse");
 
 /** True when `value` is a valid {@link T.ApprovalRef | ApprovalRef}. */
-export function isApprovalRef(value: unknown): value is T.ApprovalRef {
-  return isValid("ApprovalRef", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.ApprovalRef | ApprovalRef}. */
-export function assertApprovalRef(value: unknown): asserts value is T.ApprovalRef {
-  assertValid("ApprovalRef", value);
-}
+export const isApprovalRef: (value: unknown) => value is T.ApprovalRef = /* @__PURE__ */ guardFor("ApprovalRef");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ApprovalRef | ApprovalRef}.
+ */
+export const assertApprovalRef: (value: unknown) => asserts value is T.ApprovalRef = /* @__PURE__ */ asserterFor("ApprovalRef");
 
 /** True when `value` is a valid {@link T.BindingDecision | BindingDecision}. */
-export function isBindingDecision(value: unknown): value is T.BindingDecision {
-  return isValid("BindingDecision", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.BindingDecision | BindingDecision}. */
-export function assertBindingDecision(value: unknown): asserts value is T.BindingDecision {
-  assertValid("BindingDecision", value);
-}
+export const isBindingDecision: (value: unknown) => value is T.BindingDecision = /* @__PURE__ */ guardFor("BindingDecision");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.BindingDecision | BindingDecision}.
+ */
+export const assertBindingDecision: (value: unknown) => asserts value is T.BindingDecision = /* @__PURE__ */ asserterFor("BindingDecision");
 
 /** True when `value` is a valid {@link T.Candidate | Candidate}. */
-export function isCandidate(value: unknown): value is T.Candidate {
-  return isValid("Candidate", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.Candidate | Candidate}. */
-export function assertCandidate(value: unknown): asserts value is T.Candidate {
-  assertValid("Candidate", value);
-}
+export const isCandidate: (value: unknown) => value is T.Candidate = /* @__PURE__ */ guardFor("Candidate");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Candidate | Candidate}.
+ */
+export const assertCandidate: (value: unknown) => asserts value is T.Candidate = /* @__PURE__ */ asserterFor("Candidate");
 
 /** True when `value` is a valid {@link T.CandidateSet | CandidateSet}. */
-export function isCandidateSet(value: unknown): value is T.CandidateSet {
-  return isValid("CandidateSet", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.CandidateSet | CandidateSet}. */
-export function assertCandidateSet(value: unknown): asserts value is T.CandidateSet {
-  assertValid("CandidateSet", value);
-}
+export const isCandidateSet: (value: unknown) => value is T.CandidateSet = /* @__PURE__ */ guardFor("CandidateSet");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.CandidateSet | CandidateSet}.
+ */
+export const assertCandidateSet: (value: unknown) => asserts value is T.CandidateSet = /* @__PURE__ */ asserterFor("CandidateSet");
 
 /** True when `value` is a valid {@link T.ConstraintEnvelope | ConstraintEnvelope}. */
-export function isConstraintEnvelope(value: unknown): value is T.ConstraintEnvelope {
-  return isValid("ConstraintEnvelope", value);
-}
+export const isConstraintEnvelope: (value: unknown) => value is T.ConstraintEnvelope = /* @__PURE__ */ guardFor("ConstraintEnvelope");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.ConstraintEnvelope | ConstraintEnvelope}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ConstraintEnvelope | ConstraintEnvelope}.
  */
-export function assertConstraintEnvelope(value: unknown): asserts value is T.ConstraintEnvelope {
-  assertValid("ConstraintEnvelope", value);
-}
+export const assertConstraintEnvelope: (value: unknown) => asserts value is T.ConstraintEnvelope = /* @__PURE__ */ asserterFor("ConstraintEnvelope");
 
 /** True when `value` is a valid {@link T.SideEffectClass | SideEffectClass}. */
-export function isSideEffectClass(value: unknown): value is T.SideEffectClass {
-  return isValid("SideEffectClass", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.SideEffectClass | SideEffectClass}. */
-export function assertSideEffectClass(value: unknown): asserts value is T.SideEffectClass {
-  assertValid("SideEffectClass", value);
-}
+export const isSideEffectClass: (value: unknown) => value is T.SideEffectClass = /* @__PURE__ */ guardFor("SideEffectClass");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.SideEffectClass | SideEffectClass}.
+ */
+export const assertSideEffectClass: (value: unknown) => asserts value is T.SideEffectClass = /* @__PURE__ */ asserterFor("SideEffectClass");
 
 /** True when `value` is a valid {@link T.EvaluationResult | EvaluationResult}. */
-export function isEvaluationResult(value: unknown): value is T.EvaluationResult {
-  return isValid("EvaluationResult", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.EvaluationResult | EvaluationResult}. */
-export function assertEvaluationResult(value: unknown): asserts value is T.EvaluationResult {
-  assertValid("EvaluationResult", value);
-}
+export const isEvaluationResult: (value: unknown) => value is T.EvaluationResult = /* @__PURE__ */ guardFor("EvaluationResult");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.EvaluationResult | EvaluationResult}.
+ */
+export const assertEvaluationResult: (value: unknown) => asserts value is T.EvaluationResult = /* @__PURE__ */ asserterFor("EvaluationResult");
 
 /** True when `value` is a valid {@link T.EvaluationStatus | EvaluationStatus}. */
-export function isEvaluationStatus(value: unknown): value is T.EvaluationStatus {
-  return isValid("EvaluationStatus", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.EvaluationStatus | EvaluationStatus}. */
-export function assertEvaluationStatus(value: unknown): asserts value is T.EvaluationStatus {
-  assertValid("EvaluationStatus", value);
-}
+export const isEvaluationStatus: (value: unknown) => value is T.EvaluationStatus = /* @__PURE__ */ guardFor("EvaluationStatus");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.EvaluationStatus | EvaluationStatus}.
+ */
+export const assertEvaluationStatus: (value: unknown) => asserts value is T.EvaluationStatus = /* @__PURE__ */ asserterFor("EvaluationStatus");
 
 /** True when `value` is a valid {@link T.ExecutorBinding | ExecutorBinding}. */
-export function isExecutorBinding(value: unknown): value is T.ExecutorBinding {
-  return isValid("ExecutorBinding", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.ExecutorBinding | ExecutorBinding}. */
-export function assertExecutorBinding(value: unknown): asserts value is T.ExecutorBinding {
-  assertValid("ExecutorBinding", value);
-}
+export const isExecutorBinding: (value: unknown) => value is T.ExecutorBinding = /* @__PURE__ */ guardFor("ExecutorBinding");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ExecutorBinding | ExecutorBinding}.
+ */
+export const assertExecutorBinding: (value: unknown) => asserts value is T.ExecutorBinding = /* @__PURE__ */ asserterFor("ExecutorBinding");
 
 /** True when `value` is a valid {@link T.ExecutorInstance | ExecutorInstance}. */
-export function isExecutorInstance(value: unknown): value is T.ExecutorInstance {
-  return isValid("ExecutorInstance", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.ExecutorInstance | ExecutorInstance}. */
-export function assertExecutorInstance(value: unknown): asserts value is T.ExecutorInstance {
-  assertValid("ExecutorInstance", value);
-}
+export const isExecutorInstance: (value: unknown) => value is T.ExecutorInstance = /* @__PURE__ */ guardFor("ExecutorInstance");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ExecutorInstance | ExecutorInstance}.
+ */
+export const assertExecutorInstance: (value: unknown) => asserts value is T.ExecutorInstance = /* @__PURE__ */ asserterFor("ExecutorInstance");
 
 /** True when `value` is a valid {@link T.ExecutorType | ExecutorType}. */
-export function isExecutorType(value: unknown): value is T.ExecutorType {
-  return isValid("ExecutorType", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.ExecutorType | ExecutorType}. */
-export function assertExecutorType(value: unknown): asserts value is T.ExecutorType {
-  assertValid("ExecutorType", value);
-}
+export const isExecutorType: (value: unknown) => value is T.ExecutorType = /* @__PURE__ */ guardFor("ExecutorType");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ExecutorType | ExecutorType}.
+ */
+export const assertExecutorType: (value: unknown) => asserts value is T.ExecutorType = /* @__PURE__ */ asserterFor("ExecutorType");
 
 /** True when `value` is a valid {@link T.NodeKind | NodeKind}. */
-export function isNodeKind(value: unknown): value is T.NodeKind {
-  return isValid("NodeKind", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.NodeKind | NodeKind}. */
-export function assertNodeKind(value: unknown): asserts value is T.NodeKind {
-  assertValid("NodeKind", value);
-}
+export const isNodeKind: (value: unknown) => value is T.NodeKind = /* @__PURE__ */ guardFor("NodeKind");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeKind | NodeKind}.
+ */
+export const assertNodeKind: (value: unknown) => asserts value is T.NodeKind = /* @__PURE__ */ asserterFor("NodeKind");
 
 /** True when `value` is a valid {@link T.NodeRun | NodeRun}. */
-export function isNodeRun(value: unknown): value is T.NodeRun {
-  return isValid("NodeRun", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.NodeRun | NodeRun}. */
-export function assertNodeRun(value: unknown): asserts value is T.NodeRun {
-  assertValid("NodeRun", value);
-}
+export const isNodeRun: (value: unknown) => value is T.NodeRun = /* @__PURE__ */ guardFor("NodeRun");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRun | NodeRun}.
+ */
+export const assertNodeRun: (value: unknown) => asserts value is T.NodeRun = /* @__PURE__ */ asserterFor("NodeRun");
 
 /** True when `value` is a valid {@link T.NodeRunState | NodeRunState}. */
-export function isNodeRunState(value: unknown): value is T.NodeRunState {
-  return isValid("NodeRunState", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.NodeRunState | NodeRunState}. */
-export function assertNodeRunState(value: unknown): asserts value is T.NodeRunState {
-  assertValid("NodeRunState", value);
-}
+export const isNodeRunState: (value: unknown) => value is T.NodeRunState = /* @__PURE__ */ guardFor("NodeRunState");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunState | NodeRunState}.
+ */
+export const assertNodeRunState: (value: unknown) => asserts value is T.NodeRunState = /* @__PURE__ */ asserterFor("NodeRunState");
 
 /** True when `value` is a valid {@link T.NodeRunTerminalState | NodeRunTerminalState}. */
-export function isNodeRunTerminalState(value: unknown): value is T.NodeRunTerminalState {
-  return isValid("NodeRunTerminalState", value);
-}
+export const isNodeRunTerminalState: (value: unknown) => value is T.NodeRunTerminalState = /* @__PURE__ */ guardFor("NodeRunTerminalState");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.NodeRunTerminalState | NodeRunTerminalState}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunTerminalState | NodeRunTerminalState}.
  */
-export function assertNodeRunTerminalState(value: unknown): asserts value is T.NodeRunTerminalState {
-  assertValid("NodeRunTerminalState", value);
-}
+export const assertNodeRunTerminalState: (value: unknown) => asserts value is T.NodeRunTerminalState = /* @__PURE__ */ asserterFor("NodeRunTerminalState");
 
 /** True when `value` is a valid {@link T.NodeType | NodeType}. */
-export function isNodeType(value: unknown): value is T.NodeType {
-  return isValid("NodeType", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.NodeType | NodeType}. */
-export function assertNodeType(value: unknown): asserts value is T.NodeType {
-  assertValid("NodeType", value);
-}
+export const isNodeType: (value: unknown) => value is T.NodeType = /* @__PURE__ */ guardFor("NodeType");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeType | NodeType}.
+ */
+export const assertNodeType: (value: unknown) => asserts value is T.NodeType = /* @__PURE__ */ asserterFor("NodeType");
 
 /** True when `value` is a valid {@link T.NodeTypeRef | NodeTypeRef}. */
-export function isNodeTypeRef(value: unknown): value is T.NodeTypeRef {
-  return isValid("NodeTypeRef", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.NodeTypeRef | NodeTypeRef}. */
-export function assertNodeTypeRef(value: unknown): asserts value is T.NodeTypeRef {
-  assertValid("NodeTypeRef", value);
-}
+export const isNodeTypeRef: (value: unknown) => value is T.NodeTypeRef = /* @__PURE__ */ guardFor("NodeTypeRef");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeTypeRef | NodeTypeRef}.
+ */
+export const assertNodeTypeRef: (value: unknown) => asserts value is T.NodeTypeRef = /* @__PURE__ */ asserterFor("NodeTypeRef");
 
 /** True when `value` is a valid {@link T.PolicyDecision | PolicyDecision}. */
-export function isPolicyDecision(value: unknown): value is T.PolicyDecision {
-  return isValid("PolicyDecision", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.PolicyDecision | PolicyDecision}. */
-export function assertPolicyDecision(value: unknown): asserts value is T.PolicyDecision {
-  assertValid("PolicyDecision", value);
-}
+export const isPolicyDecision: (value: unknown) => value is T.PolicyDecision = /* @__PURE__ */ guardFor("PolicyDecision");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.PolicyDecision | PolicyDecision}.
+ */
+export const assertPolicyDecision: (value: unknown) => asserts value is T.PolicyDecision = /* @__PURE__ */ asserterFor("PolicyDecision");
 
 /** True when `value` is a valid {@link T.PolicyDecisionOutcome | PolicyDecisionOutcome}. */
-export function isPolicyDecisionOutcome(value: unknown): value is T.PolicyDecisionOutcome {
-  return isValid("PolicyDecisionOutcome", value);
-}
+export const isPolicyDecisionOutcome: (value: unknown) => value is T.PolicyDecisionOutcome = /* @__PURE__ */ guardFor("PolicyDecisionOutcome");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.PolicyDecisionOutcome | PolicyDecisionOutcome}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.PolicyDecisionOutcome | PolicyDecisionOutcome}.
  */
-export function assertPolicyDecisionOutcome(value: unknown): asserts value is T.PolicyDecisionOutcome {
-  assertValid("PolicyDecisionOutcome", value);
-}
+export const assertPolicyDecisionOutcome: (value: unknown) => asserts value is T.PolicyDecisionOutcome = /* @__PURE__ */ asserterFor("PolicyDecisionOutcome");
 
 /** True when `value` is a valid {@link T.RecoveryAction | RecoveryAction}. */
-export function isRecoveryAction(value: unknown): value is T.RecoveryAction {
-  return isValid("RecoveryAction", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.RecoveryAction | RecoveryAction}. */
-export function assertRecoveryAction(value: unknown): asserts value is T.RecoveryAction {
-  assertValid("RecoveryAction", value);
-}
+export const isRecoveryAction: (value: unknown) => value is T.RecoveryAction = /* @__PURE__ */ guardFor("RecoveryAction");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RecoveryAction | RecoveryAction}.
+ */
+export const assertRecoveryAction: (value: unknown) => asserts value is T.RecoveryAction = /* @__PURE__ */ asserterFor("RecoveryAction");
 
 /** True when `value` is a valid {@link T.RecoveryActionType | RecoveryActionType}. */
-export function isRecoveryActionType(value: unknown): value is T.RecoveryActionType {
-  return isValid("RecoveryActionType", value);
-}
+export const isRecoveryActionType: (value: unknown) => value is T.RecoveryActionType = /* @__PURE__ */ guardFor("RecoveryActionType");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.RecoveryActionType | RecoveryActionType}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RecoveryActionType | RecoveryActionType}.
  */
-export function assertRecoveryActionType(value: unknown): asserts value is T.RecoveryActionType {
-  assertValid("RecoveryActionType", value);
-}
+export const assertRecoveryActionType: (value: unknown) => asserts value is T.RecoveryActionType = /* @__PURE__ */ asserterFor("RecoveryActionType");
 
 /** True when `value` is a valid {@link T.Run | Run}. */
-export function isRun(value: unknown): value is T.Run {
-  return isValid("Run", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.Run | Run}. */
-export function assertRun(value: unknown): asserts value is T.Run {
-  assertValid("Run", value);
-}
+export const isRun: (value: unknown) => value is T.Run = /* @__PURE__ */ guardFor("Run");
+/** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Run | Run}. */
+export const assertRun: (value: unknown) => asserts value is T.Run = /* @__PURE__ */ asserterFor("Run");
 
 /** True when `value` is a valid {@link T.RunContext | RunContext}. */
-export function isRunContext(value: unknown): value is T.RunContext {
-  return isValid("RunContext", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.RunContext | RunContext}. */
-export function assertRunContext(value: unknown): asserts value is T.RunContext {
-  assertValid("RunContext", value);
-}
+export const isRunContext: (value: unknown) => value is T.RunContext = /* @__PURE__ */ guardFor("RunContext");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RunContext | RunContext}.
+ */
+export const assertRunContext: (value: unknown) => asserts value is T.RunContext = /* @__PURE__ */ asserterFor("RunContext");
 
 /** True when `value` is a valid {@link T.RunEvent | RunEvent}. */
-export function isRunEvent(value: unknown): value is T.RunEvent {
-  return isValid("RunEvent", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.RunEvent | RunEvent}. */
-export function assertRunEvent(value: unknown): asserts value is T.RunEvent {
-  assertValid("RunEvent", value);
-}
+export const isRunEvent: (value: unknown) => value is T.RunEvent = /* @__PURE__ */ guardFor("RunEvent");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RunEvent | RunEvent}.
+ */
+export const assertRunEvent: (value: unknown) => asserts value is T.RunEvent = /* @__PURE__ */ asserterFor("RunEvent");
 
 /** True when `value` is a valid {@link T.RunEventType | RunEventType}. */
-export function isRunEventType(value: unknown): value is T.RunEventType {
-  return isValid("RunEventType", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.RunEventType | RunEventType}. */
-export function assertRunEventType(value: unknown): asserts value is T.RunEventType {
-  assertValid("RunEventType", value);
-}
+export const isRunEventType: (value: unknown) => value is T.RunEventType = /* @__PURE__ */ guardFor("RunEventType");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RunEventType | RunEventType}.
+ */
+export const assertRunEventType: (value: unknown) => asserts value is T.RunEventType = /* @__PURE__ */ asserterFor("RunEventType");
 
 /** True when `value` is a valid {@link T.RunState | RunState}. */
-export function isRunState(value: unknown): value is T.RunState {
-  return isValid("RunState", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.RunState | RunState}. */
-export function assertRunState(value: unknown): asserts value is T.RunState {
-  assertValid("RunState", value);
-}
+export const isRunState: (value: unknown) => value is T.RunState = /* @__PURE__ */ guardFor("RunState");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RunState | RunState}.
+ */
+export const assertRunState: (value: unknown) => asserts value is T.RunState = /* @__PURE__ */ asserterFor("RunState");
 
 /** True when `value` is a valid {@link T.SubtaskSpec | SubtaskSpec}. */
-export function isSubtaskSpec(value: unknown): value is T.SubtaskSpec {
-  return isValid("SubtaskSpec", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.SubtaskSpec | SubtaskSpec}. */
-export function assertSubtaskSpec(value: unknown): asserts value is T.SubtaskSpec {
-  assertValid("SubtaskSpec", value);
-}
+export const isSubtaskSpec: (value: unknown) => value is T.SubtaskSpec = /* @__PURE__ */ guardFor("SubtaskSpec");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.SubtaskSpec | SubtaskSpec}.
+ */
+export const assertSubtaskSpec: (value: unknown) => asserts value is T.SubtaskSpec = /* @__PURE__ */ asserterFor("SubtaskSpec");
 
 /** True when `value` is a valid {@link T.NodeTypePublishRequest | NodeTypePublishRequest}. */
-export function isNodeTypePublishRequest(value: unknown): value is T.NodeTypePublishRequest {
-  return isValid("NodeTypePublishRequest", value);
-}
+export const isNodeTypePublishRequest: (value: unknown) => value is T.NodeTypePublishRequest = /* @__PURE__ */ guardFor("NodeTypePublishRequest");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.NodeTypePublishRequest | NodeTypePublishRequest}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeTypePublishRequest | NodeTypePublishRequest}.
  */
-export function assertNodeTypePublishRequest(value: unknown): asserts value is T.NodeTypePublishRequest {
-  assertValid("NodeTypePublishRequest", value);
-}
+export const assertNodeTypePublishRequest: (value: unknown) => asserts value is T.NodeTypePublishRequest = /* @__PURE__ */ asserterFor("NodeTypePublishRequest");
 
 /** True when `value` is a valid {@link T.PolicyDecisionRequest | PolicyDecisionRequest}. */
-export function isPolicyDecisionRequest(value: unknown): value is T.PolicyDecisionRequest {
-  return isValid("PolicyDecisionRequest", value);
-}
+export const isPolicyDecisionRequest: (value: unknown) => value is T.PolicyDecisionRequest = /* @__PURE__ */ guardFor("PolicyDecisionRequest");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.PolicyDecisionRequest | PolicyDecisionRequest}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.PolicyDecisionRequest | PolicyDecisionRequest}.
  */
-export function assertPolicyDecisionRequest(value: unknown): asserts value is T.PolicyDecisionRequest {
-  assertValid("PolicyDecisionRequest", value);
-}
+export const assertPolicyDecisionRequest: (value: unknown) => asserts value is T.PolicyDecisionRequest = /* @__PURE__ */ asserterFor("PolicyDecisionRequest");
 
 /** True when `value` is a valid {@link T.NodeRunCompleteRequest | NodeRunCompleteRequest}. */
-export function isNodeRunCompleteRequest(value: unknown): value is T.NodeRunCompleteRequest {
-  return isValid("NodeRunCompleteRequest", value);
-}
+export const isNodeRunCompleteRequest: (value: unknown) => value is T.NodeRunCompleteRequest = /* @__PURE__ */ guardFor("NodeRunCompleteRequest");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.NodeRunCompleteRequest | NodeRunCompleteRequest}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunCompleteRequest | NodeRunCompleteRequest}.
  */
-export function assertNodeRunCompleteRequest(value: unknown): asserts value is T.NodeRunCompleteRequest {
-  assertValid("NodeRunCompleteRequest", value);
-}
+export const assertNodeRunCompleteRequest: (value: unknown) => asserts value is T.NodeRunCompleteRequest = /* @__PURE__ */ asserterFor("NodeRunCompleteRequest");
 
 /**
  * True when `value` is a valid {@link T.NodeRunEvaluationReportRequest | NodeRunEvaluationReportRequest}.
  */
-export function isNodeRunEvaluationReportRequest(value: unknown): value is T.NodeRunEvaluationReportRequest {
-  return isValid("NodeRunEvaluationReportRequest", value);
-}
+export const isNodeRunEvaluationReportRequest: (value: unknown) => value is T.NodeRunEvaluationReportRequest = /* @__PURE__ */ guardFor("NodeRunEvaluationReportRequest");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.NodeRunEvaluationReportRequest | NodeRunEvaluationReportRequest}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunEvaluationReportRequest | NodeRunEvaluationReportRequest}.
  */
-export function assertNodeRunEvaluationReportRequest(value: unknown): asserts value is T.NodeRunEvaluationReportRequest {
-  assertValid("NodeRunEvaluationReportRequest", value);
-}
+export const assertNodeRunEvaluationReportRequest: (value: unknown) => asserts value is T.NodeRunEvaluationReportRequest = /* @__PURE__ */ asserterFor("NodeRunEvaluationReportRequest");
 
 /** True when `value` is a valid {@link T.NodeRunsCreateRequest | NodeRunsCreateRequest}. */
-export function isNodeRunsCreateRequest(value: unknown): value is T.NodeRunsCreateRequest {
-  return isValid("NodeRunsCreateRequest", value);
-}
+export const isNodeRunsCreateRequest: (value: unknown) => value is T.NodeRunsCreateRequest = /* @__PURE__ */ guardFor("NodeRunsCreateRequest");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.NodeRunsCreateRequest | NodeRunsCreateRequest}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunsCreateRequest | NodeRunsCreateRequest}.
  */
-export function assertNodeRunsCreateRequest(value: unknown): asserts value is T.NodeRunsCreateRequest {
-  assertValid("NodeRunsCreateRequest", value);
-}
+export const assertNodeRunsCreateRequest: (value: unknown) => asserts value is T.NodeRunsCreateRequest = /* @__PURE__ */ asserterFor("NodeRunsCreateRequest");
 
 /** True when `value` is a valid {@link T.NodeRunCreateSpec | NodeRunCreateSpec}. */
-export function isNodeRunCreateSpec(value: unknown): value is T.NodeRunCreateSpec {
-  return isValid("NodeRunCreateSpec", value);
-}
+export const isNodeRunCreateSpec: (value: unknown) => value is T.NodeRunCreateSpec = /* @__PURE__ */ guardFor("NodeRunCreateSpec");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.NodeRunCreateSpec | NodeRunCreateSpec}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunCreateSpec | NodeRunCreateSpec}.
  */
-export function assertNodeRunCreateSpec(value: unknown): asserts value is T.NodeRunCreateSpec {
-  assertValid("NodeRunCreateSpec", value);
-}
+export const assertNodeRunCreateSpec: (value: unknown) => asserts value is T.NodeRunCreateSpec = /* @__PURE__ */ asserterFor("NodeRunCreateSpec");
 
 /** True when `value` is a valid {@link T.NodeRunsCreateResponse | NodeRunsCreateResponse}. */
-export function isNodeRunsCreateResponse(value: unknown): value is T.NodeRunsCreateResponse {
-  return isValid("NodeRunsCreateResponse", value);
-}
+export const isNodeRunsCreateResponse: (value: unknown) => value is T.NodeRunsCreateResponse = /* @__PURE__ */ guardFor("NodeRunsCreateResponse");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.NodeRunsCreateResponse | NodeRunsCreateResponse}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunsCreateResponse | NodeRunsCreateResponse}.
  */
-export function assertNodeRunsCreateResponse(value: unknown): asserts value is T.NodeRunsCreateResponse {
-  assertValid("NodeRunsCreateResponse", value);
-}
+export const assertNodeRunsCreateResponse: (value: unknown) => asserts value is T.NodeRunsCreateResponse = /* @__PURE__ */ asserterFor("NodeRunsCreateResponse");
 
 /** True when `value` is a valid {@link T.RunStartRequest | RunStartRequest}. */
-export function isRunStartRequest(value: unknown): value is T.RunStartRequest {
-  return isValid("RunStartRequest", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.RunStartRequest | RunStartRequest}. */
-export function assertRunStartRequest(value: unknown): asserts value is T.RunStartRequest {
-  assertValid("RunStartRequest", value);
-}
+export const isRunStartRequest: (value: unknown) => value is T.RunStartRequest = /* @__PURE__ */ guardFor("RunStartRequest");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RunStartRequest | RunStartRequest}.
+ */
+export const assertRunStartRequest: (value: unknown) => asserts value is T.RunStartRequest = /* @__PURE__ */ asserterFor("RunStartRequest");
 
 /** True when `value` is a valid {@link T.CandidateSetRequest | CandidateSetRequest}. */
-export function isCandidateSetRequest(value: unknown): value is T.CandidateSetRequest {
-  return isValid("CandidateSetRequest", value);
-}
+export const isCandidateSetRequest: (value: unknown) => value is T.CandidateSetRequest = /* @__PURE__ */ guardFor("CandidateSetRequest");
 /**
- * Throws a `ValidationError` unless `value` is a valid {@link T.CandidateSetRequest | CandidateSetRequest}.
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.CandidateSetRequest | CandidateSetRequest}.
  */
-export function assertCandidateSetRequest(value: unknown): asserts value is T.CandidateSetRequest {
-  assertValid("CandidateSetRequest", value);
-}
+export const assertCandidateSetRequest: (value: unknown) => asserts value is T.CandidateSetRequest = /* @__PURE__ */ asserterFor("CandidateSetRequest");

@@ -5,7 +5,8 @@
 
 import { formatValidators as arpFormats } from "../formats.js";
 
-export const AtomicExecuteRequest = validate52;
+const validators = ((exports) => {
+exports.AtomicExecuteRequest = validate52;
 const schema19 = {"$id":"https://arp.invalid/spec/v1/schemas/atomic_executor/node_runs/atomic_execute_request.schema.json","type":"object","additionalProperties":false,"required":["node_run_id","run_id","node_type_ref","inputs"],"properties":{"node_run_id":{"type":"string"},"run_id":{"type":"string"},"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"inputs":{"type":"object","additionalProperties":true},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const schema20 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json","type":"object","additionalProperties":false,"required":["node_type_id","version"],"properties":{"node_type_id":{"type":"string"},"version":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const schema21 = {"$id":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json","type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]+$":{}},"additionalProperties":false};
@@ -1050,7 +1051,7 @@ return errors === 0;
 }
 validate52.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const AtomicExecuteResult = validate67;
+exports.AtomicExecuteResult = validate67;
 const schema25 = {"$id":"https://arp.invalid/spec/v1/schemas/atomic_executor/node_runs/atomic_execute_result.schema.json","type":"object","additionalProperties":false,"required":["node_run_id","state"],"properties":{"node_run_id":{"type":"string"},"state":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_run_state.schema.json"},"outputs":{"type":"object","additionalProperties":true},"output_artifacts":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/common/resource_ref.schema.json"}},"started_at":{"type":"string","format":"date-time"},"ended_at":{"type":"string","format":"date-time"},"error":{"$ref":"https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const schema26 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_run_state.schema.json","type":"string","enum":["queued","assigned","running","succeeded","failed","canceled"]};
 
@@ -1491,7 +1492,7 @@ return errors === 0;
 }
 validate67.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const EndpointLocator = validate78;
+exports.EndpointLocator = validate78;
 const schema29 = {"$id":"https://arp.invalid/spec/v1/schemas/common/endpoint_locator.schema.json","type":"string","format":"uri"};
 
 function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -1532,7 +1533,7 @@ return errors === 0;
 }
 validate78.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const ErrorEnvelope = validate79;
+exports.ErrorEnvelope = validate79;
 const schema30 = {"$id":"https://arp.invalid/spec/v1/schemas/common/error.schema.json","type":"object","additionalProperties":false,"required":["error"],"properties":{"error":{"$ref":"https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -1597,13 +1598,13 @@ return errors === 0;
 }
 validate79.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const ErrorCause = validate72;
+exports.ErrorCause = validate72;
 
-export const ErrorDetail = validate71;
+exports.ErrorDetail = validate71;
 
-export const Extensions = validate54;
+exports.Extensions = validate54;
 
-export const Health = validate82;
+exports.Health = validate82;
 const schema31 = {"$id":"https://arp.invalid/spec/v1/schemas/common/health.schema.json","type":"object","additionalProperties":false,"required":["status","time"],"properties":{"status":{"$ref":"https://arp.invalid/spec/v1/schemas/common/status.schema.json"},"time":{"type":"string","format":"date-time"},"checks":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["name","status"],"properties":{"name":{"type":"string"},"status":{"$ref":"https://arp.invalid/spec/v1/schemas/common/status.schema.json"},"message":{"type":"string"},"details":{"type":"object","additionalProperties":true}}}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const schema32 = {"$id":"https://arp.invalid/spec/v1/schemas/common/status.schema.json","type":"string","enum":["ok","degraded","down"]};
 
@@ -1849,7 +1850,7 @@ return errors === 0;
 }
 validate82.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const Metadata = validate87;
+exports.Metadata = validate87;
 const schema33 = {"$id":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json","type":"object","additionalProperties":false,"properties":{"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -1952,7 +1953,7 @@ return errors === 0;
 }
 validate87.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const Pagination = validate89;
+exports.Pagination = validate89;
 const schema34 = {"$id":"https://arp.invalid/spec/v1/schemas/common/pagination.schema.json","type":"object","additionalProperties":false,"properties":{"next_page_token":{"type":"string"},"page_size":{"type":"integer","minimum":1,"maximum":1000},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -2048,11 +2049,11 @@ return errors === 0;
 }
 validate89.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const ResourceRef = validate58;
+exports.ResourceRef = validate58;
 
-export const Status = validate83;
+exports.Status = validate83;
 
-export const VersionInfo = validate91;
+exports.VersionInfo = validate91;
 const schema35 = {"$id":"https://arp.invalid/spec/v1/schemas/common/version_info.schema.json","type":"object","additionalProperties":false,"required":["service_name","service_version","supported_api_versions"],"properties":{"service_name":{"type":"string"},"service_version":{"type":"string"},"supported_api_versions":{"type":"array","items":{"type":"string"},"minItems":1},"build":{"type":"object","additionalProperties":false,"properties":{"commit":{"type":"string"},"built_at":{"type":"string","format":"date-time"},"dirty":{"type":"boolean"}}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -2269,7 +2270,7 @@ return errors === 0;
 }
 validate91.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const CompositeBeginRequest = validate93;
+exports.CompositeBeginRequest = validate93;
 const schema36 = {"$id":"https://arp.invalid/spec/v1/schemas/composite_executor/node_runs/composite_begin_request.schema.json","type":"object","additionalProperties":false,"required":["node_run_id","run_id","node_type_ref","inputs","coordinator_endpoint"],"properties":{"node_run_id":{"type":"string"},"run_id":{"type":"string"},"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"inputs":{"type":"object","additionalProperties":true},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"coordinator_endpoint":{"$ref":"https://arp.invalid/spec/v1/schemas/common/endpoint_locator.schema.json"},"assignment_token":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const func1 = Object.prototype.hasOwnProperty;
 
@@ -2444,7 +2445,7 @@ return errors === 0;
 }
 validate93.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const CompositeBeginResponse = validate99;
+exports.CompositeBeginResponse = validate99;
 const schema37 = {"$id":"https://arp.invalid/spec/v1/schemas/composite_executor/node_runs/composite_begin_response.schema.json","type":"object","additionalProperties":false,"required":["accepted"],"properties":{"accepted":{"type":"boolean"},"message":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -2527,7 +2528,7 @@ return errors === 0;
 }
 validate99.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const ApprovalRef = validate101;
+exports.ApprovalRef = validate101;
 const schema38 = {"$id":"https://arp.invalid/spec/v1/schemas/core/approval_ref.schema.json","type":"object","additionalProperties":false,"required":["approval_id"],"properties":{"approval_id":{"type":"string"},"uri":{"type":"string","format":"uri"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -2623,7 +2624,7 @@ return errors === 0;
 }
 validate101.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const BindingDecision = validate103;
+exports.BindingDecision = validate103;
 const schema39 = {"$id":"https://arp.invalid/spec/v1/schemas/core/binding_decision.schema.json","type":"object","additionalProperties":false,"required":["subtask_id","chosen_node_type_ref"],"properties":{"subtask_id":{"type":"string"},"candidate_set_id":{"type":"string"},"chosen_node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"rationale":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -2734,7 +2735,7 @@ return errors === 0;
 }
 validate103.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const Candidate = validate106;
+exports.Candidate = validate106;
 const schema40 = {"$id":"https://arp.invalid/spec/v1/schemas/core/candidate.schema.json","type":"object","additionalProperties":false,"required":["node_type_ref"],"properties":{"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"score":{"type":"number"},"rationale":{"type":"string"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -2836,7 +2837,7 @@ return errors === 0;
 }
 validate106.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const CandidateSet = validate111;
+exports.CandidateSet = validate111;
 const schema41 = {"$id":"https://arp.invalid/spec/v1/schemas/core/candidate_set.schema.json","type":"object","additionalProperties":false,"required":["candidate_set_id","subtask_id","candidates"],"properties":{"candidate_set_id":{"type":"string"},"subtask_id":{"type":"string"},"candidates":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/core/candidate.schema.json"}},"top_k":{"type":"integer","minimum":1},"generated_at":{"type":"string","format":"date-time"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3017,9 +3018,9 @@ return errors === 0;
 }
 validate111.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const ConstraintEnvelope = validate63;
+exports.ConstraintEnvelope = validate63;
 
-export const SideEffectClass = validate115;
+exports.SideEffectClass = validate115;
 const schema42 = {"type":"string","enum":["read","write","irreversible"]};
 
 function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3057,7 +3058,7 @@ return errors === 0;
 }
 validate115.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const EvaluationResult = validate116;
+exports.EvaluationResult = validate116;
 const schema43 = {"$id":"https://arp.invalid/spec/v1/schemas/core/evaluation_result.schema.json","type":"object","additionalProperties":false,"required":["status"],"properties":{"status":{"$ref":"https://arp.invalid/spec/v1/schemas/core/evaluation_status.schema.json"},"reason_code":{"type":"string"},"message":{"type":"string"},"details":{"type":"object","additionalProperties":true},"confidence":{"type":"number","minimum":0,"maximum":1},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const schema44 = {"$id":"https://arp.invalid/spec/v1/schemas/core/evaluation_status.schema.json","type":"string","enum":["success","fail","unknown"]};
 
@@ -3234,9 +3235,9 @@ return errors === 0;
 }
 validate116.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const EvaluationStatus = validate117;
+exports.EvaluationStatus = validate117;
 
-export const ExecutorBinding = validate120;
+exports.ExecutorBinding = validate120;
 const schema45 = {"$id":"https://arp.invalid/spec/v1/schemas/core/executor_binding.schema.json","type":"object","additionalProperties":false,"required":["executor_instance_id","endpoint"],"properties":{"executor_instance_id":{"type":"string"},"endpoint":{"$ref":"https://arp.invalid/spec/v1/schemas/common/endpoint_locator.schema.json"},"audience":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3335,7 +3336,7 @@ return errors === 0;
 }
 validate120.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const ExecutorInstance = validate123;
+exports.ExecutorInstance = validate123;
 const schema46 = {"$id":"https://arp.invalid/spec/v1/schemas/core/executor_instance.schema.json","type":"object","additionalProperties":false,"required":["executor_instance_id","executor_type_id","endpoint"],"properties":{"executor_instance_id":{"type":"string"},"executor_type_id":{"type":"string"},"endpoint":{"$ref":"https://arp.invalid/spec/v1/schemas/common/endpoint_locator.schema.json"},"environment":{"type":"string"},"region":{"type":"string"},"status":{"$ref":"https://arp.invalid/spec/v1/schemas/common/status.schema.json"},"auth":{"type":"object","additionalProperties":true},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3495,7 +3496,7 @@ return errors === 0;
 }
 validate123.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const ExecutorType = validate128;
+exports.ExecutorType = validate128;
 const schema47 = {"$id":"https://arp.invalid/spec/v1/schemas/core/executor_type.schema.json","type":"object","additionalProperties":false,"required":["executor_type_id","kind"],"properties":{"executor_type_id":{"type":"string"},"kind":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_kind.schema.json"},"description":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const schema48 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_kind.schema.json","type":"string","enum":["atomic","composite"]};
 
@@ -3632,9 +3633,9 @@ return errors === 0;
 }
 validate128.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const NodeKind = validate129;
+exports.NodeKind = validate129;
 
-export const NodeRun = validate132;
+exports.NodeRun = validate132;
 const schema49 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_run.schema.json","type":"object","additionalProperties":false,"required":["node_run_id","run_id","node_type_ref","state"],"properties":{"node_run_id":{"type":"string"},"run_id":{"type":"string"},"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"kind":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_kind.schema.json"},"parent_node_run_id":{"type":"string"},"state":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_run_state.schema.json"},"created_at":{"type":"string","format":"date-time"},"started_at":{"type":"string","format":"date-time"},"ended_at":{"type":"string","format":"date-time"},"inputs":{"type":"object","additionalProperties":true},"outputs":{"type":"object","additionalProperties":true},"output_artifacts":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/common/resource_ref.schema.json"}},"executor_binding":{"$ref":"https://arp.invalid/spec/v1/schemas/core/executor_binding.schema.json"},"evaluation_result":{"$ref":"https://arp.invalid/spec/v1/schemas/core/evaluation_result.schema.json"},"recovery_actions":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/core/recovery_action.schema.json"}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const schema50 = {"$id":"https://arp.invalid/spec/v1/schemas/core/recovery_action.schema.json","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"$ref":"https://arp.invalid/spec/v1/schemas/core/recovery_action_type.schema.json"},"target_node_run_id":{"type":"string"},"target_node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"message":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const schema51 = {"$id":"https://arp.invalid/spec/v1/schemas/core/recovery_action_type.schema.json","type":"string","enum":["retry","remap","decompose_further","ask_user","abort"]};
@@ -4070,9 +4071,9 @@ return errors === 0;
 }
 validate132.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const NodeRunState = validate68;
+exports.NodeRunState = validate68;
 
-export const NodeRunTerminalState = validate146;
+exports.NodeRunTerminalState = validate146;
 const schema52 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_run_terminal_state.schema.json","type":"string","enum":["succeeded","failed","canceled"]};
 
 function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -4111,7 +4112,7 @@ return errors === 0;
 }
 validate146.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const NodeType = validate147;
+exports.NodeType = validate147;
 const schema53 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_type.schema.json","type":"object","additionalProperties":false,"required":["node_type_id","version","kind"],"properties":{"node_type_id":{"type":"string"},"version":{"type":"string"},"kind":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_kind.schema.json"},"description":{"type":"string"},"input_schema":{"type":"object","additionalProperties":true},"output_schema":{"type":"object","additionalProperties":true},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"evaluation":{"type":"object","additionalProperties":true},"preferred_executor_types":{"type":"array","items":{"type":"string"}},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -4317,9 +4318,9 @@ return errors === 0;
 }
 validate147.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const NodeTypeRef = validate53;
+exports.NodeTypeRef = validate53;
 
-export const PolicyDecision = validate152;
+exports.PolicyDecision = validate152;
 const schema54 = {"$id":"https://arp.invalid/spec/v1/schemas/core/policy_decision.schema.json","type":"object","additionalProperties":false,"required":["decision"],"properties":{"decision":{"$ref":"https://arp.invalid/spec/v1/schemas/core/policy_decision_outcome.schema.json"},"reason_code":{"type":"string"},"message":{"type":"string"},"approval_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/approval_ref.schema.json"},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const schema55 = {"$id":"https://arp.invalid/spec/v1/schemas/core/policy_decision_outcome.schema.json","type":"string","enum":["allow","deny","require_approval"]};
 
@@ -4458,13 +4459,13 @@ return errors === 0;
 }
 validate152.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const PolicyDecisionOutcome = validate153;
+exports.PolicyDecisionOutcome = validate153;
 
-export const RecoveryAction = validate139;
+exports.RecoveryAction = validate139;
 
-export const RecoveryActionType = validate140;
+exports.RecoveryActionType = validate140;
 
-export const Run = validate158;
+exports.Run = validate158;
 const schema56 = {"$id":"https://arp.invalid/spec/v1/schemas/core/run.schema.json","type":"object","additionalProperties":false,"required":["run_id","state","root_node_run_id"],"properties":{"run_id":{"type":"string"},"state":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_state.schema.json"},"root_node_run_id":{"type":"string"},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"started_at":{"type":"string","format":"date-time"},"ended_at":{"type":"string","format":"date-time"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const schema57 = {"$id":"https://arp.invalid/spec/v1/schemas/core/run_state.schema.json","type":"string","enum":["queued","running","succeeded","failed","canceled"]};
 
@@ -4667,9 +4668,9 @@ return errors === 0;
 }
 validate158.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const RunContext = validate57;
+exports.RunContext = validate57;
 
-export const RunEvent = validate163;
+exports.RunEvent = validate163;
 const schema58 = {"$id":"https://arp.invalid/spec/v1/schemas/core/run_event.schema.json","type":"object","additionalProperties":false,"required":["run_id","seq","type","time"],"properties":{"run_id":{"type":"string"},"node_run_id":{"type":"string"},"seq":{"type":"integer","minimum":0},"type":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_event_type.schema.json"},"time":{"type":"string","format":"date-time"},"data":{"type":"object","additionalProperties":true},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const schema59 = {"$id":"https://arp.invalid/spec/v1/schemas/core/run_event_type.schema.json","type":"string","enum":["run_started","node_run_assigned","composite_decomposed","candidate_set_generated","subtask_mapped","atomic_executed","node_evaluated","recovery_applied","policy_decided","run_completed"]};
 
@@ -4891,11 +4892,11 @@ return errors === 0;
 }
 validate163.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const RunEventType = validate164;
+exports.RunEventType = validate164;
 
-export const RunState = validate159;
+exports.RunState = validate159;
 
-export const SubtaskSpec = validate167;
+exports.SubtaskSpec = validate167;
 const schema60 = {"$id":"https://arp.invalid/spec/v1/schemas/core/subtask_spec.schema.json","type":"object","additionalProperties":false,"required":["subtask_id","goal"],"properties":{"subtask_id":{"type":"string"},"goal":{"type":"string"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"expected_output_schema":{"type":"object","additionalProperties":true},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -5015,7 +5016,7 @@ return errors === 0;
 }
 validate167.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const NodeTypePublishRequest = validate171;
+exports.NodeTypePublishRequest = validate171;
 const schema61 = {"$id":"https://arp.invalid/spec/v1/schemas/node_registry/node_types/node_type_publish_request.schema.json","type":"object","additionalProperties":false,"required":["node_type"],"properties":{"node_type":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate171(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -5080,7 +5081,7 @@ return errors === 0;
 }
 validate171.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const PolicyDecisionRequest = validate174;
+exports.PolicyDecisionRequest = validate174;
 const schema62 = {"$id":"https://arp.invalid/spec/v1/schemas/pdp/policy/policy_decision_request.schema.json","type":"object","additionalProperties":false,"required":["action"],"properties":{"action":{"type":"string"},"run_id":{"type":"string"},"node_run_id":{"type":"string"},"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"context":{"type":"object","additionalProperties":true},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate174(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -5208,7 +5209,7 @@ return errors === 0;
 }
 validate174.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const NodeRunCompleteRequest = validate179;
+exports.NodeRunCompleteRequest = validate179;
 const schema63 = {"$id":"https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_run_complete_request.schema.json","type":"object","additionalProperties":false,"required":["state"],"properties":{"state":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_run_terminal_state.schema.json"},"outputs":{"type":"object","additionalProperties":true},"output_artifacts":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/common/resource_ref.schema.json"}},"error":{"$ref":"https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate179(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -5316,7 +5317,7 @@ return errors === 0;
 }
 validate179.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const NodeRunEvaluationReportRequest = validate184;
+exports.NodeRunEvaluationReportRequest = validate184;
 const schema64 = {"$id":"https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_run_evaluation_report_request.schema.json","type":"object","additionalProperties":false,"required":["evaluation_result"],"properties":{"evaluation_result":{"$ref":"https://arp.invalid/spec/v1/schemas/core/evaluation_result.schema.json"},"recovery_action":{"$ref":"https://arp.invalid/spec/v1/schemas/core/recovery_action.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate184(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -5387,7 +5388,7 @@ return errors === 0;
 }
 validate184.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const NodeRunsCreateRequest = validate188;
+exports.NodeRunsCreateRequest = validate188;
 const schema65 = {"$id":"https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_runs_create_request.schema.json","type":"object","additionalProperties":false,"required":["run_id","parent_node_run_id","node_runs"],"properties":{"run_id":{"type":"string"},"parent_node_run_id":{"type":"string"},"node_runs":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["node_type_ref","inputs"],"properties":{"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"inputs":{"type":"object","additionalProperties":true},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"candidate_set_id":{"type":"string"},"binding_decision":{"$ref":"https://arp.invalid/spec/v1/schemas/core/binding_decision.schema.json"},"requested_executor_instance_id":{"type":"string"},"idempotency_key":{"type":"string"},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate188(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -5644,7 +5645,7 @@ return errors === 0;
 }
 validate188.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const NodeRunCreateSpec = validate195;
+exports.NodeRunCreateSpec = validate195;
 const schema66 = {"type":"object","additionalProperties":false,"required":["node_type_ref","inputs"],"properties":{"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"inputs":{"type":"object","additionalProperties":true},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"candidate_set_id":{"type":"string"},"binding_decision":{"$ref":"https://arp.invalid/spec/v1/schemas/core/binding_decision.schema.json"},"requested_executor_instance_id":{"type":"string"},"idempotency_key":{"type":"string"},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate195(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -5787,7 +5788,7 @@ return errors === 0;
 }
 validate195.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const NodeRunsCreateResponse = validate201;
+exports.NodeRunsCreateResponse = validate201;
 const schema67 = {"$id":"https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_runs_create_response.schema.json","type":"object","additionalProperties":false,"required":["node_runs"],"properties":{"node_runs":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_run.schema.json"}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate201(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -5868,7 +5869,7 @@ return errors === 0;
 }
 validate201.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const RunStartRequest = validate204;
+exports.RunStartRequest = validate204;
 const schema68 = {"$id":"https://arp.invalid/spec/v1/schemas/run_gateway/runs/run_start_request.schema.json","type":"object","additionalProperties":false,"required":["root_node_type_ref","input"],"properties":{"run_id":{"type":"string"},"root_node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"input":{"type":"object","additionalProperties":true},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate204(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -5988,7 +5989,7 @@ return errors === 0;
 }
 validate204.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const CandidateSetRequest = validate210;
+exports.CandidateSetRequest = validate210;
 const schema69 = {"$id":"https://arp.invalid/spec/v1/schemas/selection/candidate_sets/candidate_set_request.schema.json","type":"object","additionalProperties":false,"required":["subtask_spec"],"properties":{"subtask_spec":{"$ref":"https://arp.invalid/spec/v1/schemas/core/subtask_spec.schema.json"},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 
 function validate210(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -6064,3 +6065,57 @@ validate210.errors = vErrors;
 return errors === 0;
 }
 validate210.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return exports;
+})({});
+
+export const AtomicExecuteRequest = validators.AtomicExecuteRequest;
+export const AtomicExecuteResult = validators.AtomicExecuteResult;
+export const EndpointLocator = validators.EndpointLocator;
+export const ErrorEnvelope = validators.ErrorEnvelope;
+export const ErrorCause = validators.ErrorCause;
+export const ErrorDetail = validators.ErrorDetail;
+export const Extensions = validators.Extensions;
+export const Health = validators.Health;
+export const Metadata = validators.Metadata;
+export const Pagination = validators.Pagination;
+export const ResourceRef = validators.ResourceRef;
+export const Status = validators.Status;
+export const VersionInfo = validators.VersionInfo;
+export const CompositeBeginRequest = validators.CompositeBeginRequest;
+export const CompositeBeginResponse = validators.CompositeBeginResponse;
+export const ApprovalRef = validators.ApprovalRef;
+export const BindingDecision = validators.BindingDecision;
+export const Candidate = validators.Candidate;
+export const CandidateSet = validators.CandidateSet;
+export const ConstraintEnvelope = validators.ConstraintEnvelope;
+export const SideEffectClass = validators.SideEffectClass;
+export const EvaluationResult = validators.EvaluationResult;
+export const EvaluationStatus = validators.EvaluationStatus;
+export const ExecutorBinding = validators.ExecutorBinding;
+export const ExecutorInstance = validators.ExecutorInstance;
+export const ExecutorType = validators.ExecutorType;
+export const NodeKind = validators.NodeKind;
+export const NodeRun = validators.NodeRun;
+export const NodeRunState = validators.NodeRunState;
+export const NodeRunTerminalState = validators.NodeRunTerminalState;
+export const NodeType = validators.NodeType;
+export const NodeTypeRef = validators.NodeTypeRef;
+export const PolicyDecision = validators.PolicyDecision;
+export const PolicyDecisionOutcome = validators.PolicyDecisionOutcome;
+export const RecoveryAction = validators.RecoveryAction;
+export const RecoveryActionType = validators.RecoveryActionType;
+export const Run = validators.Run;
+export const RunContext = validators.RunContext;
+export const RunEvent = validators.RunEvent;
+export const RunEventType = validators.RunEventType;
+export const RunState = validators.RunState;
+export const SubtaskSpec = validators.SubtaskSpec;
+export const NodeTypePublishRequest = validators.NodeTypePublishRequest;
+export const PolicyDecisionRequest = validators.PolicyDecisionRequest;
+export const NodeRunCompleteRequest = validators.NodeRunCompleteRequest;
+export const NodeRunEvaluationReportRequest = validators.NodeRunEvaluationReportRequest;
+export const NodeRunsCreateRequest = validators.NodeRunsCreateRequest;
+export const NodeRunCreateSpec = validators.NodeRunCreateSpec;
+export const NodeRunsCreateResponse = validators.NodeRunsCreateResponse;
+export const RunStartRequest = validators.RunStartRequest;
+export const CandidateSetRequest = validators.CandidateSetRequest;

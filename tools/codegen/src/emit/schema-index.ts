@@ -52,18 +52,21 @@ export function emitSchemaIndex(schemas: readonly NamedSchemaIR[], specHash: str
 export function emitGuards(schemas: readonly NamedSchemaIR[], specHash: string): string {
   const w = new CodeWriter();
   w.line(header(specHash)).line();
-  w.line('import { assertValid, isValid } from "../validation.js";');
+  w.line('import { asserterFor, guardFor } from "../validation.js";');
   w.line('import type * as T from "./types.gen.js";');
   for (const s of schemas) {
+    const name = JSON.stringify(s.name);
     w.line();
     w.doc(`True when \`value\` is a valid {@link T.${s.name} | ${s.name}}.`);
-    w.block(`export function is${s.name}(value: unknown): value is T.${s.name} {`, () => {
-      w.line(`return isValid(${JSON.stringify(s.name)}, value);`);
-    });
-    w.doc(`Throws a \`ValidationError\` unless \`value\` is a valid {@link T.${s.name} | ${s.name}}.`);
-    w.block(`export function assert${s.name}(value: unknown): asserts value is T.${s.name} {`, () => {
-      w.line(`assertValid(${JSON.stringify(s.name)}, value);`);
-    });
+    w.line(
+      `export const is${s.name}: (value: unknown) => value is T.${s.name} = /* @__PURE__ */ guardFor(${name});`,
+    );
+    w.doc(
+      `Throws a \`ValidationError\` listing every issue unless \`value\` is a valid {@link T.${s.name} | ${s.name}}.`,
+    );
+    w.line(
+      `export const assert${s.name}: (value: unknown) => asserts value is T.${s.name} = /* @__PURE__ */ asserterFor(${name});`,
+    );
   }
   return w.toString();
 }

@@ -2,41 +2,27 @@
 // Spec content hash: sha256:122acbd0794c7b1e5d799828d39cf206a19636f9fc5d5e7592e851cfb43de1e3
 // Regenerate with: npm run codegen
 
-import { assertValid, isValid } from "../validation.js";
+import { asserterFor, guardFor } from "../validation.js";
 import type * as T from "./types.gen.js";
 
 /** True when `value` is a valid {@link T.Color | Color}. */
-export function isColor(value: unknown): value is T.Color {
-  return isValid("Color", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.Color | Color}. */
-export function assertColor(value: unknown): asserts value is T.Color {
-  assertValid("Color", value);
-}
+export const isColor: (value: unknown) => value is T.Color = /* @__PURE__ */ guardFor("Color");
+/** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Color | Color}. */
+export const assertColor: (value: unknown) => asserts value is T.Color = /* @__PURE__ */ asserterFor("Color");
 
 /** True when `value` is a valid {@link T.ErrorDetail | ErrorDetail}. */
-export function isErrorDetail(value: unknown): value is T.ErrorDetail {
-  return isValid("ErrorDetail", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.ErrorDetail | ErrorDetail}. */
-export function assertErrorDetail(value: unknown): asserts value is T.ErrorDetail {
-  assertValid("ErrorDetail", value);
-}
+export const isErrorDetail: (value: unknown) => value is T.ErrorDetail = /* @__PURE__ */ guardFor("ErrorDetail");
+/**
+ * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ErrorDetail | ErrorDetail}.
+ */
+export const assertErrorDetail: (value: unknown) => asserts value is T.ErrorDetail = /* @__PURE__ */ asserterFor("ErrorDetail");
 
 /** True when `value` is a valid {@link T.Widget | Widget}. */
-export function isWidget(value: unknown): value is T.Widget {
-  return isValid("Widget", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.Widget | Widget}. */
-export function assertWidget(value: unknown): asserts value is T.Widget {
-  assertValid("Widget", value);
-}
+export const isWidget: (value: unknown) => value is T.Widget = /* @__PURE__ */ guardFor("Widget");
+/** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Widget | Widget}. */
+export const assertWidget: (value: unknown) => asserts value is T.Widget = /* @__PURE__ */ asserterFor("Widget");
 
 /** True when `value` is a valid {@link T.Part | Part}. */
-export function isPart(value: unknown): value is T.Part {
-  return isValid("Part", value);
-}
-/** Throws a `ValidationError` unless `value` is a valid {@link T.Part | Part}. */
-export function assertPart(value: unknown): asserts value is T.Part {
-  assertValid("Part", value);
-}
+export const isPart: (value: unknown) => value is T.Part = /* @__PURE__ */ guardFor("Part");
+/** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Part | Part}. */
+export const assertPart: (value: unknown) => asserts value is T.Part = /* @__PURE__ */ asserterFor("Part");

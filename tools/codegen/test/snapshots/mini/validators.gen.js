@@ -5,7 +5,8 @@
 
 import { formatValidators as arpFormats } from "../formats.js";
 
-export const Color = validate52;
+const validators = ((exports) => {
+exports.Color = validate52;
 const schema19 = {"$id":"https://arp.invalid/spec/v1/schemas/common/color.schema.json","type":"string","enum":["red","green","blue"]};
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -44,7 +45,7 @@ return errors === 0;
 }
 validate52.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const ErrorDetail = validate53;
+exports.ErrorDetail = validate53;
 const schema20 = {"$id":"https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json","type":"object","additionalProperties":false,"required":["code"],"properties":{"code":{"type":"string"},"details":{"type":"object","additionalProperties":true}}};
 
 function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -124,7 +125,7 @@ return errors === 0;
 }
 validate53.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const Widget = validate54;
+exports.Widget = validate54;
 const schema21 = {"$id":"https://arp.invalid/spec/v1/schemas/widgets/widget.schema.json","type":"object","additionalProperties":false,"required":["id","parts"],"properties":{"id":{"type":"string"},"color":{"$ref":"https://arp.invalid/spec/v1/schemas/common/color.schema.json"},"made_at":{"type":"string","format":"date-time"},"weight":{"type":"number","minimum":0,"maximum":10},"parts":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["n"],"properties":{"n":{"type":"integer","minimum":0}}}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"error":{"$ref":"https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json"}}};
 const formats0 = arpFormats["date-time"];
 
@@ -387,7 +388,7 @@ return errors === 0;
 }
 validate54.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const Part = validate57;
+exports.Part = validate57;
 const schema22 = {"type":"object","additionalProperties":false,"required":["n"],"properties":{"n":{"type":"integer","minimum":0}}};
 
 function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -463,3 +464,10 @@ validate57.errors = vErrors;
 return errors === 0;
 }
 validate57.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return exports;
+})({});
+
+export const Color = validators.Color;
+export const ErrorDetail = validators.ErrorDetail;
+export const Widget = validators.Widget;
+export const Part = validators.Part;
