@@ -146,12 +146,13 @@ function compileBaseline(): Ajv2020 {
 type Check = (data: unknown) => boolean;
 
 /**
- * The contenders. `ours` and `isValid` are what `import "@arp/model"` gives; `baseline` is ajv.
+ * The contenders. `ours` (`SCHEMAS[n].validate`), `guards` (the generated `isX` functions) and
+ * `isValid` (name dispatch) are what `import "@arp/model"` gives; `baseline` is ajv.
  * Two controls read the others: `oursCjs` is the same validators from the package's CommonJS build
  * (same generated code, loaded as a script instead of an ES module), `baselineAA` is a second ajv
  * instance compiled like the first (an A/A run: how far apart two identical contenders land).
  */
-const CONTENDERS = ["ours", "isValid", "oursCjs", "baseline", "baselineAA"] as const;
+const CONTENDERS = ["ours", "guards", "isValid", "oursCjs", "baseline", "baselineAA"] as const;
 type Contender = (typeof CONTENDERS)[number];
 
 interface Workload {
@@ -163,6 +164,7 @@ interface Workload {
 }
 
 type ModelModule = typeof import("@arp/model");
+const model: ModelModule = await import("@arp/model");
 
 function workload(
   label: string,
@@ -177,6 +179,7 @@ function workload(
     names: docs.map((d) => d.name),
     checks: {
       ours: docs.map((d) => SCHEMAS[d.name].validate as CompiledValidator),
+      guards: docs.map((d) => model[`is${d.name}` as keyof ModelModule] as Check),
       oursCjs: docs.map((d) => cjs.SCHEMAS[d.name].validate as CompiledValidator),
       baseline: docs.map((d) => ajv.getSchema(d.id)!),
       baselineAA: docs.map((d) => ajvAA.getSchema(d.id)!),
@@ -430,18 +433,22 @@ const throughputTable = table(
     "Workload",
     "Docs",
     "ours `SCHEMAS[n].validate` (docs/s)",
+    "ours `isX(d)` guards (docs/s)",
     "ours `isValid(n, d)` (docs/s)",
     "ajv baseline (docs/s)",
     "ours / baseline",
+    "guards / baseline",
     "`isValid` / baseline",
   ],
   throughput.map((t) => [
     t.label,
     String(t.docs),
     int(t.ops.ours),
+    int(t.ops.guards),
     int(t.ops.isValid),
     int(t.ops.baseline),
     spread(t.ratios.ours),
+    spread(t.ratios.guards),
     spread(t.ratios.isValid),
   ]),
 );
@@ -500,6 +507,11 @@ const targets = table(
       "throughput ours / baseline >= 1.0 (valid + invalid, `SCHEMAS[n].validate`)",
       spread(mixed.ratios.ours, 3),
       verdict(median(mixed.ratios.ours) >= 1.0),
+    ],
+    [
+      "throughput ours / baseline >= 1.0 (valid + invalid, generated `isX` guards)",
+      spread(mixed.ratios.guards, 3),
+      verdict(median(mixed.ratios.guards) >= 1.0),
     ],
     [
       "throughput ours / baseline >= 1.0 (valid + invalid, public `isValid`)",
