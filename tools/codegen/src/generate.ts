@@ -1,5 +1,6 @@
 /** The pipeline: load → IR → emitters → the set of files the repository must contain. */
 import { REGENERATE_COMMAND } from "./config.js";
+import { emitClients, emitPaths } from "./emit/client.js";
 import { emitOperations, serviceConstName } from "./emit/operations.js";
 import { emitGuards, emitPublicIndex, emitSchemaIndex } from "./emit/schema-index.js";
 import { emitTypes } from "./emit/types.js";
@@ -14,7 +15,7 @@ export interface GeneratedFile {
 }
 
 /** Folders whose every file the generator owns; anything else found there is stale. */
-export const GENERATED_DIRS = ["packages/model/src/generated"];
+export const GENERATED_DIRS = ["packages/model/src/generated", "packages/client/src/generated"];
 
 function readme(): string {
   return [
@@ -37,6 +38,7 @@ export function generate(specRoot: string): GeneratedFile[] {
   const spec = loadSpec(specRoot);
   const ir = buildIR(spec);
   const model = "packages/model/src/generated";
+  const client = "packages/client/src/generated";
   const validators = emitValidators(spec.schemas, ir.schemas, ir.hash);
   return [
     { path: `${model}/README.md`, content: readme() },
@@ -50,5 +52,8 @@ export function generate(specRoot: string): GeneratedFile[] {
       path: `${model}/index.gen.ts`,
       content: emitPublicIndex(ir.schemas, ir.services.map(serviceConstName), ir.hash),
     },
+    { path: `${client}/README.md`, content: readme() },
+    { path: `${client}/clients.gen.ts`, content: emitClients(ir.services, ir.hash) },
+    { path: `${client}/paths.gen.ts`, content: emitPaths(ir.services, ir.hash) },
   ];
 }

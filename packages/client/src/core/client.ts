@@ -1,0 +1,435 @@
+/**
+ * The one hand-written HTTP core behind every generated client class: URL building, auth, hooks,
+ * validation, timeouts, retries, error envelopes and NDJSON event streams, all driven by the
+ * operation tables of `@arp/model`.
+ */
+import { type ErrorEnvelope, type OperationSpec, type RunEvent, type SchemaName, validate } from "@arp/model";
+import {
+  ArpApiError,
+  ArpError,
+  ArpProtocolError,
+  ArpTimeoutError,
+  ArpTransportError,
+  ArpValidationError,
+  type RequestInfo,
+} from "./errors.js";
+import { readNdjson } from "./ndjson.js";
+import {
+  type CallOptions,
+  type ClientHooks,
+  type ClientOptions,
+  DEFAULT_RETRY_POLICY,
+  type HookRequest,
+  type RetryPolicy,
+  type StreamOptions,
+} from "./options.js";
+import { backoffMs, sleep as defaultSleep, isIdempotent, retryAfterMs } from "./retry.js";
+
+/**
+ * What the streaming methods return: iterate it with `for await`; `break` (or `return()`) closes the
+ * connection.
+ */
+export type EventStream<E> = AsyncGenerator<E, void, undefined>;
+
+/** The package version, sent in the default User-Agent (a test keeps it equal to package.json). */
+export const CLIENT_VERSION = "0.3.7";
+const DEFAULT_TIMEOUT_MS = 30_000;
+const EXCERPT_LENGTH = 200;
+
+/** A call's lifetime: the caller's signal and the deadline, merged into one signal for fetch and backoff. */
+class CallScope {
+  readonly #controller = new AbortController();
+  readonly #caller: AbortSignal | undefined;
+  readonly #onAbort = () => this.#controller.abort(this.#caller?.reason);
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(caller: AbortSignal | undefined, timeoutMs: number, info: RequestInfo) {
+    this.#caller = caller;
+    if (caller?.aborted) this.#controller.abort(caller.reason);
+    else caller?.addEventListener("abort", this.#onAbort, { once: true });
+    if (timeoutMs > 0) {
+      this.#timer = setTimeout(() => this.#controller.abort(new ArpTimeoutError(timeoutMs, info)), timeoutMs);
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Stops the deadline (a stream got its headers: reading it may take as long as the run does). */
+  stopDeadline(): void {
+    clearTimeout(this.#timer);
+  }
+
+  /** Ends the scope: aborts anything still running on its signal and releases the listeners. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#caller?.removeEventListener("abort", this.#onAbort);
+    if (!this.#controller.signal.aborted) this.#controller.abort();
+  }
+
+  /** What to throw for a failure inside the scope: the abort reason, our own error, or a transport error. */
+  translate(err: unknown, info: RequestInfo): unknown {
+    if (this.#controller.signal.aborted) return this.#controller.signal.reason;
+    if (err instanceof ArpError) return err;
+    const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+    const detail = typeof cause?.code === "string" ? cause.code : (err as Error | undefined)?.message;
+    return new ArpTransportError(`request failed${detail ? `: ${detail}` : ""}`, { ...info, cause: err });
+  }
+}
+
+/** Replaces every occurrence of the bearer token in a string (a server may echo it in an error). */
+function redact(text: string, token: string | undefined): string {
+  return token && token.length >= 4 ? text.split(token).join("[redacted]") : text;
+}
+
+function redactDeep<T>(value: T, token: string | undefined): T {
+  if (!token) return value;
+  if (typeof value === "string") return redact(value, token) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, token)) as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, token)])) as T;
+  }
+  return value;
+}
+
+function checkSchema(
+  direction: "request" | "response" | "event",
+  schema: SchemaName,
+  data: unknown,
+  info: RequestInfo,
+): void {
+  const result = validate(schema, data);
+  if (!result.ok) throw new ArpValidationError(direction, schema, result.errors, info);
+}
+
+/**
+ * Base class of the generated clients (`RunGatewayClient`, ...). Its protected methods are the
+ * whole HTTP behaviour; the generated subclasses only map typed arguments onto them.
+ */
+export class ArpClientBase {
+  readonly #options: ClientOptions;
+  readonly #baseUrl: string;
+  readonly #hooks: readonly ClientHooks[];
+
+  constructor(options: ClientOptions) {
+    if (
+      !options ||
+      typeof options.baseUrl !== "string" ||
+      !/^[a-z][a-z0-9+.-]*:\/\//i.test(options.baseUrl)
+    ) {
+      throw new TypeError("ArpClient: `baseUrl` must be an absolute URL such as http://127.0.0.1:8080");
+    }
+    this.#options = options;
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.#hooks =
+      options.hooks === undefined
+        ? []
+        : Array.isArray(options.hooks)
+          ? options.hooks
+          : [options.hooks as ClientHooks];
+  }
+
+  /** The service's base URL, without a trailing slash. */
+  get baseUrl(): string {
+    return this.#baseUrl;
+  }
+
+  #policy(override: Partial<RetryPolicy> | false | undefined): RetryPolicy {
+    const base = this.#options.retry;
+    if (override === false || (override === undefined && base === false))
+      return { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 };
+    return { ...DEFAULT_RETRY_POLICY, ...(base || {}), ...(override || {}) };
+  }
+
+  #url(
+    op: OperationSpec,
+    pathArgs: readonly string[],
+    options: Record<string, unknown>,
+    validateRequest: boolean,
+  ): string {
+    const info = { method: op.method, url: this.#baseUrl + op.path };
+    const path = op.pathParams.reduce((acc, param, i) => {
+      const value = pathArgs[i];
+      if (typeof value !== "string" || value === "") {
+        throw new ArpValidationError(
+          "request",
+          op.operationId,
+          [{ pointer: `/${param.name}`, message: "must be a non-empty string", keyword: "type", params: {} }],
+          info,
+        );
+      }
+      // Percent-encoded, so `/`, `:`, `?` and spaces in an id stay inside its one path segment.
+      return acc.replace(`{${param.name}}`, encodeURIComponent(value));
+    }, op.path);
+    const query = new URLSearchParams();
+    for (const param of op.queryParams) {
+      const value = options[param.name];
+      if (value === undefined) continue;
+      if (validateRequest && param.schema) checkSchema("request", param.schema, value, info);
+      else if (validateRequest && typeof value !== "string") {
+        throw new ArpValidationError(
+          "request",
+          op.operationId,
+          [{ pointer: `/${param.name}`, message: "must be of type string", keyword: "type", params: {} }],
+          info,
+        );
+      }
+      query.append(param.name, String(value));
+    }
+    const qs = query.toString();
+    return `${this.#baseUrl}${path}${qs ? `?${qs}` : ""}`;
+  }
+
+  async #headers(
+    op: OperationSpec,
+    hasBody: boolean,
+    call: CallOptions,
+  ): Promise<{ headers: Headers; token?: string }> {
+    const headers = new Headers(this.#options.headers);
+    headers.set("accept", op.response.kind === "ndjson" ? "application/x-ndjson" : "application/json");
+    if (hasBody) headers.set("content-type", "application/json");
+    headers.set("user-agent", this.#options.userAgent ?? `arp-ts-client/${CLIENT_VERSION}`);
+    for (const [k, v] of Object.entries(call.headers ?? {})) headers.set(k, v);
+    let token: string | undefined;
+    if (op.auth === "bearer" && this.#options.bearerToken !== undefined) {
+      const source = this.#options.bearerToken;
+      token = typeof source === "function" ? await source() : source;
+      if (token) headers.set("authorization", `Bearer ${token}`);
+    }
+    return token === undefined ? { headers } : { headers, token };
+  }
+
+  /**
+   * Sends `op` until it succeeds or fails for good (retries, backoff, `Retry-After`), within one
+   * scope. Returns the successful response, whose body is still unread.
+   */
+  async #send(
+    op: OperationSpec,
+    url: string,
+    body: unknown,
+    call: CallOptions,
+    scope: CallScope,
+  ): Promise<{ response: Response; request: HookRequest; token?: string }> {
+    const info = { method: op.method, url };
+    const policy = this.#policy(call.retry);
+    const idempotent = isIdempotent(op, body, call.idempotent);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const pause = this.#options.sleep ?? defaultSleep;
+    const random = this.#options.random ?? Math.random;
+    let request: HookRequest | undefined;
+    let token: string | undefined;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const prepared = await this.#headers(op, payload !== undefined, call);
+        token = prepared.token;
+        request = { operation: op, method: op.method, url, headers: prepared.headers, attempt };
+        for (const h of this.#hooks) await h.onRequest?.(request);
+        const fetchImpl = this.#options.fetch ?? globalThis.fetch;
+        let response: Response;
+        try {
+          response = await fetchImpl(url, {
+            method: op.method,
+            headers: request.headers,
+            ...(payload === undefined ? {} : { body: payload }),
+            signal: scope.signal,
+          });
+        } catch (err) {
+          const failure = scope.translate(err, info);
+          if (failure instanceof ArpTransportError && idempotent && attempt < policy.maxAttempts) {
+            await pause(backoffMs(policy, attempt, random), scope.signal).catch((e) => {
+              throw scope.translate(e, info);
+            });
+            continue;
+          }
+          throw failure;
+        }
+        for (const h of this.#hooks) await h.onResponse?.(request, response);
+        if (response.ok) return { response, request, ...(token === undefined ? {} : { token }) };
+
+        const error = await this.#apiError(response, info, token, scope);
+        const retryable = policy.retryStatuses.includes(response.status) || error.retryable === true;
+        if (idempotent && retryable && attempt < policy.maxAttempts) {
+          const after = policy.respectRetryAfter
+            ? retryAfterMs(response.headers.get("retry-after"))
+            : undefined;
+          if (after !== undefined && after > policy.maxRetryAfterMs) throw error;
+          await pause(after ?? backoffMs(policy, attempt, random), scope.signal).catch((e) => {
+            throw scope.translate(e, info);
+          });
+          continue;
+        }
+        throw error;
+      }
+    } catch (err) {
+      for (const h of this.#hooks) await h.onError?.(request, err);
+      throw err;
+    }
+  }
+
+  async #apiError(
+    response: Response,
+    info: RequestInfo,
+    token: string | undefined,
+    scope: CallScope,
+  ): Promise<ArpApiError> {
+    let text = "";
+    try {
+      text = await response.text();
+    } catch (err) {
+      const failure = scope.translate(err, info);
+      if (!(failure instanceof ArpTransportError)) throw failure;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (validate("ErrorEnvelope", parsed).ok) {
+      return new ArpApiError(response.status, {
+        ...info,
+        envelope: redactDeep(parsed as ErrorEnvelope, token),
+      });
+    }
+    const excerpt = redact(text.replace(/\s+/g, " ").trim(), token).slice(0, EXCERPT_LENGTH);
+    return new ArpApiError(response.status, { ...info, ...(excerpt ? { bodyExcerpt: excerpt } : {}) });
+  }
+
+  /** Calls a JSON or empty-bodied operation. The generated methods are one line over this. */
+  protected async call<R>(
+    op: OperationSpec,
+    pathArgs: readonly string[],
+    body: unknown,
+    options: CallOptions = {},
+  ): Promise<R> {
+    const validateRequest = this.#options.validateRequests !== false;
+    // Query parameters travel in the options object, under their spec names (`q`, `kind`, `version`).
+    const url = this.#url(op, pathArgs, options as Record<string, unknown>, validateRequest);
+    const info = { method: op.method, url };
+    if (op.requestBody && validateRequest) checkSchema("request", op.requestBody.schema, body, info);
+    const scope = new CallScope(
+      options.signal,
+      options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      info,
+    );
+    try {
+      const { response } = await this.#send(op, url, body, options, scope);
+      const spec = op.response;
+      if (spec.kind !== "json") {
+        await response.body?.cancel().catch(() => undefined);
+        return undefined as R;
+      }
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (err) {
+        throw scope.translate(err, info);
+      }
+      let data: unknown;
+      try {
+        data = JSON.parse(text);
+      } catch {
+        const type = response.headers.get("content-type") ?? "no content-type";
+        throw new ArpProtocolError(`response body is not JSON (${type})`, info);
+      }
+      if (this.#options.validateResponses !== "off") {
+        if (spec.array) {
+          if (!Array.isArray(data)) {
+            throw new ArpValidationError(
+              "response",
+              `${spec.schema}[]`,
+              [{ pointer: "", message: "must be of type array", keyword: "type", params: {} }],
+              info,
+            );
+          }
+          for (const item of data) checkSchema("response", spec.schema, item, info);
+        } else {
+          checkSchema("response", spec.schema, data, info);
+        }
+      }
+      return data as R;
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  /**
+   * Streams an NDJSON operation as an async iterable of events, parsing incrementally. With
+   * `resume` (the default), a connection that ends before the run is terminal is reopened with
+   * backoff and events already yielded (by `seq`) are skipped. Run streams end after `run_completed`;
+   * node-run streams end when the server closes the stream.
+   */
+  protected async *stream(
+    op: OperationSpec,
+    pathArgs: readonly string[],
+    options: StreamOptions = {},
+  ): EventStream<RunEvent> {
+    if (op.response.kind !== "ndjson") throw new TypeError(`${op.operationId} is not an NDJSON operation`);
+    const itemSchema = op.response.itemSchema;
+    const url = this.#url(
+      op,
+      pathArgs,
+      options as Record<string, unknown>,
+      this.#options.validateRequests !== false,
+    );
+    const info = { method: op.method, url };
+    const resume = options.resume !== false;
+    const runStream = op.pathParams.length === 1 && op.pathParams[0]?.name === "run_id";
+    const policy = this.#policy(options.retry);
+    const pause = this.#options.sleep ?? defaultSleep;
+    const random = this.#options.random ?? Math.random;
+    const strict = this.#options.validateResponses !== "off";
+    let lastSeq = -1;
+    let failures = 0; // consecutive dropped connections that brought nothing new
+    let idle = 0; // consecutive clean closes that brought nothing new (snapshot servers)
+
+    for (;;) {
+      const scope = new CallScope(
+        options.signal,
+        options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        info,
+      );
+      let progressed = false;
+      let dropped: unknown;
+      try {
+        const { response } = await this.#send(op, url, undefined, options, scope);
+        scope.stopDeadline();
+        if (!response.body) throw new ArpProtocolError("stream response has no body", info);
+        try {
+          for await (const { value, line } of readNdjson(response.body, info)) {
+            if (strict) checkSchema("event", itemSchema, value, info);
+            const seq = (value as { seq?: unknown } | null)?.seq;
+            if (!Number.isInteger(seq) || (seq as number) < 0) {
+              throw new ArpProtocolError("event without a non-negative integer `seq`", { ...info, line });
+            }
+            if ((seq as number) <= lastSeq) continue; // already yielded before a reconnect
+            lastSeq = seq as number;
+            progressed = true;
+            yield value as RunEvent;
+            if (runStream && (value as RunEvent).type === "run_completed") return;
+          }
+        } catch (err) {
+          const failure = scope.translate(err, info);
+          if (!(failure instanceof ArpTransportError)) throw failure;
+          dropped = failure;
+        }
+      } finally {
+        scope.dispose();
+      }
+      if (!resume) {
+        if (dropped) throw dropped;
+        return;
+      }
+      if (dropped) {
+        failures = progressed ? 0 : failures + 1;
+        if (failures >= policy.maxAttempts) throw dropped;
+      } else {
+        if (!runStream) return; // a node-run stream closed by the server is complete
+        idle = progressed ? 0 : idle + 1;
+      }
+      const delay = backoffMs(policy, Math.max(1, dropped ? failures : idle), random);
+      await pause(delay, options.signal ?? new AbortController().signal);
+    }
+  }
+}

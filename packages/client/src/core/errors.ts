@@ -1,0 +1,141 @@
+/**
+ * Every failure the client reports is an {@link ArpError}: a wire error answered by a server
+ * ({@link ArpApiError}) or a local one (transport, timeout, validation, protocol). Each class has a
+ * stable string `code`; `instanceof` works across the ESM and CJS builds through a brand. No message
+ * or property ever carries the bearer token: requests are described by method and URL only.
+ */
+import type { ErrorEnvelope, ValidationIssue } from "@arp/model";
+import { formatIssues } from "@arp/model";
+
+const BRAND = Symbol.for("@arp/client.ArpError");
+
+/** Which request an error is about: method and URL (never headers, so never the token). */
+export interface RequestInfo {
+  method: string;
+  url: string;
+}
+
+interface ErrorInit extends Partial<RequestInfo> {
+  cause?: unknown;
+}
+
+/** Base class of every error thrown by `@arp/client`. */
+export class ArpError extends Error {
+  override name = "ArpError";
+  /** Stable, machine-readable: `not_found`, `http_502`, `transport_error`, `timeout`, ... */
+  readonly code: string;
+  /** HTTP method of the request the error is about, when there was one. */
+  readonly method?: string;
+  /** URL of the request the error is about, when there was one. */
+  readonly url?: string;
+  readonly [BRAND] = true;
+
+  constructor(code: string, message: string, init: ErrorInit = {}) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.code = code;
+    if (init.method !== undefined) this.method = init.method;
+    if (init.url !== undefined) this.url = init.url;
+  }
+
+  /**
+   * `instanceof` also recognises errors from another copy of this package (ESM next to CJS): the
+   * base class by its brand, each subclass by its `name`.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== "object" || value === null || !(BRAND in value)) return false;
+    // biome-ignore lint/complexity/noThisInStatic: as above
+    return this === ArpError || (value as { name?: unknown }).name === this.name;
+  }
+}
+
+function where(init: Partial<RequestInfo>): string {
+  return init.method && init.url ? ` (${init.method} ${init.url})` : "";
+}
+
+/** A non-2xx answer from an ARP service: its `ErrorEnvelope`, or a synthesized one for a non-ARP body. */
+export class ArpApiError extends ArpError {
+  override name = "ArpApiError";
+  /** HTTP status code. */
+  readonly status: number;
+  /** The error's `details` map from the envelope, when present. */
+  readonly details?: Record<string, unknown>;
+  /** Whether the server says retrying may succeed (`error.retryable`). */
+  readonly retryable?: boolean;
+  /** The envelope as the server sent it; undefined when the body was not an ARP error envelope. */
+  readonly envelope?: ErrorEnvelope;
+  /** The first characters of a body that was not an envelope (e.g. a proxy's HTML page). */
+  readonly bodyExcerpt?: string;
+
+  constructor(
+    status: number,
+    init: RequestInfo & { envelope?: ErrorEnvelope; bodyExcerpt?: string; cause?: unknown },
+  ) {
+    const detail = init.envelope?.error;
+    const code = detail?.code ?? `http_${status}`;
+    const message =
+      detail?.message ?? (init.bodyExcerpt ? `HTTP ${status}: ${init.bodyExcerpt}` : `HTTP ${status}`);
+    super(code, `${message}${where(init)}`, init);
+    this.status = status;
+    if (detail?.details !== undefined) this.details = detail.details;
+    if (detail?.retryable !== undefined) this.retryable = detail.retryable;
+    if (init.envelope !== undefined) this.envelope = init.envelope;
+    if (init.bodyExcerpt !== undefined) this.bodyExcerpt = init.bodyExcerpt;
+  }
+}
+
+/** The request never got an answer: DNS, refused or reset connection, TLS, CORS, ... */
+export class ArpTransportError extends ArpError {
+  override name = "ArpTransportError";
+  constructor(message: string, init: ErrorInit = {}) {
+    super("transport_error", `${message}${where(init)}`, init);
+  }
+}
+
+/** The request (all its attempts included) took longer than `timeoutMs`. */
+export class ArpTimeoutError extends ArpError {
+  override name = "ArpTimeoutError";
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number, init: ErrorInit = {}) {
+    super("timeout", `no answer within ${timeoutMs} ms${where(init)}`, init);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A body did not match its schema: a request before sending, or a response or event when validated. */
+export class ArpValidationError extends ArpError {
+  override name = "ArpValidationError";
+  /** Which document was checked. */
+  readonly direction: "request" | "response" | "event";
+  /** The schema it was checked against (`RunStartRequest`, `Run`, `RunEvent`, ...). */
+  readonly schema: string;
+  /** Every issue: JSON pointer, message, keyword. */
+  readonly errors: readonly ValidationIssue[];
+  constructor(
+    direction: "request" | "response" | "event",
+    schema: string,
+    errors: readonly ValidationIssue[],
+    init: ErrorInit = {},
+  ) {
+    super("validation_failed", `invalid ${direction} ${schema}: ${formatIssues(errors)}${where(init)}`, init);
+    this.direction = direction;
+    this.schema = schema;
+    this.errors = errors;
+  }
+}
+
+/** The server broke the protocol: a malformed NDJSON line, a wrong content type, a bad JSON body. */
+export class ArpProtocolError extends ArpError {
+  override name = "ArpProtocolError";
+  /** 1-based line number in an NDJSON stream, when the error is about a line. */
+  readonly line?: number;
+  constructor(message: string, init: ErrorInit & { line?: number } = {}) {
+    super(
+      "protocol_error",
+      `${init.line === undefined ? "" : `line ${init.line}: `}${message}${where(init)}`,
+      init,
+    );
+    if (init.line !== undefined) this.line = init.line;
+  }
+}
