@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SCHEMA_ID_BASE } from "../src/config.js";
+import { emitClients } from "../src/emit/client.js";
 import { buildIR } from "../src/ir.js";
 import { loadSpec, stripAnnotations } from "../src/load.js";
 import { MINI, miniWith } from "./fixture.js";
@@ -145,5 +146,14 @@ describe("buildIR", () => {
     ],
   ])("fails generation on %s", (_what, files, message) => {
     expect(() => buildIR(loadSpec(miniWith(files)))).toThrow(message);
+  });
+});
+
+describe("client emitter", () => {
+  it("fails when a query parameter would shadow a per-call option", () => {
+    const openapi = readFileSync(join(MINI, "openapi/widgets.openapi.yaml"), "utf8");
+    const spec = miniWith({ "openapi/widgets.openapi.yaml": openapi.replace("name: q, in: query", "name: signal, in: query") });
+    const ir = buildIR(loadSpec(spec));
+    expect(() => emitClients(ir.services, ir.hash)).toThrow(/list_widgets: query parameter "signal" clashes with a call option/);
   });
 });

@@ -21,15 +21,16 @@ export interface RetryPolicy {
   jitter: "full" | "none";
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+/** The defaults every client starts from (frozen: override per client or per call instead). */
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   maxAttempts: 3,
   baseDelayMs: 200,
   maxDelayMs: 5_000,
-  retryStatuses: [429, 502, 503, 504],
+  retryStatuses: Object.freeze([429, 502, 503, 504]),
   respectRetryAfter: true,
   maxRetryAfterMs: 60_000,
   jitter: "full",
-};
+});
 
 /** What hooks see of a request about to be sent. Hooks may change `headers`. */
 export interface HookRequest {

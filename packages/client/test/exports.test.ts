@@ -1,0 +1,20 @@
+/** Pins the public surface: a change to what @arp/client exports must show up in review. */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { expect, it } from "vitest";
+import { CLIENT_VERSION } from "../src/index.js";
+
+it("ESM and CJS builds export the same, pinned names", async () => {
+  const esmBuild = "../dist/index.js"; // a variable: tsc must not resolve dist/ at typecheck time
+  const esm = Object.keys(await import(esmBuild)).sort();
+  const cjs = Object.keys(createRequire(import.meta.url)("../dist/index.cjs") as object)
+    .filter((k) => k !== "__esModule")
+    .sort();
+  expect(cjs).toEqual(esm);
+  await expect(esm.join("\n")).toMatchFileSnapshot("./__snapshots__/exports.txt");
+});
+
+it("CLIENT_VERSION (the default User-Agent) is the package version", () => {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  expect(CLIENT_VERSION).toBe(pkg.version);
+});
