@@ -34,6 +34,14 @@ export type EventStream<E> = AsyncGenerator<E, void, undefined>;
 /** The package version, sent in the default User-Agent (a test keeps it equal to package.json). */
 export const CLIENT_VERSION = "0.3.7";
 const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * Browsers identify themselves as `Mozilla/...`; Node (21+), Deno and Bun do not. In a browser the
+ * default User-Agent is not sent: Chromium drops it, and a browser that honours it would need the
+ * server's CORS policy to allow the header. An explicit `userAgent` option is always sent.
+ */
+const IN_BROWSER = /^Mozilla\//.test(
+  (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ?? "",
+);
 const EXCERPT_LENGTH = 200;
 
 /** A call's lifetime: the caller's signal and the deadline, merged into one signal for fetch and backoff. */
@@ -189,7 +197,8 @@ export class ArpClientBase {
     const headers = new Headers(this.#options.headers);
     headers.set("accept", op.response.kind === "ndjson" ? "application/x-ndjson" : "application/json");
     if (hasBody) headers.set("content-type", "application/json");
-    headers.set("user-agent", this.#options.userAgent ?? `arp-ts-client/${CLIENT_VERSION}`);
+    const userAgent = this.#options.userAgent ?? (IN_BROWSER ? undefined : `arp-ts-client/${CLIENT_VERSION}`);
+    if (userAgent) headers.set("user-agent", userAgent);
     for (const [k, v] of Object.entries(call.headers ?? {})) headers.set(k, v);
     let token: string | undefined;
     if (op.auth === "bearer" && this.#options.bearerToken !== undefined) {

@@ -72,7 +72,7 @@ export interface ClientOptions {
    * that is ahead of this SDK's spec version (new fields then pass through untyped).
    */
   validateResponses?: "off" | "strict";
-  /** `User-Agent` header (ignored by browsers, which set their own). Default `arp-ts-client/<version>`. */
+  /** `User-Agent` header. Default `arp-ts-client/<version>`, except in browsers, which send their own. */
   userAgent?: string;
   /** Middleware hooks, called in order. */
   hooks?: ClientHooks | readonly ClientHooks[];
