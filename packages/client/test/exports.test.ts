@@ -15,6 +15,8 @@ it("ESM and CJS builds export the same, pinned names", async () => {
 });
 
 it("CLIENT_VERSION (the default User-Agent) is the package version", () => {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   expect(CLIENT_VERSION).toBe(pkg.version);
 });

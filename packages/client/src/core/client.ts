@@ -86,19 +86,42 @@ class CallScope {
   }
 }
 
-/** Replaces every occurrence of the bearer token in a string (a server may echo it in an error). */
-function redact(text: string, token: string | undefined): string {
-  return token && token.length >= 4 ? text.split(token).join("[redacted]") : text;
+/** What the onError hooks and redaction need to know about a failed call. */
+interface FailureContext {
+  request?: HookRequest;
+  token?: string;
 }
 
-function redactDeep<T>(value: T, token: string | undefined): T {
-  if (!token) return value;
-  if (typeof value === "string") return redact(value, token) as T;
+/** Replaces the token in every string, array item, value and key of `value` (a server may echo it). */
+function redactDeep<T>(value: T, token: string): T {
+  if (typeof value === "string") return value.split(token).join("[redacted]") as T;
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, token)) as T;
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, token)])) as T;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [redactDeep(k, token), redactDeep(v, token)]),
+    ) as T;
   }
   return value;
+}
+
+/**
+ * Removes the bearer token from everything an error exposes: its message and the server-supplied
+ * parts (envelope, body excerpt, validation issues). The error is changed in place; its class stays.
+ */
+function redactError(err: unknown, token: string | undefined): unknown {
+  if (!token || !(err instanceof ArpError)) return err;
+  const fields = ["message", "envelope", "details", "bodyExcerpt", "errors", "stack"] as const;
+  for (const field of fields) {
+    const value = (err as unknown as Record<string, unknown>)[field];
+    if (value !== undefined)
+      Object.defineProperty(err, field, {
+        value: redactDeep(value, token),
+        writable: false,
+        configurable: true,
+        enumerable: field !== "stack" && field !== "message",
+      });
+  }
+  return err;
 }
 
 function checkSchema(
@@ -194,11 +217,13 @@ export class ArpClientBase {
     hasBody: boolean,
     call: CallOptions,
   ): Promise<{ headers: Headers; token?: string }> {
-    const headers = new Headers(this.#options.headers);
+    // Defaults first; the client's headers, then the call's, may override any of them.
+    const headers = new Headers();
     headers.set("accept", op.response.kind === "ndjson" ? "application/x-ndjson" : "application/json");
     if (hasBody) headers.set("content-type", "application/json");
     const userAgent = this.#options.userAgent ?? (IN_BROWSER ? undefined : `arp-ts-client/${CLIENT_VERSION}`);
     if (userAgent) headers.set("user-agent", userAgent);
+    for (const [k, v] of Object.entries(this.#options.headers ?? {})) headers.set(k, v);
     for (const [k, v] of Object.entries(call.headers ?? {})) headers.set(k, v);
     let token: string | undefined;
     if (op.auth === "bearer" && this.#options.bearerToken !== undefined) {
@@ -211,7 +236,8 @@ export class ArpClientBase {
 
   /**
    * Sends `op` until it succeeds or fails for good (retries, backoff, `Retry-After`), within one
-   * scope. Returns the successful response, whose body is still unread.
+   * scope. Returns the successful response, whose body is still unread. `ctx` records the last
+   * request and token, for the onError hooks and for redaction.
    */
   async #send(
     op: OperationSpec,
@@ -219,69 +245,73 @@ export class ArpClientBase {
     body: unknown,
     call: CallOptions,
     scope: CallScope,
-  ): Promise<{ response: Response; request: HookRequest; token?: string }> {
+    ctx: FailureContext,
+  ): Promise<Response> {
     const info = { method: op.method, url };
     const policy = this.#policy(call.retry);
     const idempotent = isIdempotent(op, body, call.idempotent);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const pause = this.#options.sleep ?? defaultSleep;
     const random = this.#options.random ?? Math.random;
-    let request: HookRequest | undefined;
-    let token: string | undefined;
-    try {
-      for (let attempt = 1; ; attempt++) {
-        const prepared = await this.#headers(op, payload !== undefined, call);
-        token = prepared.token;
-        request = { operation: op, method: op.method, url, headers: prepared.headers, attempt };
-        for (const h of this.#hooks) await h.onRequest?.(request);
-        const fetchImpl = this.#options.fetch ?? globalThis.fetch;
-        let response: Response;
-        try {
-          response = await fetchImpl(url, {
-            method: op.method,
-            headers: request.headers,
-            ...(payload === undefined ? {} : { body: payload }),
-            signal: scope.signal,
-          });
-        } catch (err) {
-          const failure = scope.translate(err, info);
-          if (failure instanceof ArpTransportError && idempotent && attempt < policy.maxAttempts) {
-            await pause(backoffMs(policy, attempt, random), scope.signal).catch((e) => {
-              throw scope.translate(e, info);
-            });
-            continue;
-          }
-          throw failure;
-        }
-        for (const h of this.#hooks) await h.onResponse?.(request, response);
-        if (response.ok) return { response, request, ...(token === undefined ? {} : { token }) };
-
-        const error = await this.#apiError(response, info, token, scope);
-        const retryable = policy.retryStatuses.includes(response.status) || error.retryable === true;
-        if (idempotent && retryable && attempt < policy.maxAttempts) {
-          const after = policy.respectRetryAfter
-            ? retryAfterMs(response.headers.get("retry-after"))
-            : undefined;
-          if (after !== undefined && after > policy.maxRetryAfterMs) throw error;
-          await pause(after ?? backoffMs(policy, attempt, random), scope.signal).catch((e) => {
-            throw scope.translate(e, info);
-          });
+    const wait = (ms: number) =>
+      pause(ms, scope.signal).catch((e: unknown) => {
+        throw scope.translate(e, info);
+      });
+    for (let attempt = 1; ; attempt++) {
+      const prepared = await this.#headers(op, payload !== undefined, call);
+      if (prepared.token !== undefined) ctx.token = prepared.token;
+      const request: HookRequest = {
+        operation: op,
+        method: op.method,
+        url,
+        headers: prepared.headers,
+        attempt,
+      };
+      ctx.request = request;
+      for (const h of this.#hooks) await h.onRequest?.(request);
+      const fetchImpl = this.#options.fetch ?? globalThis.fetch;
+      let response: Response;
+      try {
+        response = await fetchImpl(url, {
+          method: op.method,
+          headers: request.headers,
+          ...(payload === undefined ? {} : { body: payload }),
+          signal: scope.signal,
+        });
+      } catch (err) {
+        const failure = scope.translate(err, info);
+        if (failure instanceof ArpTransportError && idempotent && attempt < policy.maxAttempts) {
+          await wait(backoffMs(policy, attempt, random));
           continue;
         }
-        throw error;
+        throw failure;
       }
-    } catch (err) {
-      for (const h of this.#hooks) await h.onError?.(request, err);
-      throw err;
+      for (const h of this.#hooks) await h.onResponse?.(request, response);
+      if (response.ok) return response;
+
+      const error = await this.#apiError(response, info, scope);
+      // The server's own `retryable` wins over the status list, both ways.
+      const retryable = error.retryable ?? policy.retryStatuses.includes(response.status);
+      if (idempotent && retryable && attempt < policy.maxAttempts) {
+        const after = policy.respectRetryAfter
+          ? retryAfterMs(response.headers.get("retry-after"))
+          : undefined;
+        if (after !== undefined && after > policy.maxRetryAfterMs) throw error;
+        await wait(after ?? backoffMs(policy, attempt, random));
+        continue;
+      }
+      throw error;
     }
   }
 
-  async #apiError(
-    response: Response,
-    info: RequestInfo,
-    token: string | undefined,
-    scope: CallScope,
-  ): Promise<ArpApiError> {
+  /** Tells the onError hooks about a call that failed for good; returns the (redacted) error to throw. */
+  async #failed(err: unknown, ctx: FailureContext): Promise<unknown> {
+    const failure = redactError(err, ctx.token);
+    for (const h of this.#hooks) await h.onError?.(ctx.request, failure);
+    return failure;
+  }
+
+  async #apiError(response: Response, info: RequestInfo, scope: CallScope): Promise<ArpApiError> {
     let text = "";
     try {
       text = await response.text();
@@ -298,10 +328,10 @@ export class ArpClientBase {
     if (validate("ErrorEnvelope", parsed).ok) {
       return new ArpApiError(response.status, {
         ...info,
-        envelope: redactDeep(parsed as ErrorEnvelope, token),
+        envelope: parsed as ErrorEnvelope,
       });
     }
-    const excerpt = redact(text.replace(/\s+/g, " ").trim(), token).slice(0, EXCERPT_LENGTH);
+    const excerpt = text.replace(/\s+/g, " ").trim().slice(0, EXCERPT_LENGTH);
     return new ArpApiError(response.status, { ...info, ...(excerpt ? { bodyExcerpt: excerpt } : {}) });
   }
 
@@ -312,21 +342,24 @@ export class ArpClientBase {
     body: unknown,
     options: CallOptions = {},
   ): Promise<R> {
-    const validateRequest = this.#options.validateRequests !== false;
-    // Query parameters travel in the options object, under their spec names (`q`, `kind`, `version`).
-    const url = this.#url(op, pathArgs, options as Record<string, unknown>, validateRequest);
-    const info = { method: op.method, url };
-    if (op.requestBody && validateRequest) checkSchema("request", op.requestBody.schema, body, info);
-    const scope = new CallScope(
-      options.signal,
-      options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      info,
-    );
+    const ctx: FailureContext = {};
+    let scope: CallScope | undefined;
     try {
-      const { response } = await this.#send(op, url, body, options, scope);
+      const validateRequest = this.#options.validateRequests !== false;
+      // Query parameters travel in the options object, under their spec names (`q`, `kind`, `version`).
+      const url = this.#url(op, pathArgs, options as Record<string, unknown>, validateRequest);
+      const info = { method: op.method, url };
+      if (op.requestBody && validateRequest) checkSchema("request", op.requestBody.schema, body, info);
+      scope = new CallScope(
+        options.signal,
+        options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        info,
+      );
+      const response = await this.#send(op, url, body, options, scope, ctx);
       const spec = op.response;
       if (spec.kind !== "json") {
-        await response.body?.cancel().catch(() => undefined);
+        // Not awaited: a cancelled branch of a cloned response may never settle (see ndjson.ts).
+        response.body?.cancel().catch(() => undefined);
         return undefined as R;
       }
       let text: string;
@@ -343,23 +376,18 @@ export class ArpClientBase {
         throw new ArpProtocolError(`response body is not JSON (${type})`, info);
       }
       if (this.#options.validateResponses !== "off") {
-        if (spec.array) {
-          if (!Array.isArray(data)) {
-            throw new ArpValidationError(
-              "response",
-              `${spec.schema}[]`,
-              [{ pointer: "", message: "must be of type array", keyword: "type", params: {} }],
-              info,
-            );
-          }
-          for (const item of data) checkSchema("response", spec.schema, item, info);
-        } else {
-          checkSchema("response", spec.schema, data, info);
+        if (spec.array && !Array.isArray(data)) {
+          const issue = { pointer: "", message: "must be of type array", keyword: "type", params: {} };
+          throw new ArpValidationError("response", `${spec.schema}[]`, [issue], info);
         }
+        for (const item of spec.array ? (data as unknown[]) : [data])
+          checkSchema("response", spec.schema, item, info);
       }
       return data as R;
+    } catch (err) {
+      throw await this.#failed(err, ctx);
     } finally {
-      scope.dispose();
+      scope?.dispose();
     }
   }
 
@@ -376,12 +404,18 @@ export class ArpClientBase {
   ): EventStream<RunEvent> {
     if (op.response.kind !== "ndjson") throw new TypeError(`${op.operationId} is not an NDJSON operation`);
     const itemSchema = op.response.itemSchema;
-    const url = this.#url(
-      op,
-      pathArgs,
-      options as Record<string, unknown>,
-      this.#options.validateRequests !== false,
-    );
+    const ctx: FailureContext = {};
+    let url: string;
+    try {
+      url = this.#url(
+        op,
+        pathArgs,
+        options as Record<string, unknown>,
+        this.#options.validateRequests !== false,
+      );
+    } catch (err) {
+      throw await this.#failed(err, ctx);
+    }
     const info = { method: op.method, url };
     const resume = options.resume !== false;
     const runStream = op.pathParams.length === 1 && op.pathParams[0]?.name === "run_id";
@@ -402,7 +436,7 @@ export class ArpClientBase {
       let progressed = false;
       let dropped: unknown;
       try {
-        const { response } = await this.#send(op, url, undefined, options, scope);
+        const response = await this.#send(op, url, undefined, options, scope, ctx);
         scope.stopDeadline();
         if (!response.body) throw new ArpProtocolError("stream response has no body", info);
         try {
@@ -423,16 +457,18 @@ export class ArpClientBase {
           if (!(failure instanceof ArpTransportError)) throw failure;
           dropped = failure;
         }
+      } catch (err) {
+        throw await this.#failed(err, ctx);
       } finally {
         scope.dispose();
       }
       if (!resume) {
-        if (dropped) throw dropped;
+        if (dropped) throw await this.#failed(dropped, ctx);
         return;
       }
       if (dropped) {
         failures = progressed ? 0 : failures + 1;
-        if (failures >= policy.maxAttempts) throw dropped;
+        if (failures >= policy.maxAttempts) throw await this.#failed(dropped, ctx);
       } else {
         if (!runStream) return; // a node-run stream closed by the server is complete
         idle = progressed ? 0 : idle + 1;

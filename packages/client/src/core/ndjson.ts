@@ -211,10 +211,10 @@ export async function* readNdjson(
       reader.releaseLock();
     } else {
       // Early exit (break, error, throw()): cancel so the source stops and its connection closes.
-      // As the Streams spec does for a stream's own async iterator: cancel, release, then await.
-      const cancelled = reader.cancel(reason);
+      // Not awaited: when the response was cloned (a logging hook, a caching fetch, msw), cancelling
+      // one branch settles only once the other is consumed too, which may be never.
+      reader.cancel(reason).catch(() => {}); // an errored stream rejects with its own error, already thrown
       reader.releaseLock();
-      await cancelled.catch(() => {}); // an errored stream rejects with its own error, already thrown
     }
   }
 }
