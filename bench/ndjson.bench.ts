@@ -8,11 +8,11 @@
  *
  * Run: `cd bench && npx tsx ndjson.bench.ts` (no build needed: the parser is imported from source).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NdjsonDecoder, type NdjsonLine, readNdjson } from "../packages/client/src/core/ndjson.js";
+import { int, median, spread, table, writeResultsSection } from "./lib.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -24,28 +24,9 @@ const TARGET_EVENTS_PER_S = 200_000;
 const SECTION = "## NDJSON parse throughput (@arp/client)";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
-const resultsPath = join(benchDir, "results.md");
 
 // ---------------------------------------------------------------------------------------------
 // Helpers (the table is padded as Biome formats Markdown, like validators.bench.ts)
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-const int = (n: number): string => Math.round(n).toLocaleString("en-US");
-const spread = (r: readonly number[]): string =>
-  `${median(r).toFixed(2)} (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
-
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = head.map((h, i) => Math.max(3, h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const pad = (cell: string, i: number) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!));
-  const line = (cells: readonly string[]) => `| ${cells.map(pad).join(" | ")} |`;
-  const rule = `| ${widths.map((w, i) => (i === 0 ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`;
-  return [line(head), rule, ...rows.map(line)].join("\n");
-}
 
 // ---------------------------------------------------------------------------------------------
 // The workload: RunEvent lines as a run gateway streams them (seeded, so every run is the same)
@@ -294,26 +275,7 @@ ${resultsTable}
 ${targetTable}
 `;
 
-/** Replace our section (from its heading to the next `## ` heading) or append it; leave the rest alone. */
-function writeSection(path: string, body: string): void {
-  const current = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const lines = current.split("\n");
-  const start = lines.indexOf(SECTION);
-  let next: string;
-  if (start === -1) {
-    next = current.trim() === "" ? body : `${current.trimEnd()}\n\n${body}`;
-  } else {
-    let end = lines.findIndex((l, i) => i > start && l.startsWith("## "));
-    if (end === -1) end = lines.length;
-    const before = lines.slice(0, start).join("\n").trimEnd();
-    const after = lines.slice(end).join("\n").trim();
-    next = [before, body.trimEnd(), after].filter((part) => part !== "").join("\n\n");
-    next += "\n";
-  }
-  writeFileSync(path, next);
-}
-
-writeSection(resultsPath, section);
+writeResultsSection(SECTION, section);
 
 console.log(
   `\nNDJSON parse throughput: ${int(EVENTS)} RunEvent lines of ~${avgLine} bytes, median of ${ROUNDS} rounds\n`,

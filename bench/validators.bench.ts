@@ -2,12 +2,12 @@
  * `@arp/model`'s precompiled validators against ajv compiling the same schemas in-process, side by
  * side in one run: (1) validation throughput over the golden vectors, (2) the start-up cost of
  * importing `@arp/model` against importing ajv and compiling every schema. Prints a table and
- * overwrites `bench/results.md`. See README.md for what is measured and why the baseline is fair.
+ * updates its section of `bench/results.md`. See README.md for what is measured and why the baseline is fair.
  *
  * Run: `npm run build && npm run bench` at the repository root.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { join, sep } from "node:path";
@@ -21,6 +21,7 @@ import {
   type SchemaName,
 } from "@arp/model";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import { int, median, spread, table, writeResultsSection } from "./lib.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -64,27 +65,8 @@ function assertCodegenOptionsUnchanged(): void {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-const int = (n: number): string => Math.round(n).toLocaleString("en-US");
 const ms = (n: number): string => n.toFixed(1);
 const ratio = (n: number): string => n.toFixed(2);
-/** `median (min–max)` of per-round ratios; `digits` 3 where a target is judged, so no 0.996 shows as 1.00. */
-const spread = (r: readonly number[], digits = 2): string =>
-  `${median(r).toFixed(digits)} (${Math.min(...r).toFixed(digits)}–${Math.max(...r).toFixed(digits)})`;
-
-/** A Markdown table, first column left-aligned, the rest right-aligned, padded as Biome formats it. */
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = head.map((h, i) => Math.max(3, h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const pad = (cell: string, i: number) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!));
-  const line = (cells: readonly string[]) => `| ${cells.map(pad).join(" | ")} |`;
-  const rule = `| ${widths.map((w, i) => (i === 0 ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`;
-  return [line(head), rule, ...rows.map(line)].join("\n");
-}
 
 // ---------------------------------------------------------------------------------------------
 // The workload: golden vectors, mapped to their schema file like packages/model/test/helpers.ts
@@ -526,17 +508,17 @@ const targets = table(
   ],
 );
 
-const report = `# Benchmark results: \`@arp/model\` validators vs. ajv compiling at run time
+const SECTION = "## Validators (@arp/model) vs. ajv compiling at run time";
+const report = `${SECTION}
 
-Written by \`bench/validators.bench.ts\` on every run (see \`bench/README.md\`). The numbers depend on the
-machine and its load: read the ratios, not the absolute figures.
+Written by \`bench/validators.bench.ts\`.
 
 - Date: ${machine.date}
 - Node: ${machine.node}; ajv ${ajvVersion}
 - CPU: ${machine.cpu} (${machine.cores} cores)
 - Run time: ${elapsed.toFixed(0)} s
 
-## Method
+### Method
 
 Throughput: the golden vectors (every valid \`full.json\` and \`minimal.json\`, and every invalid vector) are
 validated in one process by \`@arp/model\`'s precompiled validators and by ajv compiling the same schema files
@@ -546,7 +528,7 @@ per-round ratios, with their min–max. Start-up: ${IMPORT_RUNS} fresh \`node\` 
 timing with \`performance.now()\` from before \`import("@arp/model")\` to the end of a first validation, against
 importing ajv, reading and compiling every schema and the same first validation; medians are quoted.
 
-## Throughput (documents validated per second, median of ${ROUNDS} rounds)
+### Throughput (documents validated per second, median of ${ROUNDS} rounds)
 
 ${throughputTable}
 
@@ -555,22 +537,22 @@ the very same generated code loaded as a script rather than an ES module.
 
 ${controlsTable}
 
-## Start-up cost
+### Start-up cost
 
 ${startupTable}
 
-## Targets
+### Targets
 
 ${targets}
 
-## How to reproduce
+### How to reproduce
 
 \`\`\`sh
 npm run build && npm run bench
 \`\`\`
 `;
 
-writeFileSync(join(benchDir, "results.md"), report);
+writeResultsSection(SECTION, report);
 
 console.log("\nThroughput (documents/s, medians; ratios: median of per-round ratios (min–max))\n");
 console.log(throughputTable);
@@ -580,4 +562,4 @@ console.log("\nStart-up cost (medians)\n");
 console.log(startupTable);
 console.log("\nTargets\n");
 console.log(targets);
-console.log(`\nWrote bench/results.md (${elapsed.toFixed(0)} s).`);
+console.log(`\nUpdated the validators section of bench/results.md (${elapsed.toFixed(0)} s).`);

@@ -67,14 +67,30 @@ let server: Loopback;
 /** Every backoff the client asked for, in ms. */
 let delays: number[];
 
-const sleep: NonNullable<ClientOptions["sleep"]> = async (ms, signal) => {
-  delays.push(ms);
-  if (signal.aborted) throw signal.reason;
-};
-
-/** No jitter: each backoff is exactly 200 ms × 2^(attempt-1), so the recorded delays can be asserted. */
+/**
+ * Client options for the current test: its server, a fake `sleep` that records each backoff in
+ * `delays` and resolves at once, and no jitter, so each backoff is exactly 200 ms × 2^(attempt-1).
+ */
 function options(extra: Partial<ClientOptions> = {}): ClientOptions {
-  return { baseUrl: server.url, sleep, retry: { jitter: "none" }, timeoutMs: 5_000, ...extra };
+  // A stream left hanging by a failed test must not reach into a later one: not its server (the OS may
+  // hand the same port out again), not its recorded delays. Once its test is over, it fails.
+  const own = server;
+  const over = () => new Error("this client's test is over");
+  const guarded: typeof fetch = (input, init) =>
+    server === own ? fetch(input, init) : Promise.reject(new TypeError(over().message));
+  const sleep: NonNullable<ClientOptions["sleep"]> = async (ms, signal) => {
+    if (server !== own) throw over();
+    delays.push(ms);
+    if (signal.aborted) throw signal.reason;
+  };
+  return {
+    baseUrl: server.url,
+    fetch: guarded,
+    sleep,
+    retry: { jitter: "none" },
+    timeoutMs: 5_000,
+    ...extra,
+  };
 }
 const gateway = (extra?: Partial<ClientOptions>) => new RunGatewayClient(options(extra));
 const coordinator = (extra?: Partial<ClientOptions>) => new RunCoordinatorClient(options(extra));

@@ -69,11 +69,16 @@ class CallScope {
     clearTimeout(this.#timer);
   }
 
-  /** Ends the scope: aborts anything still running on its signal and releases the listeners. */
-  dispose(): void {
+  /**
+   * Ends the scope: stops the deadline and releases the caller's signal. With `abortPending`, also
+   * aborts whatever still runs on the scope's signal (a stream left early). A call that completed
+   * does not abort: undici would still process the abort for the finished request, a measurable cost
+   * on every call (bench/client.bench.ts).
+   */
+  dispose(abortPending = false): void {
     clearTimeout(this.#timer);
     this.#caller?.removeEventListener("abort", this.#onAbort);
-    if (!this.#controller.signal.aborted) this.#controller.abort();
+    if (abortPending && !this.#controller.signal.aborted) this.#controller.abort();
   }
 
   /** What to throw for a failure inside the scope: the abort reason, our own error, or a transport error. */
@@ -142,6 +147,9 @@ export class ArpClientBase {
   readonly #options: ClientOptions;
   readonly #baseUrl: string;
   readonly #hooks: readonly ClientHooks[];
+  readonly #basePolicy: RetryPolicy;
+  readonly #userAgent: string | undefined;
+  readonly #defaultHeaders: Record<string, string>;
 
   constructor(options: ClientOptions) {
     if (
@@ -159,6 +167,13 @@ export class ArpClientBase {
         : Array.isArray(options.hooks)
           ? options.hooks
           : [options.hooks as ClientHooks];
+    const retry = options.retry;
+    this.#basePolicy =
+      retry === false ? { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 } : { ...DEFAULT_RETRY_POLICY, ...retry };
+    this.#userAgent = options.userAgent ?? (IN_BROWSER ? undefined : `arp-ts-client/${CLIENT_VERSION}`);
+    this.#defaultHeaders = Object.fromEntries(
+      Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+    );
   }
 
   /** The service's base URL, without a trailing slash. */
@@ -167,10 +182,9 @@ export class ArpClientBase {
   }
 
   #policy(override: Partial<RetryPolicy> | false | undefined): RetryPolicy {
-    const base = this.#options.retry;
-    if (override === false || (override === undefined && base === false))
-      return { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 };
-    return { ...DEFAULT_RETRY_POLICY, ...(base || {}), ...(override || {}) };
+    if (override === undefined) return this.#basePolicy;
+    if (override === false) return { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 };
+    return { ...this.#basePolicy, ...override };
   }
 
   #url(
@@ -193,6 +207,7 @@ export class ArpClientBase {
       // Percent-encoded, so `/`, `:`, `?` and spaces in an id stay inside its one path segment.
       return acc.replace(`{${param.name}}`, encodeURIComponent(value));
     }, op.path);
+    if (op.queryParams.length === 0) return this.#baseUrl + path;
     const query = new URLSearchParams();
     for (const param of op.queryParams) {
       const value = options[param.name];
@@ -212,26 +227,29 @@ export class ArpClientBase {
     return `${this.#baseUrl}${path}${qs ? `?${qs}` : ""}`;
   }
 
-  async #headers(
+  /** The request headers: defaults, then the client's, then the call's; the token last. Names lower-cased. */
+  #headers(
     op: OperationSpec,
     hasBody: boolean,
     call: CallOptions,
-  ): Promise<{ headers: Headers; token?: string }> {
-    // Defaults first; the client's headers, then the call's, may override any of them.
-    const headers = new Headers();
-    headers.set("accept", op.response.kind === "ndjson" ? "application/x-ndjson" : "application/json");
-    if (hasBody) headers.set("content-type", "application/json");
-    const userAgent = this.#options.userAgent ?? (IN_BROWSER ? undefined : `arp-ts-client/${CLIENT_VERSION}`);
-    if (userAgent) headers.set("user-agent", userAgent);
-    for (const [k, v] of Object.entries(this.#options.headers ?? {})) headers.set(k, v);
-    for (const [k, v] of Object.entries(call.headers ?? {})) headers.set(k, v);
-    let token: string | undefined;
-    if (op.auth === "bearer" && this.#options.bearerToken !== undefined) {
-      const source = this.#options.bearerToken;
-      token = typeof source === "function" ? await source() : source;
-      if (token) headers.set("authorization", `Bearer ${token}`);
-    }
-    return token === undefined ? { headers } : { headers, token };
+    token: string | undefined,
+  ): Record<string, string> {
+    const headers: Record<string, string> = {
+      accept: op.response.kind === "ndjson" ? "application/x-ndjson" : "application/json",
+    };
+    if (hasBody) headers["content-type"] = "application/json";
+    if (this.#userAgent) headers["user-agent"] = this.#userAgent;
+    Object.assign(headers, this.#defaultHeaders);
+    if (call.headers) for (const [k, v] of Object.entries(call.headers)) headers[k.toLowerCase()] = v;
+    if (token) headers.authorization = `Bearer ${token}`;
+    return headers;
+  }
+
+  /** The token for `op`: none for open operations; a token function is called (and awaited) each time. */
+  #token(op: OperationSpec): string | undefined | Promise<string | undefined> {
+    const source = this.#options.bearerToken;
+    if (op.auth !== "bearer" || source === undefined) return undefined;
+    return typeof source === "function" ? source() : source;
   }
 
   /**
@@ -258,13 +276,17 @@ export class ArpClientBase {
         throw scope.translate(e, info);
       });
     for (let attempt = 1; ; attempt++) {
-      const prepared = await this.#headers(op, payload !== undefined, call);
-      if (prepared.token !== undefined) ctx.token = prepared.token;
+      const pending = this.#token(op);
+      const token = typeof pending === "object" ? await pending : pending; // no await for a static token
+      if (token !== undefined) ctx.token = token;
+      const plain = this.#headers(op, payload !== undefined, call, token);
+      // A Headers object only when hooks may want to change it: fetch takes the plain record as is.
+      const headers = this.#hooks.length > 0 ? new Headers(plain) : plain;
       const request: HookRequest = {
         operation: op,
         method: op.method,
         url,
-        headers: prepared.headers,
+        headers: headers as Headers,
         attempt,
       };
       ctx.request = request;
@@ -274,7 +296,7 @@ export class ArpClientBase {
       try {
         response = await fetchImpl(url, {
           method: op.method,
-          headers: request.headers,
+          headers,
           ...(payload === undefined ? {} : { body: payload }),
           signal: scope.signal,
         });
@@ -344,6 +366,7 @@ export class ArpClientBase {
   ): Promise<R> {
     const ctx: FailureContext = {};
     let scope: CallScope | undefined;
+    let completed = false; // a completed call has nothing left to abort
     try {
       const validateRequest = this.#options.validateRequests !== false;
       // Query parameters travel in the options object, under their spec names (`q`, `kind`, `version`).
@@ -360,6 +383,7 @@ export class ArpClientBase {
       if (spec.kind !== "json") {
         // Not awaited: a cancelled branch of a cloned response may never settle (see ndjson.ts).
         response.body?.cancel().catch(() => undefined);
+        completed = true;
         return undefined as R;
       }
       let text: string;
@@ -383,11 +407,12 @@ export class ArpClientBase {
         for (const item of spec.array ? (data as unknown[]) : [data])
           checkSchema("response", spec.schema, item, info);
       }
+      completed = true;
       return data as R;
     } catch (err) {
       throw await this.#failed(err, ctx);
     } finally {
-      scope?.dispose();
+      scope?.dispose(!completed);
     }
   }
 
@@ -460,7 +485,7 @@ export class ArpClientBase {
       } catch (err) {
         throw await this.#failed(err, ctx);
       } finally {
-        scope.dispose();
+        scope.dispose(true);
       }
       if (!resume) {
         if (dropped) throw await this.#failed(dropped, ctx);

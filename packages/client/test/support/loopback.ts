@@ -35,7 +35,10 @@ export interface Loopback {
   readonly exchanges: readonly Exchange[];
   /** Sockets accepted so far (each TCP connection once). */
   readonly connections: () => number;
-  /** Sockets currently open. */
+  /**
+   * Sockets currently open. Not a measure of leaks on its own: after a response is aborted, undici
+   * may open a spare connection to the same origin without sending a request on it.
+   */
   readonly openSockets: () => number;
   /** Replaces the handler (default: 404 with an empty body). */
   handle(handler: Handler): void;
