@@ -152,8 +152,12 @@ describe("buildIR", () => {
 describe("client emitter", () => {
   it("fails when a query parameter would shadow a per-call option", () => {
     const openapi = readFileSync(join(MINI, "openapi/widgets.openapi.yaml"), "utf8");
-    const spec = miniWith({ "openapi/widgets.openapi.yaml": openapi.replace("name: q, in: query", "name: signal, in: query") });
+    const spec = miniWith({
+      "openapi/widgets.openapi.yaml": openapi.replace("name: q, in: query", "name: signal, in: query"),
+    });
     const ir = buildIR(loadSpec(spec));
-    expect(() => emitClients(ir.services, ir.hash)).toThrow(/list_widgets: query parameter "signal" clashes with a call option/);
+    expect(() => emitClients(ir.services, ir.hash)).toThrow(
+      /list_widgets: query parameter "signal" clashes with a call option/,
+    );
   });
 });

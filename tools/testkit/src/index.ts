@@ -12,7 +12,9 @@ const require = createRequire(import.meta.url);
 
 /** The ```ts code blocks of each README, in order. */
 export function readmeExamples(...readmes: string[]): string[] {
-  return readmes.flatMap((file) => [...readFileSync(file, "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!));
+  return readmes.flatMap((file) =>
+    [...readFileSync(file, "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!),
+  );
 }
 
 /** Writes the examples to `<consumerDir>/readme/example-N.mts` (a fresh folder) and returns the paths. */
