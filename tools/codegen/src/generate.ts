@@ -3,6 +3,7 @@ import { REGENERATE_COMMAND } from "./config.js";
 import { emitClients, emitPaths } from "./emit/client.js";
 import { emitOperations, serviceConstName } from "./emit/operations.js";
 import { emitGuards, emitPublicIndex, emitSchemaIndex } from "./emit/schema-index.js";
+import { emitServers } from "./emit/server.js";
 import { emitTypes } from "./emit/types.js";
 import { emitValidators } from "./emit/validators.js";
 import { buildIR } from "./ir.js";
@@ -15,7 +16,11 @@ export interface GeneratedFile {
 }
 
 /** Folders whose every file the generator owns; anything else found there is stale. */
-export const GENERATED_DIRS = ["packages/model/src/generated", "packages/client/src/generated"];
+export const GENERATED_DIRS = [
+  "packages/model/src/generated",
+  "packages/client/src/generated",
+  "packages/server/src/generated",
+];
 
 function readme(): string {
   return [
@@ -39,6 +44,7 @@ export function generate(specRoot: string): GeneratedFile[] {
   const ir = buildIR(spec);
   const model = "packages/model/src/generated";
   const client = "packages/client/src/generated";
+  const server = "packages/server/src/generated";
   const validators = emitValidators(spec.schemas, ir.schemas, ir.hash);
   return [
     { path: `${model}/README.md`, content: readme() },
@@ -55,5 +61,7 @@ export function generate(specRoot: string): GeneratedFile[] {
     { path: `${client}/README.md`, content: readme() },
     { path: `${client}/clients.gen.ts`, content: emitClients(ir.services, ir.hash) },
     { path: `${client}/paths.gen.ts`, content: emitPaths(ir.services, ir.hash) },
+    { path: `${server}/README.md`, content: readme() },
+    { path: `${server}/servers.gen.ts`, content: emitServers(ir.services, ir.hash) },
   ];
 }

@@ -1,0 +1,79 @@
+/**
+ * `ArpServerError` is how a handler answers with an ARP error: throw it (or one of the helpers) and the
+ * core writes the `ErrorEnvelope`. Anything else thrown becomes a 500 `internal_error` whose message
+ * and stack stay in the server's log, never on the wire.
+ */
+import type { ErrorEnvelope } from "@arp/model";
+
+const BRAND = Symbol.for("@arp/server.ArpServerError");
+
+export interface ArpServerErrorInit {
+  status: number;
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+  retryable?: boolean;
+  /** Extra response headers (e.g. `Retry-After`, `WWW-Authenticate`, `Allow`). */
+  headers?: Record<string, string>;
+}
+
+export class ArpServerError extends Error {
+  override name = "ArpServerError";
+  readonly status: number;
+  readonly code: string;
+  readonly details?: Record<string, unknown>;
+  readonly retryable?: boolean;
+  readonly headers?: Record<string, string>;
+  readonly [BRAND] = true;
+
+  constructor(init: ArpServerErrorInit) {
+    super(init.message);
+    this.status = init.status;
+    this.code = init.code;
+    if (init.details !== undefined) this.details = init.details;
+    if (init.retryable !== undefined) this.retryable = init.retryable;
+    if (init.headers !== undefined) this.headers = init.headers;
+  }
+
+  /** The body to send. */
+  toEnvelope(): ErrorEnvelope {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+        ...(this.retryable === undefined ? {} : { retryable: this.retryable }),
+      },
+    };
+  }
+
+  /** `instanceof` also recognises errors from another copy of this package (ESM next to CJS). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    // biome-ignore lint/complexity/noThisInStatic: only the base class accepts branded copies
+    return this === ArpServerError && typeof value === "object" && value !== null && BRAND in value;
+  }
+}
+
+type Extra = Partial<Pick<ArpServerErrorInit, "details" | "retryable" | "headers">>;
+const make =
+  (status: number, code: string) =>
+  (message: string, extra: Extra = {}) =>
+    new ArpServerError({ status, code, message, ...extra });
+
+/** 400 `invalid_request`: the request is well-formed HTTP but not acceptable. */
+export const badRequest = make(400, "invalid_request");
+/** 401 `unauthorized`. */
+export const unauthorized = make(401, "unauthorized");
+/** 403 `forbidden`: authenticated, but not allowed. */
+export const forbidden = make(403, "forbidden");
+/** 404 `not_found`: e.g. no run with that id. */
+export const notFound = make(404, "not_found");
+/** 409 `conflict`: e.g. a `run_id` that already exists. */
+export const conflict = make(409, "conflict");
+/** 501 `not_implemented`: the default of the optional operations. */
+export const notImplemented = make(501, "not_implemented");
+/** 503 `unavailable`, retryable: the service is overloaded or shutting down. */
+export const unavailable = (message: string, extra: Extra = {}) =>
+  new ArpServerError({ status: 503, code: "unavailable", message, retryable: true, ...extra });
