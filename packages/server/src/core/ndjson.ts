@@ -28,22 +28,28 @@ function abortedPromise(signal: AbortSignal): Promise<typeof ABORTED> {
 }
 
 /**
- * Streams `events` into `res` (headers already decided by the caller). `check` may throw to stop the
- * stream (a strict response validation failure): the connection is then destroyed, so the client
- * sees a dropped stream rather than a clean end that would look like success.
+ * Streams the iterator's events into `res` (headers already sent), starting with `first`, the first
+ * step (possibly still pending). `check` may throw to stop the stream (a strict validation failure),
+ * as may the iterator: the connection is then closed without the final chunk, after what was already
+ * written has been flushed, so the client sees a dropped stream, not a clean end that looks like
+ * success. The error is rethrown for the caller to log.
  */
 export async function writeNdjson(
   res: ServerResponse,
-  events: AsyncIterable<unknown>,
+  iterator: AsyncIterator<unknown>,
+  first: IteratorResult<unknown> | Promise<IteratorResult<unknown>>,
   signal: AbortSignal,
   check: (event: unknown) => void,
 ): Promise<void> {
-  const iterator = events[Symbol.asyncIterator]();
   const aborted = abortedPromise(signal);
   let finished = false;
+  let pending: IteratorResult<unknown> | Promise<IteratorResult<unknown>> = first;
+  let stepping = false; // true while waiting on the iterator, to tell its failures from check()'s
   try {
     for (;;) {
-      const step = await Promise.race([iterator.next(), aborted]);
+      stepping = true;
+      const step = await Promise.race([pending, aborted]);
+      stepping = false;
       if (step === ABORTED) break;
       if (step.done) {
         finished = true;
@@ -52,9 +58,11 @@ export async function writeNdjson(
       check(step.value);
       if (!res.write(`${JSON.stringify(step.value)}\n`)) await drained(res, signal);
       if (signal.aborted) break;
+      pending = iterator.next();
     }
   } catch (err) {
-    res.destroy();
+    if (stepping) finished = true; // a throwing iterator is done; after a failed check it is returned below
+    res.socket?.end(); // flushes what was written, then closes: no terminating chunk
     throw err;
   } finally {
     // Not awaited: an async generator suspended in an await settles its return() only after that

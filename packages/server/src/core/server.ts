@@ -12,7 +12,7 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import {
   type Health,
   type OperationSpec,
@@ -186,10 +186,8 @@ export abstract class ArpServerBase {
   readonly #cors: CorsOptions | undefined;
   readonly #serviceName: string;
   readonly #serviceVersion: string;
-  /** Requests being handled, each with the controller behind its `req.signal`. */
-  readonly #inflight = new Map<ServerResponse, AbortController>();
-  /** While `close()` runs: connections that become idle are closed at once. */
-  #closing: Server | undefined;
+  /** Requests of `handle()` callers that are not a `listen()` server (handler(), Express). */
+  readonly #registry = new Registry();
 
   constructor(service: ServiceSpec, options: ServerOptions = {}) {
     this.service = service;
@@ -235,19 +233,20 @@ export abstract class ArpServerBase {
   }
 
   /** Handles one request to completion; never rejects (every failure is answered or logged). */
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const controller = new AbortController();
-    this.#inflight.set(res, controller);
-    res.on("close", () => {
-      this.#inflight.delete(res);
-      if (!res.writableFinished) controller.abort(new Error("client disconnected"));
-      this.#closing?.closeIdleConnections();
-    });
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return this.#serve(req, res, this.#registry);
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse, registry: Registry): Promise<void> {
+    const controller = registry.start(req, res);
     try {
-      await this.#handle(req, res, controller.signal);
+      await this.#handle(req, res, controller.signal, registry);
     } catch (err) {
       if (err instanceof ArpServerError) {
         send(res, err.status, err.toEnvelope(), err.headers);
+      } else if (err instanceof ContractViolation) {
+        // Already logged where it was found; the client learns only that the server failed.
+        send(res, 500, { error: { code: "internal_error", message: "internal server error" } });
       } else {
         this.#logger.error("unhandled error in handler", {
           method: req.method,
@@ -261,16 +260,22 @@ export abstract class ArpServerBase {
 
   #corsHeaders(req: IncomingMessage, res: ServerResponse): boolean {
     const cors = this.#cors;
+    if (!cors) return false;
+    if (cors.origins !== "*") res.setHeader("vary", "Origin"); // the answer depends on the Origin
     const origin = req.headers.origin;
-    if (!cors || !origin) return false;
-    const allowed = cors.origins === "*" || cors.origins.includes(origin);
-    if (!allowed) return false;
+    if (!origin || (cors.origins !== "*" && !cors.origins.includes(origin))) return false;
     res.setHeader("access-control-allow-origin", cors.origins === "*" ? "*" : origin);
-    res.setHeader("vary", "Origin");
+    // Let browser code read what the client library needs from error responses.
+    res.setHeader("access-control-expose-headers", "retry-after, www-authenticate");
     return true;
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  async #handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    signal: AbortSignal,
+    registry: Registry,
+  ): Promise<void> {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
@@ -316,7 +321,7 @@ export abstract class ArpServerBase {
       for (const p of op.queryParams) {
         const value = query.get(p.name);
         if (value === null) continue;
-        if (p.schema) this.#checkRequest(p.schema, value, `query parameter ${p.name}`);
+        if (p.schema) this.#checkRequest(p.schema, value, `query parameter ${p.name}`, `/${p.name}`);
         params[p.name] = value;
       }
     }
@@ -343,14 +348,19 @@ export abstract class ArpServerBase {
       operation: op,
     };
     const implementation = (this as unknown as Record<string, (r: typeof request) => unknown>)[op.name]!;
-    const result = await principalStore.run(auth.principal, () => implementation.call(this, request));
-    await this.#respond(res, op, result, signal);
+    // The whole response runs in the principal's context, so that `getPrincipal()` also works inside
+    // an `async *` stream handler, whose body runs only as its events are pulled.
+    await principalStore.run(auth.principal, async () => {
+      const result = await implementation.call(this, request);
+      await this.#respond(res, op, result, signal, registry);
+    });
   }
 
   async #readJson(req: IncomingMessage, schema: SchemaName): Promise<unknown> {
     const preParsed = req as IncomingMessage & { body?: unknown; _body?: boolean };
-    // Mounted behind express.json(): the body was already read and parsed.
-    if (preParsed._body === true) {
+    // Mounted behind express.json(): the body was already read and parsed (Express 5 leaves
+    // `req.body` undefined unless a body parser set it; older parsers also set `_body`).
+    if (preParsed.body !== undefined || preParsed._body === true) {
       this.#checkRequest(schema, preParsed.body, "request body");
       return preParsed.body;
     }
@@ -377,21 +387,31 @@ export abstract class ArpServerBase {
     return data;
   }
 
-  #checkRequest(schema: SchemaName, data: unknown, what: string): void {
+  #checkRequest(schema: SchemaName, data: unknown, what: string, pointerPrefix = ""): void {
     const result = validate(schema, data);
     if (!result.ok) {
-      throw badRequest(`${what} does not match ${schema}`, { details: issueDetails(result.errors) });
+      const issues = result.errors.map((i) => ({ ...i, pointer: pointerPrefix + i.pointer }));
+      throw badRequest(`${what} does not match ${schema}`, { details: issueDetails(issues) });
     }
   }
 
-  /** Validates a response per `validateResponses`; false when it must not be sent. */
-  #checkResponse(schema: SchemaName, data: unknown, op: OperationSpec): boolean {
+  /** Validates a response per `validateResponses`; false when it must not be sent (strict). */
+  #checkResponse(schema: string, data: unknown, op: OperationSpec, isArray = false): boolean {
     if (this.#responses === "off") return true;
-    const result = validate(schema, data);
-    if (result.ok) return true;
+    let issues: ValidationIssue[] = [];
+    if (isArray && !Array.isArray(data)) {
+      issues = [{ pointer: "", message: "must be of type array", keyword: "type", params: {} }];
+    } else {
+      for (const [i, item] of (isArray ? (data as unknown[]) : [data]).entries()) {
+        const result = validate(schema as SchemaName, item);
+        if (!result.ok)
+          issues.push(...result.errors.map((e) => ({ ...e, pointer: (isArray ? `/${i}` : "") + e.pointer })));
+      }
+    }
+    if (issues.length === 0) return true;
     this.#logger[this.#responses === "strict" ? "error" : "warn"](
-      `${op.operationId} returned a ${schema} that does not match the spec`,
-      issueDetails(result.errors),
+      `${op.operationId} returned a ${schema}${isArray ? "[]" : ""} that does not match the spec`,
+      issueDetails(issues),
     );
     return this.#responses !== "strict";
   }
@@ -401,6 +421,7 @@ export abstract class ArpServerBase {
     op: OperationSpec,
     result: unknown,
     signal: AbortSignal,
+    registry: Registry,
   ): Promise<void> {
     const spec = op.response;
     if (spec.kind === "empty") {
@@ -408,26 +429,33 @@ export abstract class ArpServerBase {
       return;
     }
     if (spec.kind === "json") {
-      const items = spec.array ? (Array.isArray(result) ? result : [result]) : [result];
-      const valid =
-        (!spec.array || Array.isArray(result)) &&
-        items.every((item) => this.#checkResponse(spec.schema, item, op));
-      if (!valid) throw new Error(`${op.operationId}: response failed validation (see the log)`);
+      if (!this.#checkResponse(spec.schema, result, op, spec.array)) throw new ContractViolation();
       send(res, spec.status, result);
       return;
     }
     if (!result || typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] !== "function") {
-      throw new Error(`${op.operationId} must return an AsyncIterable of ${spec.itemSchema}`);
+      this.#logger.error(`${op.operationId} must return an AsyncIterable of ${spec.itemSchema}`);
+      throw new ContractViolation();
     }
+    const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    // Wait a moment for the first event before committing to a 200: a handler that fails at once
+    // (an unknown run) is then answered with its error envelope rather than a cut stream.
+    const first = await firstStep(iterator, FIRST_EVENT_GRACE_MS);
     res.writeHead(spec.status, {
       "content-type": "application/x-ndjson",
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
     });
     res.flushHeaders();
-    await writeNdjson(res, result as AsyncIterable<unknown>, signal, (event) => {
-      if (!this.#checkResponse(spec.itemSchema, event, op)) {
-        throw new Error(`${op.operationId}: stream event failed validation (see the log)`);
+    registry.streaming(res);
+    await writeNdjson(res, iterator, first, signal, (event) => {
+      if (!this.#checkResponse(spec.itemSchema, event, op)) throw new ContractViolation();
+    }).catch((err: unknown) => {
+      // Headers are gone: the stream was cut (writeNdjson closed it); only the log can tell why.
+      if (!(err instanceof ContractViolation)) {
+        this.#logger.error(`${op.operationId} failed while streaming`, {
+          error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        });
       }
     });
   }
@@ -437,10 +465,14 @@ export abstract class ArpServerBase {
    * arrive within 20 s and a request body within 60 s; idle keep-alive connections close after 5 s.
    */
   async listen(options: ListenOptions = {}): Promise<RunningServer> {
+    const registry = new Registry();
     const server = createServer(
       { headersTimeout: 20_000, requestTimeout: 60_000, keepAliveTimeout: 5_000 },
-      this.handler(),
+      (req, res) => {
+        void this.#serve(req, res, registry);
+      },
     );
+    server.on("connection", (socket) => registry.connected(socket));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
@@ -453,19 +485,82 @@ export abstract class ArpServerBase {
     return {
       url: `http://${host}:${address.port}`,
       server,
-      close: (closeOptions = {}) => this.#close(server, closeOptions.timeoutMs ?? 10_000),
+      close: (closeOptions = {}) => registry.close(server, closeOptions.timeoutMs ?? 10_000),
     };
   }
+}
 
-  async #close(server: Server, timeoutMs: number): Promise<void> {
-    this.#closing = server;
+/** Thrown when a response breaks the contract (already logged): answered 500, not logged again. */
+class ContractViolation extends Error {}
+
+/** How long a stream handler may take to produce its first event before the 200 is sent. */
+const FIRST_EVENT_GRACE_MS = 50;
+
+/** The iterator's first step if it settles within `ms` (a rejection is thrown), else the pending promise. */
+async function firstStep(
+  iterator: AsyncIterator<unknown>,
+  ms: number,
+): Promise<IteratorResult<unknown> | Promise<IteratorResult<unknown>>> {
+  const step = iterator.next();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), ms);
+  });
+  try {
+    const winner = await Promise.race([step, late]);
+    return winner === "late" ? step : winner;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The requests and connections of one listener (or of `handle()` callers), so that `close()` can
+ * end its open streams, close connections as soon as they are idle (also ones that never sent a
+ * request), and leave other listeners of the same service alone.
+ */
+class Registry {
+  readonly #requests = new Map<ServerResponse, AbortController>();
+  readonly #streams = new Set<ServerResponse>();
+  readonly #active = new Map<Socket, number>();
+  #closing = false;
+
+  connected(socket: Socket): void {
+    this.#active.set(socket, 0);
+    socket.once("close", () => this.#active.delete(socket));
+    if (this.#closing) socket.destroy();
+  }
+
+  /** Registers a request; returns the controller behind its `req.signal`. */
+  start(req: IncomingMessage, res: ServerResponse): AbortController {
+    const controller = new AbortController();
+    const socket = req.socket;
+    this.#requests.set(res, controller);
+    if (this.#active.has(socket)) this.#active.set(socket, this.#active.get(socket)! + 1);
+    res.once("close", () => {
+      this.#requests.delete(res);
+      this.#streams.delete(res);
+      if (!res.writableFinished) controller.abort(new Error("client disconnected"));
+      const left = (this.#active.get(socket) ?? 1) - 1;
+      if (this.#active.has(socket)) this.#active.set(socket, left);
+      if (this.#closing && left <= 0) socket.destroy();
+    });
+    return controller;
+  }
+
+  /** Marks `res` as an open event stream (ended by `close()`). */
+  streaming(res: ServerResponse): void {
+    this.#streams.add(res);
+    if (this.#closing) this.#requests.get(res)?.abort(new Error("server shutting down"));
+  }
+
+  async close(server: Server, timeoutMs: number): Promise<void> {
+    this.#closing = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    // Open event streams would never finish by themselves: end them (their iterators are returned).
-    for (const [res, controller] of this.#inflight) {
-      if (res.getHeader("content-type") === "application/x-ndjson")
-        controller.abort(new Error("server shutting down"));
-    }
+    // Streams would never end by themselves: abort them (their iterators are returned).
+    for (const res of this.#streams) this.#requests.get(res)?.abort(new Error("server shutting down"));
+    // Connections without a request in flight (idle keep-alive, or never used) go at once.
+    for (const [socket, active] of this.#active) if (active <= 0) socket.destroy();
     const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
     try {
       await closed;
