@@ -9,8 +9,6 @@
  * Run: `cd bench && npx tsx ndjson.bench.ts` (no build needed: the parser is imported from source).
  */
 import { cpus } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { NdjsonDecoder, type NdjsonLine, readNdjson } from "../packages/client/src/core/ndjson.js";
 import { int, median, spread, table, writeResultsSection } from "./lib.js";
 
@@ -23,7 +21,6 @@ const WARMUP_ROUNDS = 3; // discarded
 const TARGET_EVENTS_PER_S = 200_000;
 const SECTION = "## NDJSON parse throughput (@arp/client)";
 
-const benchDir = fileURLToPath(new URL(".", import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // Helpers (the table is padded as Biome formats Markdown, like validators.bench.ts)
