@@ -21,7 +21,6 @@ const WARMUP_ROUNDS = 3; // discarded
 const TARGET_EVENTS_PER_S = 200_000;
 const SECTION = "## NDJSON parse throughput (@arp/client)";
 
-
 // ---------------------------------------------------------------------------------------------
 // Helpers (the table is padded as Biome formats Markdown, like validators.bench.ts)
 
