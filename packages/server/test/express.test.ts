@@ -240,12 +240,10 @@ describe("createRouter(service) mounted under /arp in an app with its own routes
     expect(await res.json()).toEqual({ error: { code: "not_found", message: "no route for /after" } });
   });
 
-  // KNOWN BUG (src/core/server.ts, #readJson): the core recognises a pre-parsed body by `req._body`,
-  // which body-parser 1.x set; body-parser 2.x (Express 5's express.json()) no longer sets it. The core
-  // then waits for the 'end' of a stream express.json() already consumed, and the request hangs (until
-  // the server's requestTimeout). These two tests state the documented behaviour ("If the app parsed
-  // JSON already (`express.json()`), the parsed body is used") and are marked `.fails` until the core
-  // is fixed: once it is, they fail as `.fails` tests, and the marker must go.
+  // Regression: the core once recognised a pre-parsed body only by `req._body`, which body-parser 1.x
+  // set and body-parser 2.x (Express 5's express.json()) does not; it then waited for the 'end' of a
+  // stream express.json() had already consumed, and the request hung. The short client deadline turns
+  // such a hang into a prompt failure.
   const withDeadline = () =>
     new RunGatewayClient({ baseUrl: `${hosted.url}/arp`, retry: false, timeoutMs: 1_000 });
 

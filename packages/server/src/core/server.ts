@@ -238,9 +238,9 @@ export abstract class ArpServerBase {
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse, registry: Registry): Promise<void> {
-    const controller = registry.start(req, res);
+    const lifetime = registry.start(req, res);
     try {
-      await this.#handle(req, res, controller.signal, registry);
+      await this.#handle(req, res, lifetime, registry);
     } catch (err) {
       if (err instanceof ArpServerError) {
         send(res, err.status, err.toEnvelope(), err.headers);
@@ -273,7 +273,7 @@ export abstract class ArpServerBase {
   async #handle(
     req: IncomingMessage,
     res: ServerResponse,
-    signal: AbortSignal,
+    lifetime: Lifetime,
     registry: Registry,
   ): Promise<void> {
     const url = req.url ?? "/";
@@ -344,7 +344,11 @@ export abstract class ArpServerBase {
       headers: req.headers,
       principal: auth.principal,
       ...(typeof traceparent === "string" && TRACEPARENT.test(traceparent) ? { traceparent } : {}),
-      signal,
+      // Created on first use: most handlers never look, and an AbortController per request is
+      // a measurable share of a fast request's cost (bench/server.bench.ts).
+      get signal() {
+        return lifetime.signal;
+      },
       operation: op,
     };
     const implementation = (this as unknown as Record<string, (r: typeof request) => unknown>)[op.name]!;
@@ -352,7 +356,7 @@ export abstract class ArpServerBase {
     // an `async *` stream handler, whose body runs only as its events are pulled.
     await principalStore.run(auth.principal, async () => {
       const result = await implementation.call(this, request);
-      await this.#respond(res, op, result, signal, registry);
+      await this.#respond(res, op, result, lifetime, registry);
     });
   }
 
@@ -420,7 +424,7 @@ export abstract class ArpServerBase {
     res: ServerResponse,
     op: OperationSpec,
     result: unknown,
-    signal: AbortSignal,
+    lifetime: Lifetime,
     registry: Registry,
   ): Promise<void> {
     const spec = op.response;
@@ -448,7 +452,7 @@ export abstract class ArpServerBase {
     });
     res.flushHeaders();
     registry.streaming(res);
-    await writeNdjson(res, iterator, first, signal, (event) => {
+    await writeNdjson(res, iterator, first, lifetime.signal, (event) => {
       if (!this.#checkResponse(spec.itemSchema, event, op)) throw new ContractViolation();
     }).catch((err: unknown) => {
       // Headers are gone: the stream was cut (writeNdjson closed it); only the log can tell why.
@@ -514,13 +518,35 @@ async function firstStep(
   }
 }
 
+/** A request's lifetime: its `req.signal`, whose AbortController exists only once someone asks. */
+class Lifetime {
+  #controller: AbortController | undefined;
+  #reason: unknown;
+  #aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
 /**
  * The requests and connections of one listener (or of `handle()` callers), so that `close()` can
  * end its open streams, close connections as soon as they are idle (also ones that never sent a
  * request), and leave other listeners of the same service alone.
  */
 class Registry {
-  readonly #requests = new Map<ServerResponse, AbortController>();
+  readonly #requests = new Map<ServerResponse, Lifetime>();
   readonly #streams = new Set<ServerResponse>();
   readonly #active = new Map<Socket, number>();
   #closing = false;
@@ -531,9 +557,9 @@ class Registry {
     if (this.#closing) socket.destroy();
   }
 
-  /** Registers a request; returns the controller behind its `req.signal`. */
-  start(req: IncomingMessage, res: ServerResponse): AbortController {
-    const controller = new AbortController();
+  /** Registers a request; returns its lifetime (behind `req.signal`). */
+  start(req: IncomingMessage, res: ServerResponse): Lifetime {
+    const controller = new Lifetime();
     const socket = req.socket;
     this.#requests.set(res, controller);
     if (this.#active.has(socket)) this.#active.set(socket, this.#active.get(socket)! + 1);

@@ -1,0 +1,435 @@
+/**
+ * `@arp/server` against the servers a user would otherwise write, side by side in one run: requests per
+ * second for `POST /v1/runs` (a RunStartRequest in, a Run out) with request validation on and auth
+ * disabled, driven by autocannon on loopback. Each server runs in its own child process (this file,
+ * started with `--serve <kind>`), so only the load generator shares this process:
+ *
+ * - `raw`: `node:http` reading the body, `JSON.parse`, replying `JSON.stringify(run)`;
+ * - `rawValidate` (control): the same plus `@arp/model`'s `validate()` of the request and the Run;
+ * - `listen`: a `BaseRunGatewayServer` subclass on its own `listen()` (validation on, defaults);
+ * - `express`: plain Express 5, `express.json()` and a route doing what `raw` does;
+ * - `expressDefaults` (control): the same with Express's defaults (ETag, X-Powered-By);
+ * - `arpExpress`: the same service through `createApp(service)` from `@arp/server/express`.
+ *
+ * Prints a table and replaces (or appends) the section `## Server (@arp/server)` of `bench/results.md`,
+ * leaving the other sections as they are.
+ *
+ * Run: `npm run build`, then `cd bench && npx tsx server.bench.ts` (or `npm run bench:server`); about 2.5 min.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Run, type RunStartRequest, validate } from "@arp/model";
+import { int, median, spread, table, writeResultsSection } from "./lib.js";
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+const ROUNDS = 7; // each gives every contender one autocannon run of RUN_SECONDS
+const RUN_SECONDS = 3;
+const WARMUP_SECONDS = 1.5; // per contender, before the first round (JIT, lazy loading)
+const CONNECTIONS = 10;
+const PIPELINING = 1;
+const TARGET_LISTEN = 0.8; // ours on listen() / raw node:http
+const TARGET_EXPRESS = 0.9; // ours through createApp / plain Express 5
+
+const SECTION = "## Server (@arp/server)";
+const benchDir = fileURLToPath(new URL(".", import.meta.url));
+const vectors = join(benchDir, "../spec/v1/conformance/json_vectors");
+
+/** The golden vectors: the request every contender receives, and the Run every contender answers. */
+const START_TEXT = readFileSync(join(vectors, "run_gateway/runs/run_start_request/full.json"), "utf8");
+const START = JSON.parse(START_TEXT) as RunStartRequest;
+const BODY = JSON.stringify(START);
+const RUN = JSON.parse(readFileSync(join(vectors, "core/run/full.json"), "utf8")) as Run;
+
+// ---------------------------------------------------------------------------------------------
+// The servers, one per child process
+
+type Kind = "raw" | "rawValidate" | "listen" | "express" | "expressDefaults" | "arpExpress";
+
+/** Each child imports only what its server needs (the raw one loads neither Express nor @arp/server). */
+async function serve(kind: Kind): Promise<void> {
+  let server: Server;
+  if (kind === "raw" || kind === "rawValidate") {
+    const validates = kind === "rawValidate";
+    server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      if (req.method !== "POST" || req.url !== "/v1/runs") {
+        res.writeHead(404).end();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        let body: unknown;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        } catch {
+          res.writeHead(400).end();
+          return;
+        }
+        if (typeof body !== "object" || body === null) {
+          res.writeHead(400).end();
+          return;
+        }
+        // The control: the same two schema checks as ours, nothing else.
+        if (validates && !validate("RunStartRequest", body).ok) {
+          const text = JSON.stringify({ error: { code: "invalid_request", message: "invalid body" } });
+          res.writeHead(400, { "content-type": "application/json" }).end(text);
+          return;
+        }
+        if (validates && !validate("Run", RUN).ok) throw new Error("invalid Run");
+        const text = JSON.stringify(RUN);
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(text),
+        });
+        res.end(text);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  } else if (kind === "express" || kind === "expressDefaults") {
+    const { default: express } = await import("express");
+    const app = express();
+    if (kind === "express") {
+      // The same headers and work as the others: no ETag hashing of each body, no X-Powered-By.
+      app.set("etag", false);
+      app.disable("x-powered-by");
+    }
+    app.use(express.json());
+    app.post("/v1/runs", (_req, res) => {
+      res.json(RUN);
+    });
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(0, "127.0.0.1", (error?: Error) => (error ? reject(error) : resolve(s)));
+    });
+  } else {
+    const { BaseRunGatewayServer } = await import("@arp/server");
+    class BenchGateway extends BaseRunGatewayServer {
+      startRun(): Run {
+        return RUN;
+      }
+      getRun(): Run {
+        return RUN;
+      }
+      cancelRun(): Run {
+        return RUN;
+      }
+    }
+    // Request validation is always on; response validation stays at its default ("strict").
+    const gateway = new BenchGateway({ auth: { mode: "disabled" } });
+    if (kind === "listen") {
+      server = (await gateway.listen({ port: 0, host: "127.0.0.1" })).server;
+    } else {
+      const { createApp } = await import("@arp/server/express");
+      const app = createApp(gateway);
+      server = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(0, "127.0.0.1", (error?: Error) => (error ? reject(error) : resolve(s)));
+      });
+    }
+  }
+  process.on("message", (m) => {
+    // The parent asks for this process's CPU time before and after each run.
+    if (m === "cpu") {
+      const { user, system } = process.cpuUsage();
+      process.send?.({ cpuUs: user + system });
+    }
+  });
+  process.on("disconnect", () => process.exit(0));
+  process.send?.({ port: (server.address() as AddressInfo).port });
+}
+
+interface Child {
+  kind: Kind;
+  process: ChildProcess;
+  url: string;
+}
+
+const children: ChildProcess[] = [];
+
+/** Kills every child still running (idempotent; also called on exit and on SIGINT/SIGTERM). */
+function killChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+}
+
+async function startChild(kind: Kind): Promise<Child> {
+  // execArgv is inherited, so the child runs under tsx as this process does.
+  const child = fork(fileURLToPath(import.meta.url), ["--serve", kind], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  children.push(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("message", (m) => resolve((m as { port: number }).port));
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`${kind} server exited (${code})`)));
+  });
+  return { kind, process: child, url: `http://127.0.0.1:${port}` };
+}
+
+/** The child's CPU time so far (user + system), µs. */
+function childCpu(child: Child): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      const cpu = (m as { cpuUs?: unknown }).cpuUs;
+      if (typeof cpu !== "number") return;
+      child.process.off("message", onMessage);
+      resolve(cpu);
+    };
+    child.process.on("message", onMessage);
+    if (!child.process.send("cpu")) reject(new Error(`${child.kind}: IPC channel closed`));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// autocannon (CommonJS, no bundled types: the part of its API used here)
+
+interface AutocannonResult {
+  requests: { total: number };
+  duration: number;
+  start: Date;
+  finish: Date;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+type Autocannon = (options: {
+  url: string;
+  method: "POST";
+  headers: Record<string, string>;
+  body: string;
+  connections: number;
+  pipelining: number;
+  duration: number;
+}) => Promise<AutocannonResult>;
+
+const require = createRequire(import.meta.url);
+const autocannon = require("autocannon") as Autocannon;
+const versionOf = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
+
+interface Tally {
+  requests: number;
+  /** Wall-clock time, ms. */
+  ms: number;
+  /** CPU time of the server's process, user + system, µs. */
+  serverCpuUs: number;
+}
+
+/** One autocannon run against `child`: POST /v1/runs with the golden body, CONNECTIONS in flight. */
+async function measure(child: Child, seconds: number): Promise<Tally> {
+  const cpuBefore = await childCpu(child);
+  const result = await autocannon({
+    url: `${child.url}/v1/runs`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: BODY,
+    connections: CONNECTIONS,
+    pipelining: PIPELINING,
+    duration: seconds,
+  });
+  const cpuAfter = await childCpu(child);
+  if (result.errors || result.timeouts || result.non2xx) {
+    throw new Error(
+      `${child.kind}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`,
+    );
+  }
+  return {
+    requests: result.requests.total,
+    ms: result.finish.getTime() - result.start.getTime(),
+    serverCpuUs: cpuAfter - cpuBefore,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Before timing: every contender answers the same request with the same valid Run
+
+async function verify(child: Child, validates: boolean): Promise<void> {
+  const post = (body: string) =>
+    fetch(`${child.url}/v1/runs`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const res = await post(BODY);
+  if (res.status !== 200) throw new Error(`${child.kind}: POST /v1/runs answered ${res.status}`);
+  if (!res.headers.get("content-type")?.startsWith("application/json"))
+    throw new Error(`${child.kind}: content-type ${res.headers.get("content-type")}`);
+  const run = (await res.json()) as unknown;
+  const check = validate("Run", run);
+  if (!check.ok) throw new Error(`${child.kind}: the answer is not a valid Run`);
+  if (JSON.stringify(run) !== JSON.stringify(RUN)) throw new Error(`${child.kind}: unexpected Run`);
+  // Ours validates the request: a body that breaks RunStartRequest is answered 400 invalid_request.
+  const invalid = await post(JSON.stringify({ ...START, run_id: 42 }));
+  const envelope = (await invalid.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
+  if (validates && (invalid.status !== 400 || envelope?.error?.code !== "invalid_request")) {
+    throw new Error(`${child.kind}: an invalid body was answered ${invalid.status}, not 400 invalid_request`);
+  }
+  if (!validates && invalid.status !== 200)
+    throw new Error(`${child.kind}: baseline answered ${invalid.status}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+interface Contender {
+  label: string;
+  /** The contender this one is compared with (itself for a baseline). */
+  baseline: Kind;
+  /** Whether it validates the request (ours and the validating control) or not (the baselines). */
+  validates: boolean;
+}
+
+const CONTENDERS: Record<Kind, Contender> = {
+  raw: {
+    label: "raw `node:http`: read body, `JSON.parse`, `JSON.stringify(run)`",
+    baseline: "raw",
+    validates: false,
+  },
+  rawValidate: {
+    label: "control: raw `node:http` + `validate()` of the request and the Run",
+    baseline: "raw",
+    validates: true,
+  },
+  listen: { label: "`@arp/server` `listen()` (validation on)", baseline: "raw", validates: true },
+  express: {
+    label: "plain Express 5 + `express.json()`, `res.json(run)` (ETag off)",
+    baseline: "express",
+    validates: false,
+  },
+  expressDefaults: {
+    label: "control: plain Express 5, Express defaults (ETag, X-Powered-By)",
+    baseline: "express",
+    validates: false,
+  },
+  arpExpress: {
+    label: "`@arp/server/express` `createApp(service)` (validation on)",
+    baseline: "express",
+    validates: true,
+  },
+};
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  const names = Object.keys(CONTENDERS) as Kind[];
+  const started = new Map<Kind, Child>();
+  for (const kind of names) started.set(kind, await startChild(kind));
+  const child = (kind: Kind): Child => started.get(kind)!;
+
+  for (const kind of names) await verify(child(kind), CONTENDERS[kind].validates);
+  for (const kind of names) await measure(child(kind), WARMUP_SECONDS);
+
+  const rounds = Object.fromEntries(names.map((n) => [n, [] as Tally[]])) as Record<Kind, Tally[]>;
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the starting contender and alternate the direction, so neighbours share the noise.
+    const rotated = names.map((_, i) => names[(i + round) % names.length]!);
+    for (const kind of round % 2 ? rotated.reverse() : rotated) {
+      rounds[kind].push(await measure(child(kind), RUN_SECONDS));
+    }
+    process.stdout.write(`\rround ${round + 1}/${ROUNDS}`);
+  }
+  process.stdout.write("\n");
+
+  const rate = (t: Tally): number => t.requests / (t.ms / 1000);
+  const rates = (kind: Kind): number[] => rounds[kind].map(rate);
+  const cpuPer = (kind: Kind): number[] => rounds[kind].map((t) => t.serverCpuUs / t.requests);
+  const ratios = (a: Kind, b: Kind): number[] => rates(a).map((x, i) => x / rates(b)[i]!);
+  const cpuRatios = (a: Kind, b: Kind): number[] => cpuPer(b).map((x, i) => x / cpuPer(a)[i]!);
+  const elapsed = (performance.now() - began) / 1000;
+
+  const resultsTable = table(
+    [
+      "Contender",
+      "requests/s (median)",
+      "server CPU µs per request (median)",
+      "requests/s ratio to its baseline (median, min–max)",
+      "CPU-efficiency ratio (baseline µs / ours µs)",
+    ],
+    names.map((kind) => {
+      const c = CONTENDERS[kind];
+      const own = c.baseline === kind;
+      return [
+        c.label,
+        int(median(rates(kind))),
+        median(cpuPer(kind)).toFixed(1),
+        own ? "1" : spread(ratios(kind, c.baseline), 3),
+        own ? "1" : spread(cpuRatios(kind, c.baseline), 3),
+      ];
+    }),
+  );
+  const listenRatio = ratios("listen", "raw");
+  const expressRatio = ratios("arpExpress", "express");
+  const targetTable = table(
+    ["Target", "Measured", "Status"],
+    [
+      [
+        `\`listen()\` / raw \`node:http\` >= ${TARGET_LISTEN}`,
+        spread(listenRatio, 3),
+        median(listenRatio) >= TARGET_LISTEN ? "PASS" : "MISS",
+      ],
+      [
+        `\`createApp\` / plain Express 5 >= ${TARGET_EXPRESS}`,
+        spread(expressRatio, 3),
+        median(expressRatio) >= TARGET_EXPRESS ? "PASS" : "MISS",
+      ],
+    ],
+  );
+
+  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+  const section = `${SECTION}
+
+Written by \`bench/server.bench.ts\` (\`cd bench && npx tsx server.bench.ts\`), which replaces only this
+section. Read the ratios rather than the absolute figures.
+
+- Date: ${new Date().toISOString()}; Node ${process.version}; ${cpu} (${cpus().length} cores); run time ${elapsed.toFixed(0)} s
+- \`@arp/server\` ${versionOf("@arp/server")}, Express ${versionOf("express")}, autocannon ${versionOf("autocannon")}.
+  Workload: \`POST /v1/runs\` with the \`run_gateway/runs/run_start_request/full.json\` golden
+  vector (${int(Buffer.byteLength(BODY))} bytes), answered 200 with \`core/run/full.json\` (${int(Buffer.byteLength(JSON.stringify(RUN)))} bytes), serialised on every request.
+- Method: each server runs in its own child process; autocannon drives it from this process on
+  loopback (${CONNECTIONS} connections, pipelining ${PIPELINING}). ${ROUNDS} rounds give every contender one ${RUN_SECONDS} s run, in an
+  order that rotates and alternates from round to round, after a ${WARMUP_SECONDS} s warm-up each. requests/s is the
+  median over the rounds; ratios are the median (min–max) of the per-round ratios. The server process's CPU time
+  per request (\`process.cpuUsage\` in the child, before and after each run) is quoted beside it: with 2
+  cores the load generator and the server each hold one, and a baseline that is cheaper than the load
+  generator can drive shows as a CPU gap more than as a requests/s gap. Any error, timeout or non-2xx
+  answer fails the run.
+- Before timing, every server is checked to answer the golden request 200 with a valid \`Run\` (the same
+  one), and ours to answer a body that breaks \`RunStartRequest\` 400 \`invalid_request\`. Ours does more
+  work than the baselines, which is what is priced: routing, auth disabled (\`auth: { mode: "disabled" }\`),
+  content-type and body-size checks, validation of the request against \`RunStartRequest\` and of the
+  response against \`Run\` (\`validateResponses\` at its default, \`"strict"\`), the abort signal and
+  principal store of each request. The first control row prices the two schema checks alone on raw
+  \`node:http\`. The Express baseline turns ETag and X-Powered-By off so that it sends what the others
+  send; the second control row shows Express with its defaults.
+
+${resultsTable}
+
+${targetTable}
+`;
+  writeResultsSection(SECTION, section);
+
+  console.log(
+    `\nServer: POST /v1/runs, ${CONNECTIONS} connections, median of ${ROUNDS} rounds of ${RUN_SECONDS} s per contender\n`,
+  );
+  console.log(resultsTable);
+  console.log(`\n${targetTable}`);
+  console.log(`\nUpdated the server section of bench/results.md (${elapsed.toFixed(0)} s).`);
+}
+
+if (process.argv[2] === "--serve") {
+  await serve(process.argv[3] as Kind);
+} else {
+  process.on("exit", killChildren);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      killChildren();
+      process.exit(130);
+    });
+  }
+  try {
+    await main();
+  } finally {
+    killChildren();
+  }
+}
