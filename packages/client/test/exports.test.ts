@@ -1,15 +1,12 @@
 /** Pins the public surface: a change to what @arp/client exports must show up in review. */
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { builtExports } from "@arp/testkit";
 import { expect, it } from "vitest";
 import { CLIENT_VERSION } from "../src/index.js";
 
 it("ESM and CJS builds export the same, pinned names", async () => {
-  const esmBuild = "../dist/index.js"; // a variable: tsc must not resolve dist/ at typecheck time
-  const esm = Object.keys(await import(esmBuild)).sort();
-  const cjs = Object.keys(createRequire(import.meta.url)("../dist/index.cjs") as object)
-    .filter((k) => k !== "__esModule")
-    .sort();
+  const { esm, cjs } = await builtExports(fileURLToPath(new URL("..", import.meta.url)));
   expect(cjs).toEqual(esm);
   await expect(esm.join("\n")).toMatchFileSnapshot("./__snapshots__/exports.txt");
 });

@@ -1,14 +1,11 @@
 /** Pins the public surface: a change to what @arp/model exports must show up in review. */
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { builtExports } from "@arp/testkit";
 import { expect, it } from "vitest";
 
 it("ESM and CJS builds export the same, pinned names", async () => {
-  // The built bundles, not the sources: a path variable keeps tsc from resolving dist/ at typecheck time.
-  const esmBuild = "../dist/index.js";
-  const esm = Object.keys(await import(esmBuild)).sort();
-  const cjs = Object.keys(createRequire(import.meta.url)("../dist/index.cjs") as object)
-    .filter((k) => k !== "__esModule")
-    .sort();
+  const { esm, cjs } = await builtExports(fileURLToPath(new URL("..", import.meta.url)));
   expect(cjs).toEqual(esm);
   await expect(esm.join("\n")).toMatchFileSnapshot("./__snapshots__/exports.txt");
 });

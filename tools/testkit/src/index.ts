@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const require = createRequire(import.meta.url);
 
@@ -47,4 +48,21 @@ export function run(file: string): string {
 /** The `// → text` comments of an example: output it must print. */
 export function expectedOutputs(code: string): string[] {
   return [...code.matchAll(/\/\/.*?→ (.+)$/gm)].map((m) => m[1]!);
+}
+
+/**
+ * The runtime export names of a built entry point (`dist/<entry>.js` and `.cjs`), sorted: what an
+ * export-map pin compares. Built files, not sources: the pin is about what users get.
+ */
+export async function builtExports(
+  pkgRoot: string,
+  entry = "index",
+): Promise<{ esm: string[]; cjs: string[] }> {
+  const esm = Object.keys(
+    (await import(pathToFileURL(join(pkgRoot, "dist", `${entry}.js`)).href)) as object,
+  ).sort();
+  const cjs = Object.keys(require(join(pkgRoot, "dist", `${entry}.cjs`)) as object)
+    .filter((k) => k !== "__esModule")
+    .sort();
+  return { esm, cjs };
 }
