@@ -34,6 +34,7 @@ export type EventStream<E> = AsyncGenerator<E, void, undefined>;
 /** The package version, sent in the default User-Agent (a test keeps it equal to package.json). */
 export const CLIENT_VERSION = "0.3.7";
 const DEFAULT_TIMEOUT_MS = 30_000;
+const NO_RETRIES: RetryPolicy = Object.freeze({ ...DEFAULT_RETRY_POLICY, maxAttempts: 1 });
 /**
  * Browsers identify themselves as `Mozilla/...`; Node (21+), Deno and Bun do not. In a browser the
  * default User-Agent is not sent: Chromium drops it, and a browser that honours it would need the
@@ -133,10 +134,17 @@ function checkSchema(
   direction: "request" | "response" | "event",
   schema: SchemaName,
   data: unknown,
-  info: RequestInfo,
+  info: RequestInfo | (() => RequestInfo),
 ): void {
   const result = validate(schema, data);
-  if (!result.ok) throw new ArpValidationError(direction, schema, result.errors, info);
+  if (!result.ok) {
+    throw new ArpValidationError(
+      direction,
+      schema,
+      result.errors,
+      typeof info === "function" ? info() : info,
+    );
+  }
 }
 
 /**
@@ -168,8 +176,7 @@ export class ArpClientBase {
           ? options.hooks
           : [options.hooks as ClientHooks];
     const retry = options.retry;
-    this.#basePolicy =
-      retry === false ? { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 } : { ...DEFAULT_RETRY_POLICY, ...retry };
+    this.#basePolicy = retry === false ? NO_RETRIES : { ...DEFAULT_RETRY_POLICY, ...retry };
     this.#userAgent = options.userAgent ?? (IN_BROWSER ? undefined : `arp-ts-client/${CLIENT_VERSION}`);
     this.#defaultHeaders = Object.fromEntries(
       Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
@@ -183,7 +190,7 @@ export class ArpClientBase {
 
   #policy(override: Partial<RetryPolicy> | false | undefined): RetryPolicy {
     if (override === undefined) return this.#basePolicy;
-    if (override === false) return { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 };
+    if (override === false) return NO_RETRIES;
     return { ...this.#basePolicy, ...override };
   }
 
@@ -193,7 +200,8 @@ export class ArpClientBase {
     options: Record<string, unknown>,
     validateRequest: boolean,
   ): string {
-    const info = { method: op.method, url: this.#baseUrl + op.path };
+    // Only failures read it: built on demand, not on every call.
+    const info = () => ({ method: op.method, url: this.#baseUrl + op.path });
     const path = op.pathParams.reduce((acc, param, i) => {
       const value = pathArgs[i];
       if (typeof value !== "string" || value === "") {
@@ -201,7 +209,7 @@ export class ArpClientBase {
           "request",
           op.operationId,
           [{ pointer: `/${param.name}`, message: "must be a non-empty string", keyword: "type", params: {} }],
-          info,
+          info(),
         );
       }
       // Percent-encoded, so `/`, `:`, `?` and spaces in an id stay inside its one path segment.
@@ -218,7 +226,7 @@ export class ArpClientBase {
           "request",
           op.operationId,
           [{ pointer: `/${param.name}`, message: "must be of type string", keyword: "type", params: {} }],
-          info,
+          info(),
         );
       }
       query.append(param.name, String(value));

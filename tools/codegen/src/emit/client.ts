@@ -39,7 +39,7 @@ function writeMethod(w: CodeWriter, service: ServiceIR, op: OperationIR): void {
     }
   }
   const pathArgs = op.pathParams.map((p) => camelCase(p.name));
-  const args = op.pathParams.map((p, i) => `${pathArgs[i]}: string`);
+  const args = pathArgs.map((name) => `${name}: string`);
   if (op.requestBody) args.push(`body: T.${op.requestBody.schema}`);
   const stream = op.response.kind === "ndjson";
   const optionsRequired = op.queryParams.some((q) => q.required);
