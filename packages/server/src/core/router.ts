@@ -39,44 +39,45 @@ export class Router {
 
   /** Which route matches `rawPath` (no query string), and with which method. */
   match(method: string, rawPath: string): Match {
-    const segments = rawPath.split("/").slice(1);
-    const allow: string[] = [];
+    const segments = rawPath.split("/");
+    let allow: string[] | undefined;
     for (const route of this.#routes) {
-      const params = matchParts(route.parts, segments);
-      if (!params) continue;
+      if (!matches(route.parts, segments)) continue;
       if (route.op.method !== method) {
-        allow.push(route.op.method);
+        allow ??= [];
+        if (!allow.includes(route.op.method)) allow.push(route.op.method);
         continue;
       }
-      const decoded: Record<string, string> = {};
-      for (const [name, raw] of Object.entries(params)) {
+      const params: Record<string, string> = {};
+      for (let i = 0; i < route.parts.length; i++) {
+        const part = route.parts[i]!;
+        if ("literal" in part) continue;
+        const segment = segments[i + 1]!;
+        const raw = segment.slice(0, segment.length - part.suffix.length);
         try {
-          decoded[name] = decodeURIComponent(raw);
+          params[part.param] = raw.includes("%") ? decodeURIComponent(raw) : raw;
         } catch {
-          return { kind: "bad_path", message: `path parameter ${name} is not valid percent-encoding` };
+          return { kind: "bad_path", message: `path parameter ${part.param} is not valid percent-encoding` };
         }
       }
-      return { kind: "found", op: route.op, params: decoded };
+      return { kind: "found", op: route.op, params };
     }
-    return allow.length > 0
-      ? { kind: "method_not_allowed", allow: [...new Set(allow)] }
-      : { kind: "not_found" };
+    return allow ? { kind: "method_not_allowed", allow } : { kind: "not_found" };
   }
 }
 
-function matchParts(parts: readonly Part[], segments: readonly string[]): Record<string, string> | undefined {
-  if (parts.length !== segments.length) return undefined;
-  const params: Record<string, string> = {};
+/** Whether `segments` (the path split on `/`, with the empty string before the first `/`) fit `parts`. */
+function matches(parts: readonly Part[], segments: readonly string[]): boolean {
+  if (parts.length !== segments.length - 1) return false;
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
-    const segment = segments[i]!;
+    const segment = segments[i + 1]!;
     if ("literal" in part) {
-      if (segment !== part.literal) return undefined;
+      if (segment !== part.literal) return false;
       continue;
     }
     // `{run_id}:cancel`: the id is what precedes the literal suffix; it must not be empty.
-    if (!segment.endsWith(part.suffix) || segment.length === part.suffix.length) return undefined;
-    params[part.param] = segment.slice(0, segment.length - part.suffix.length);
+    if (!segment.endsWith(part.suffix) || segment.length === part.suffix.length) return false;
   }
-  return params;
+  return true;
 }

@@ -1,0 +1,71 @@
+/**
+ * The requests and connections of one listener (or of `handle()` callers), so that `close()` can
+ * end its open streams, close connections as soon as they are idle (also ones that never sent a
+ * request), and leave other listeners of the same service alone.
+ */
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+
+/** What the registry needs of a request in flight. */
+export interface InFlight {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** Ends the request's work (its `req.signal`), e.g. an open stream at shutdown. */
+  abort(reason: unknown): void;
+}
+
+export class Registry {
+  /** Open event streams, ended by `close()`. */
+  readonly #streams = new Set<InFlight>();
+  /**
+   * Each connection of a `listen()` server and the newest request it carried (HTTP/1.1 answers in
+   * order, so the connection is idle once that one's response is done). Tracking the newest request
+   * costs one `Map.set` per request; the work of waiting for responses is left to `close()`.
+   */
+  readonly #connections = new Map<Socket, InFlight | undefined>();
+  #closing = false;
+
+  connected(socket: Socket): void {
+    this.#connections.set(socket, undefined);
+    socket.once("close", () => this.#connections.delete(socket));
+    if (this.#closing) socket.destroy();
+  }
+
+  /** Registers a request (only `listen()` connections are tracked). */
+  start(request: InFlight): void {
+    const socket = request.req.socket;
+    if (this.#connections.has(socket)) this.#connections.set(socket, request);
+  }
+
+  /** Marks `request` as an open event stream until `ended`. */
+  streaming(request: InFlight): void {
+    this.#streams.add(request);
+    if (this.#closing) request.abort(new Error("server shutting down"));
+  }
+
+  ended(request: InFlight): void {
+    this.#streams.delete(request);
+  }
+
+  async close(server: Server, timeoutMs: number): Promise<void> {
+    this.#closing = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Streams would never end by themselves: abort them (their iterators are returned).
+    for (const request of this.#streams) request.abort(new Error("server shutting down"));
+    // Connections go as soon as they are idle: at once when nothing is in flight (idle keep-alive,
+    // or never used), else when the last response is done.
+    for (const socket of this.#connections.keys()) this.#closeWhenIdle(socket);
+    const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    try {
+      await closed;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #closeWhenIdle(socket: Socket): void {
+    const newest = this.#connections.get(socket);
+    if (!newest || newest.res.writableFinished || newest.res.destroyed) socket.destroy();
+    else newest.res.once("close", () => this.#closeWhenIdle(socket));
+  }
+}
