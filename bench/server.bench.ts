@@ -6,7 +6,10 @@
  *
  * - `raw`: `node:http` reading the body, `JSON.parse`, replying `JSON.stringify(run)`;
  * - `rawValidate` (control): the same plus `@arp/model`'s `validate()` of the request and the Run;
+ * - `rawValidateContext` (control): `rawValidate` answering inside `AsyncLocalStorage.run`, as ours does
+ *   for `getPrincipal()` (on Node 20 that store's async hooks cost something on every async resource);
  * - `listen`: a `BaseRunGatewayServer` subclass on its own `listen()` (validation on, defaults);
+ * - `listenNoResponseCheck`: the same with `validateResponses: "off"`;
  * - `express`: plain Express 5, `express.json()` and a route doing what `raw` does;
  * - `expressDefaults` (control): the same with Express's defaults (ETag, X-Powered-By);
  * - `arpExpress`: the same service through `createApp(service)` from `@arp/server/express`.
@@ -16,6 +19,8 @@
  *
  * Run: `npm run build`, then `cd bench && npx tsx server.bench.ts` (or `npm run bench:server`); about 2.5 min.
  */
+
+import { AsyncLocalStorage } from "node:async_hooks";
 import { type ChildProcess, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -51,13 +56,23 @@ const RUN = JSON.parse(readFileSync(join(vectors, "core/run/full.json"), "utf8")
 // ---------------------------------------------------------------------------------------------
 // The servers, one per child process
 
-type Kind = "raw" | "rawValidate" | "listen" | "express" | "expressDefaults" | "arpExpress";
+type Kind =
+  | "raw"
+  | "rawValidate"
+  | "rawValidateContext"
+  | "listen"
+  | "listenNoResponseCheck"
+  | "express"
+  | "expressDefaults"
+  | "arpExpress";
 
 /** Each child imports only what its server needs (the raw one loads neither Express nor @arp/server). */
 async function serve(kind: Kind): Promise<void> {
   let server: Server;
-  if (kind === "raw" || kind === "rawValidate") {
-    const validates = kind === "rawValidate";
+  if (kind === "raw" || kind === "rawValidate" || kind === "rawValidateContext") {
+    const validates = kind !== "raw";
+    const context = kind === "rawValidateContext" ? new AsyncLocalStorage<{ sub: string }>() : undefined;
+    const principal = { sub: "dev" };
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
       if (req.method !== "POST" || req.url !== "/v1/runs") {
         res.writeHead(404).end();
@@ -83,13 +98,17 @@ async function serve(kind: Kind): Promise<void> {
           res.writeHead(400, { "content-type": "application/json" }).end(text);
           return;
         }
-        if (validates && !validate("Run", RUN).ok) throw new Error("invalid Run");
-        const text = JSON.stringify(RUN);
-        res.writeHead(200, {
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(text),
-        });
-        res.end(text);
+        const answer = () => {
+          if (validates && !validate("Run", RUN).ok) throw new Error("invalid Run");
+          const text = JSON.stringify(RUN);
+          res.writeHead(200, {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(text),
+          });
+          res.end(text);
+        };
+        if (context) context.run(principal, answer);
+        else answer();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -121,9 +140,13 @@ async function serve(kind: Kind): Promise<void> {
         return RUN;
       }
     }
-    // Request validation is always on; response validation stays at its default ("strict").
-    const gateway = new BenchGateway({ auth: { mode: "disabled" } });
-    if (kind === "listen") {
+    // Request validation is always on; response validation stays at its default ("strict") but in
+    // the one row that prices it.
+    const gateway = new BenchGateway({
+      auth: { mode: "disabled" },
+      ...(kind === "listenNoResponseCheck" ? { validateResponses: "off" as const } : {}),
+    });
+    if (kind === "listen" || kind === "listenNoResponseCheck") {
       server = (await gateway.listen({ port: 0, host: "127.0.0.1" })).server;
     } else {
       const { createApp } = await import("@arp/server/express");
@@ -292,7 +315,17 @@ const CONTENDERS: Record<Kind, Contender> = {
     baseline: "raw",
     validates: true,
   },
-  listen: { label: "`@arp/server` `listen()` (validation on)", baseline: "raw", validates: true },
+  rawValidateContext: {
+    label: "control: the same inside `AsyncLocalStorage.run` (as for `getPrincipal()`)",
+    baseline: "raw",
+    validates: true,
+  },
+  listen: { label: "`@arp/server` `listen()` (defaults: validation on)", baseline: "raw", validates: true },
+  listenNoResponseCheck: {
+    label: '`@arp/server` `listen()`, `validateResponses: "off"`',
+    baseline: "raw",
+    validates: true,
+  },
   express: {
     label: "plain Express 5 + `express.json()`, `res.json(run)` (ETag off)",
     baseline: "express",
@@ -398,9 +431,10 @@ section. Read the ratios rather than the absolute figures.
   one), and ours to answer a body that breaks \`RunStartRequest\` 400 \`invalid_request\`. Ours does more
   work than the baselines, which is what is priced: routing, auth disabled (\`auth: { mode: "disabled" }\`),
   content-type and body-size checks, validation of the request against \`RunStartRequest\` and of the
-  response against \`Run\` (\`validateResponses\` at its default, \`"strict"\`), the abort signal and
-  principal store of each request. The first control row prices the two schema checks alone on raw
-  \`node:http\`. The Express baseline turns ETag and X-Powered-By off so that it sends what the others
+  response against \`Run\` (\`validateResponses\` at its default, \`"strict"\`), and the principal store
+  behind \`getPrincipal()\` (an \`AsyncLocalStorage\`). The control rows price the two schema checks alone
+  on raw \`node:http\`, then those and the store; a row of ours with response validation off prices that
+  check. The Express baseline turns ETag and X-Powered-By off so that it sends what the others
   send; the second control row shows Express with its defaults.
 
 ${resultsTable}
