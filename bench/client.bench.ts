@@ -136,6 +136,7 @@ async function main(): Promise<void> {
     const startUrl = `${baseUrl}/v1/runs`;
     const client = new RunGatewayClient({ baseUrl });
     const lenient = new RunGatewayClient({ baseUrl, validateResponses: "off" });
+    const bounded = new RunGatewayClient({ baseUrl, timeoutMs: 30_000 });
 
     /** Every contender checks the answer it got, so each does (and keeps alive) the same work. */
     const check = (run: { run_id?: unknown }): void => {
@@ -165,6 +166,11 @@ async function main(): Promise<void> {
         label: "`client.getRun(id)`, defaults (validation on)",
         baseline: "rawGet",
         op: () => client.getRun(id).then(check),
+      },
+      clientGetTimeout: {
+        label: "`client.getRun(id)`, `timeoutMs: 30_000` (a deadline: fetch gets a signal)",
+        baseline: "rawGet",
+        op: () => bounded.getRun(id).then(check),
       },
       clientGetOff: {
         label: '`client.getRun(id)`, `validateResponses: "off"`',
@@ -263,10 +269,11 @@ section. Read the ratios rather than the absolute figures.
   ratios are the median (min–max) of the per-round ratios. The client's CPU time per request
   (\`process.cpuUsage\`) is less sensitive to other load on the machine than requests/s. Every call checks
   the \`run_id\` it got.
-- What the client adds per call: a per-call \`AbortSignal\` and deadline (default \`timeoutMs\` 30 s),
-  \`accept\`/\`user-agent\` headers, reading the body as text before \`JSON.parse\`, schema validation of
-  the response (and of \`startRun\`'s request body). The control row prices the deadline alone: what raw
-  \`fetch\` costs once it carries a timeout signal.
+- What the client adds per call: \`accept\`/\`user-agent\` headers, reading the body as text before
+  \`JSON.parse\`, schema validation of the response (and of \`startRun\`'s request body). By default a call
+  has no deadline and hands \`fetch\` no signal; the control row prices what raw \`fetch\` costs once it
+  carries a timeout signal, and the \`timeoutMs\` row what ours costs with a deadline (a signal of its own
+  and a timer per call).
 
 ${resultsTable}
 

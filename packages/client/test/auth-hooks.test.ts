@@ -183,7 +183,26 @@ describe("fetch", () => {
     expect(url).toBe(`${BASE}/v1/runs/run%2F1`);
     expect(init?.method).toBe("GET");
     expect(new Headers(init?.headers).get("authorization")).toBe("Bearer tok_custom");
-    expect(init?.signal).toBeInstanceOf(AbortSignal);
+    // No deadline by default and no caller's signal: nothing can abort the call, so fetch gets no signal.
+    expect(init?.signal).toBeUndefined();
+  });
+
+  it("fetch gets a signal when the call has a deadline, and the caller's own signal when it has only that", async () => {
+    const custom = vi.fn<typeof fetch>(async () => Response.json(RUN()));
+    const timed = gateway({ fetch: custom, timeoutMs: 5_000 });
+    await timed.getRun("run_1");
+    const deadline = custom.mock.calls[0]![1]?.signal;
+    expect(deadline).toBeInstanceOf(AbortSignal);
+    expect(deadline?.aborted).toBe(false);
+
+    const caller = new AbortController();
+    await gateway({ fetch: custom }).getRun("run_1", { signal: caller.signal });
+    expect(custom.mock.calls[1]![1]?.signal).toBe(caller.signal);
+
+    await timed.getRun("run_1", { signal: caller.signal }); // both: one signal merging the two
+    const merged = custom.mock.calls[2]![1]?.signal;
+    expect(merged).toBeInstanceOf(AbortSignal);
+    expect(merged).not.toBe(caller.signal);
   });
 
   it("the default is globalThis.fetch as it is at request time, not at construction", async () => {

@@ -3,7 +3,17 @@
  * validation, timeouts, retries, error envelopes and NDJSON event streams, all driven by the
  * operation tables of `@arp/model`.
  */
-import { type ErrorEnvelope, type OperationSpec, type RunEvent, type SchemaName, validate } from "@arp/model";
+import {
+  type CompiledValidator,
+  type ErrorEnvelope,
+  type OperationSpec,
+  type ParamSpec,
+  type RunEvent,
+  SCHEMAS,
+  type SchemaName,
+  toIssues,
+  validate,
+} from "@arp/model";
 import {
   ArpApiError,
   ArpError,
@@ -33,7 +43,12 @@ export type EventStream<E> = AsyncGenerator<E, void, undefined>;
 
 /** The package version, sent in the default User-Agent (a test keeps it equal to package.json). */
 export const CLIENT_VERSION = "0.3.7";
-const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * No deadline of our own by default, as with fetch itself: an Atomic Executor answers
+ * `executeAtomicNodeRun` when the work is done, which may take minutes. The runtime's own limits still
+ * apply (Node's fetch: 10 s to connect, 300 s to the response headers).
+ */
+const DEFAULT_TIMEOUT_MS = 0;
 const NO_RETRIES: RetryPolicy = Object.freeze({ ...DEFAULT_RETRY_POLICY, maxAttempts: 1 });
 /**
  * Browsers identify themselves as `Mozilla/...`; Node (21+), Deno and Bun do not. In a browser the
@@ -45,24 +60,41 @@ const IN_BROWSER = /^Mozilla\//.test(
 );
 const EXCERPT_LENGTH = 200;
 
-/** A call's lifetime: the caller's signal and the deadline, merged into one signal for fetch and backoff. */
+/** Handed to a custom `sleep` when nothing can abort the wait. */
+const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * A call's lifetime: the caller's signal and the deadline, merged into one signal for fetch and
+ * backoff. Without a deadline, a JSON call hands fetch the caller's signal as it is, or none: a signal
+ * costs Node's fetch (undici) several microseconds per request (bench/client.bench.ts), and a call that
+ * nothing can abort does not need one. Streams always get a signal of their own, to close the
+ * connection when the consumer stops early.
+ */
 class CallScope {
-  readonly #controller = new AbortController();
+  readonly #controller: AbortController | undefined;
   readonly #caller: AbortSignal | undefined;
-  readonly #onAbort = () => this.#controller.abort(this.#caller?.reason);
+  readonly #onAbort: (() => void) | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The signal fetch and backoff observe; undefined when nothing can abort the call. */
+  readonly signal: AbortSignal | undefined;
 
-  constructor(caller: AbortSignal | undefined, timeoutMs: number, info: RequestInfo) {
+  constructor(caller: AbortSignal | undefined, timeoutMs: number, info: RequestInfo, own = false) {
     this.#caller = caller;
-    if (caller?.aborted) this.#controller.abort(caller.reason);
-    else caller?.addEventListener("abort", this.#onAbort, { once: true });
-    if (timeoutMs > 0) {
-      this.#timer = setTimeout(() => this.#controller.abort(new ArpTimeoutError(timeoutMs, info)), timeoutMs);
+    if (!own && !(timeoutMs > 0)) {
+      this.signal = caller;
+      return;
     }
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.signal = controller.signal;
+    if (caller?.aborted) controller.abort(caller.reason);
+    else if (caller) {
+      this.#onAbort = () => controller.abort(caller.reason);
+      caller.addEventListener("abort", this.#onAbort, { once: true });
+    }
+    if (timeoutMs > 0) {
+      this.#timer = setTimeout(() => controller.abort(new ArpTimeoutError(timeoutMs, info)), timeoutMs);
+    }
   }
 
   /** Stops the deadline (a stream got its headers: reading it may take as long as the run does). */
@@ -72,19 +104,20 @@ class CallScope {
 
   /**
    * Ends the scope: stops the deadline and releases the caller's signal. With `abortPending`, also
-   * aborts whatever still runs on the scope's signal (a stream left early). A call that completed
+   * aborts whatever still runs on the scope's own signal (a stream left early). A call that completed
    * does not abort: undici would still process the abort for the finished request, a measurable cost
    * on every call (bench/client.bench.ts).
    */
   dispose(abortPending = false): void {
+    if (!this.#controller) return;
     clearTimeout(this.#timer);
-    this.#caller?.removeEventListener("abort", this.#onAbort);
+    if (this.#onAbort) this.#caller?.removeEventListener("abort", this.#onAbort);
     if (abortPending && !this.#controller.signal.aborted) this.#controller.abort();
   }
 
   /** What to throw for a failure inside the scope: the abort reason, our own error, or a transport error. */
   translate(err: unknown, info: RequestInfo): unknown {
-    if (this.#controller.signal.aborted) return this.#controller.signal.reason;
+    if (this.signal?.aborted) return this.signal.reason;
     if (err instanceof ArpError) return err;
     const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
     const detail = typeof cause?.code === "string" ? cause.code : (err as Error | undefined)?.message;
@@ -130,21 +163,65 @@ function redactError(err: unknown, token: string | undefined): unknown {
   return err;
 }
 
+/** The compiled validator of a schema: looked up by name once, then held. */
+function validatorOf(schema: string): CompiledValidator {
+  return SCHEMAS[schema as SchemaName].validate as CompiledValidator;
+}
+
 function checkSchema(
   direction: "request" | "response" | "event",
   schema: SchemaName,
   data: unknown,
   info: RequestInfo | (() => RequestInfo),
+  check: CompiledValidator = validatorOf(schema),
 ): void {
-  const result = validate(schema, data);
-  if (!result.ok) {
-    throw new ArpValidationError(
-      direction,
-      schema,
-      result.errors,
-      typeof info === "function" ? info() : info,
-    );
+  if (check(data)) return;
+  throw new ArpValidationError(
+    direction,
+    schema,
+    toIssues(check.errors),
+    typeof info === "function" ? info() : info,
+  );
+}
+
+/** What a call needs of its operation, worked out once per operation rather than on every call. */
+interface OperationPlan {
+  /** The path split around its `{param}`s: `literals[0] + arg + literals[1] + ...`. */
+  literals: string[];
+  /** For each `{param}` in path order, its index in `op.pathParams` (the argument order). */
+  argIndex: number[];
+  request: CompiledValidator | undefined;
+  response: CompiledValidator | undefined;
+}
+
+const plans = new WeakMap<OperationSpec, OperationPlan>();
+
+function planOf(op: OperationSpec): OperationPlan {
+  let plan = plans.get(op);
+  if (plan) return plan;
+  const literals: string[] = [];
+  const argIndex: number[] = [];
+  let rest = op.path;
+  for (let m = /\{([^}]+)\}/.exec(rest); m; m = /\{([^}]+)\}/.exec(rest)) {
+    literals.push(rest.slice(0, m.index));
+    argIndex.push(op.pathParams.findIndex((p: ParamSpec) => p.name === m![1]));
+    rest = rest.slice(m.index + m[0].length);
   }
+  literals.push(rest);
+  const response = op.response;
+  plan = {
+    literals,
+    argIndex,
+    request: op.requestBody ? validatorOf(op.requestBody.schema) : undefined,
+    response:
+      response.kind === "json"
+        ? validatorOf(response.schema)
+        : response.kind === "ndjson"
+          ? validatorOf(response.itemSchema)
+          : undefined,
+  };
+  plans.set(op, plan);
+  return plan;
 }
 
 /**
@@ -202,8 +279,11 @@ export class ArpClientBase {
   ): string {
     // Only failures read it: built on demand, not on every call.
     const info = () => ({ method: op.method, url: this.#baseUrl + op.path });
-    const path = op.pathParams.reduce((acc, param, i) => {
-      const value = pathArgs[i];
+    const { literals, argIndex } = planOf(op);
+    let path = literals[0]!;
+    for (let i = 0; i < argIndex.length; i++) {
+      const param = op.pathParams[argIndex[i]!]!;
+      const value = pathArgs[argIndex[i]!];
       if (typeof value !== "string" || value === "") {
         throw new ArpValidationError(
           "request",
@@ -213,8 +293,8 @@ export class ArpClientBase {
         );
       }
       // Percent-encoded, so `/`, `:`, `?` and spaces in an id stay inside its one path segment.
-      return acc.replace(`{${param.name}}`, encodeURIComponent(value));
-    }, op.path);
+      path += encodeURIComponent(value) + literals[i + 1]!;
+    }
     if (op.queryParams.length === 0) return this.#baseUrl + path;
     const query = new URLSearchParams();
     for (const param of op.queryParams) {
@@ -242,8 +322,9 @@ export class ArpClientBase {
     call: CallOptions,
     token: string | undefined,
   ): Record<string, string> {
+    const ndjson = op.response.kind === "ndjson";
     const headers: Record<string, string> = {
-      accept: op.response.kind === "ndjson" ? "application/x-ndjson" : "application/json",
+      accept: ndjson ? "application/x-ndjson" : "application/json",
     };
     if (hasBody) headers["content-type"] = "application/json";
     if (this.#userAgent) headers["user-agent"] = this.#userAgent;
@@ -277,46 +358,48 @@ export class ArpClientBase {
     const policy = this.#policy(call.retry);
     const idempotent = isIdempotent(op, body, call.idempotent);
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const pause = this.#options.sleep ?? defaultSleep;
-    const random = this.#options.random ?? Math.random;
+    const hooks = this.#hooks;
     const wait = (ms: number) =>
-      pause(ms, scope.signal).catch((e: unknown) => {
+      (this.#options.sleep ?? defaultSleep)(ms, scope.signal ?? NEVER_ABORTED).catch((e: unknown) => {
         throw scope.translate(e, info);
       });
+    const backoff = (attempt: number) => backoffMs(policy, attempt, this.#options.random ?? Math.random);
     for (let attempt = 1; ; attempt++) {
       const pending = this.#token(op);
       const token = typeof pending === "object" ? await pending : pending; // no await for a static token
       if (token !== undefined) ctx.token = token;
       const plain = this.#headers(op, payload !== undefined, call, token);
-      // A Headers object only when hooks may want to change it: fetch takes the plain record as is.
-      const headers = this.#hooks.length > 0 ? new Headers(plain) : plain;
-      const request: HookRequest = {
-        operation: op,
-        method: op.method,
-        url,
-        headers: headers as Headers,
-        attempt,
-      };
-      ctx.request = request;
-      for (const h of this.#hooks) await h.onRequest?.(request);
+      // With hooks, a Headers object they may change; without, fetch takes the plain record as is.
+      let request: HookRequest | undefined;
+      if (hooks.length > 0) {
+        request = { operation: op, method: op.method, url, headers: new Headers(plain), attempt };
+        ctx.request = request;
+        for (const h of hooks) await h.onRequest?.(request);
+      }
+      const init: RequestInit = { method: op.method, headers: request ? request.headers : plain };
+      if (payload !== undefined) init.body = payload;
+      if (scope.signal) init.signal = scope.signal;
       const fetchImpl = this.#options.fetch ?? globalThis.fetch;
       let response: Response;
       try {
-        response = await fetchImpl(url, {
-          method: op.method,
-          headers,
-          ...(payload === undefined ? {} : { body: payload }),
-          signal: scope.signal,
-        });
+        response = await fetchImpl(url, init);
       } catch (err) {
         const failure = scope.translate(err, info);
         if (failure instanceof ArpTransportError && idempotent && attempt < policy.maxAttempts) {
-          await wait(backoffMs(policy, attempt, random));
+          await wait(backoff(attempt));
           continue;
         }
         throw failure;
       }
-      for (const h of this.#hooks) await h.onResponse?.(request, response);
+      if (request) {
+        try {
+          for (const h of hooks) await h.onResponse?.(request, response);
+        } catch (err) {
+          // The body will never be read: release the connection (the scope may have no signal to abort).
+          response.body?.cancel().catch(() => undefined);
+          throw err;
+        }
+      }
       if (response.ok) return response;
 
       const error = await this.#apiError(response, info, scope);
@@ -327,7 +410,7 @@ export class ArpClientBase {
           ? retryAfterMs(response.headers.get("retry-after"))
           : undefined;
         if (after !== undefined && after > policy.maxRetryAfterMs) throw error;
-        await wait(after ?? backoffMs(policy, attempt, random));
+        await wait(after ?? backoff(attempt));
         continue;
       }
       throw error;
@@ -380,7 +463,9 @@ export class ArpClientBase {
       // Query parameters travel in the options object, under their spec names (`q`, `kind`, `version`).
       const url = this.#url(op, pathArgs, options as Record<string, unknown>, validateRequest);
       const info = { method: op.method, url };
-      if (op.requestBody && validateRequest) checkSchema("request", op.requestBody.schema, body, info);
+      const plan = planOf(op);
+      if (op.requestBody && validateRequest)
+        checkSchema("request", op.requestBody.schema, body, info, plan.request);
       scope = new CallScope(
         options.signal,
         options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -412,8 +497,10 @@ export class ArpClientBase {
           const issue = { pointer: "", message: "must be of type array", keyword: "type", params: {} };
           throw new ArpValidationError("response", `${spec.schema}[]`, [issue], info);
         }
-        for (const item of spec.array ? (data as unknown[]) : [data])
-          checkSchema("response", spec.schema, item, info);
+        if (!spec.array) checkSchema("response", spec.schema, data, info, plan.response);
+        else
+          for (const item of data as unknown[])
+            checkSchema("response", spec.schema, item, info, plan.response);
       }
       completed = true;
       return data as R;
@@ -456,6 +543,7 @@ export class ArpClientBase {
     const pause = this.#options.sleep ?? defaultSleep;
     const random = this.#options.random ?? Math.random;
     const strict = this.#options.validateResponses !== "off";
+    const eventCheck = planOf(op).response;
     let lastSeq = -1;
     let failures = 0; // consecutive dropped connections that brought nothing new
     let idle = 0; // consecutive clean closes that brought nothing new (snapshot servers)
@@ -465,6 +553,7 @@ export class ArpClientBase {
         options.signal,
         options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         info,
+        true,
       );
       let progressed = false;
       let dropped: unknown;
@@ -474,7 +563,7 @@ export class ArpClientBase {
         if (!response.body) throw new ArpProtocolError("stream response has no body", info);
         try {
           for await (const { value, line } of readNdjson(response.body, info)) {
-            if (strict) checkSchema("event", itemSchema, value, info);
+            if (strict) checkSchema("event", itemSchema, value, info, eventCheck);
             const seq = (value as { seq?: unknown } | null)?.seq;
             if (!Number.isInteger(seq) || (seq as number) < 0) {
               throw new ArpProtocolError("event without a non-negative integer `seq`", { ...info, line });

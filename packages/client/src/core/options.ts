@@ -60,7 +60,11 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** The fetch to use. Default: `globalThis.fetch`, looked up at each request (so msw and polyfills apply). */
   fetch?: typeof fetch;
-  /** Bound on a whole call, retries and backoff included (for streams: on each wait for headers). Default 30,000 ms; 0 = none. */
+  /**
+   * Bound on a whole call, retries and backoff included (for streams: on each wait for headers), in
+   * ms. Default 0 = none of our own, as with fetch (the runtime's limits apply: Node's fetch gives up
+   * after 10 s connecting or 300 s waiting for response headers).
+   */
   timeoutMs?: number;
   /** Retry policy, or `false` for no retries. */
   retry?: Partial<RetryPolicy> | false;
