@@ -15,7 +15,9 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith(".md") && f !== "RE
   const text = readFileSync(join(dir, name), "utf8");
   const match = FRONT_MATTER.exec(text);
   if (!match) {
-    problems.push(`${name}: expected ---, "<package>": <major|minor|patch> lines, ---, a blank line, a summary`);
+    problems.push(
+      `${name}: expected ---, "<package>": <major|minor|patch> lines, ---, a blank line, a summary`,
+    );
     continue;
   }
   for (const line of match[1].trim().split("\n")) {

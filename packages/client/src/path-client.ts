@@ -9,7 +9,6 @@ import createClient, { type Client, type ClientOptions as FetchClientOptions } f
  * Creates a path-typed client for one service:
  * `createPathClient<RunGatewayPaths>({ baseUrl }).POST("/v1/runs", { body })`.
  */
-// biome-ignore lint/complexity/noBannedTypes: openapi-fetch constrains `Paths` to `{}`
 export function createPathClient<Paths extends {}>(options: FetchClientOptions): Client<Paths> {
   return createClient<Paths>(options);
 }
