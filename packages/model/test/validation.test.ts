@@ -84,6 +84,14 @@ describe("guards and assertions", () => {
     if (isValid("NodeRunsCreateRequest", value)) expectTypeOf(value).toEqualTypeOf<NodeRunsCreateRequest>();
   });
 
+  it("isX works as a callback: the extra arguments of filter, some and every are ignored", () => {
+    const items: unknown[] = [{ ...run }, {}, { ...run, state: "bogus" }, { ...run }];
+    expect(items.filter(isRun)).toEqual([run, run]);
+    expect(items.some(isRun)).toBe(true);
+    expect(items.every(isRun)).toBe(false);
+    expect(items.map(isRun)).toEqual([true, false, false, true]);
+  });
+
   it("assertValid and assertX throw a ValidationError that lists the issues", () => {
     expect(() => assertRun({ ...run })).not.toThrow();
     let caught: unknown;
