@@ -11,6 +11,8 @@ export {
   type CompiledValidator,
   formatIssues,
   isValid,
+  type OperationValidators,
+  operationValidators,
   toIssues,
   ValidationError,
   type ValidationIssue,

@@ -3,6 +3,7 @@
  * and message), type guards and an assert form that throws {@link ValidationError}.
  */
 import { SCHEMAS, type SchemaName, type SchemaTypes } from "./generated/schemas.gen.js";
+import type { OperationSpec } from "./operations.js";
 
 /** What an ajv-compiled validator reports; only the fields we read. */
 export interface CompiledError {
@@ -165,6 +166,38 @@ export function asserterFor<K extends SchemaName>(
   return (value: unknown): asserts value is SchemaTypes[K] => {
     if (!check(value)) throw new ValidationError(schema, toIssues(check.errors));
   };
+}
+
+/** The compiled validators of one operation (see {@link operationValidators}). */
+export interface OperationValidators {
+  /** The request body's schema; undefined when the operation takes no body. */
+  readonly request: CompiledValidator | undefined;
+  /** The response's schema (each item's, for an array response), or each NDJSON event's; undefined for 204. */
+  readonly response: CompiledValidator | undefined;
+}
+
+const operationCache = new WeakMap<OperationSpec, OperationValidators>();
+
+/**
+ * The validators a request body and a response (or each stream event) of `op` must pass, looked up
+ * once per operation: what a client or server holds on to instead of naming schemas on every call.
+ */
+export function operationValidators(op: OperationSpec): OperationValidators {
+  let found = operationCache.get(op);
+  if (!found) {
+    const response = op.response;
+    found = Object.freeze({
+      request: op.requestBody ? validatorFor(op.requestBody.schema) : undefined,
+      response:
+        response.kind === "json"
+          ? validatorFor(response.schema)
+          : response.kind === "ndjson"
+            ? validatorFor(response.itemSchema)
+            : undefined,
+    });
+    operationCache.set(op, found);
+  }
+  return found;
 }
 
 /** Checks `data` against the named schema; never throws for any data (only for an unknown schema name). */

@@ -7,6 +7,9 @@ import {
   isRun,
   isValid,
   type NodeRunsCreateRequest,
+  operationValidators,
+  RUN_COORDINATOR_SERVICE,
+  SCHEMAS,
   RUN_STATES,
   type Run,
   type RunState,
@@ -167,5 +170,25 @@ describe("types", () => {
     const mod = await import("../src/index.js");
     expect("Error" in mod).toBe(false);
     expectTypeOf<import("../src/index.js").ErrorDetail>().toHaveProperty("code");
+  });
+});
+
+describe("operationValidators", () => {
+  const ops = RUN_COORDINATOR_SERVICE.operations;
+
+  it("gives the request and response validators of an operation, once", () => {
+    const start = operationValidators(ops.startRun);
+    expect(start.request).toBe(SCHEMAS.RunStartRequest.validate);
+    expect(start.response).toBe(SCHEMAS.Run.validate);
+    expect(operationValidators(ops.startRun)).toBe(start); // cached per operation
+    expect(Object.isFrozen(start)).toBe(true);
+  });
+
+  it("has no request validator without a body, none for a 204, and the event schema for a stream", () => {
+    expect(operationValidators(ops.getRun).request).toBeUndefined();
+    expect(operationValidators(ops.streamRunEvents).response).toBe(SCHEMAS.RunEvent.validate);
+    const empty = Object.values(ops).find((op) => op.response.kind === "empty");
+    expect(empty).toBeDefined();
+    expect(operationValidators(empty!).response).toBeUndefined();
   });
 });

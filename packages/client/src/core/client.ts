@@ -7,6 +7,8 @@ import {
   type CompiledValidator,
   type ErrorEnvelope,
   type OperationSpec,
+  type OperationValidators,
+  operationValidators,
   type ParamSpec,
   type RunEvent,
   SCHEMAS,
@@ -185,13 +187,11 @@ function checkSchema(
 }
 
 /** What a call needs of its operation, worked out once per operation rather than on every call. */
-interface OperationPlan {
+interface OperationPlan extends OperationValidators {
   /** The path split around its `{param}`s: `literals[0] + arg + literals[1] + ...`. */
   literals: string[];
   /** For each `{param}` in path order, its index in `op.pathParams` (the argument order). */
   argIndex: number[];
-  request: CompiledValidator | undefined;
-  response: CompiledValidator | undefined;
 }
 
 const plans = new WeakMap<OperationSpec, OperationPlan>();
@@ -208,18 +208,7 @@ function planOf(op: OperationSpec): OperationPlan {
     rest = rest.slice(m.index + m[0].length);
   }
   literals.push(rest);
-  const response = op.response;
-  plan = {
-    literals,
-    argIndex,
-    request: op.requestBody ? validatorOf(op.requestBody.schema) : undefined,
-    response:
-      response.kind === "json"
-        ? validatorOf(response.schema)
-        : response.kind === "ndjson"
-          ? validatorOf(response.itemSchema)
-          : undefined,
-  };
+  plan = { ...operationValidators(op), literals, argIndex };
   plans.set(op, plan);
   return plan;
 }

@@ -14,6 +14,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import {
   type CompiledValidator,
   type OperationSpec,
+  type OperationValidators,
+  operationValidators,
   SCHEMAS,
   type SchemaName,
   toIssues,
@@ -130,9 +132,7 @@ function tooLarge(limit: number): ArpServerError {
 }
 
 /** The checks of one operation, looked up once. */
-interface Plan {
-  request: CompiledValidator | undefined;
-  response: CompiledValidator | undefined;
+interface Plan extends OperationValidators {
   query: { name: string; schema: string; required: boolean; check: CompiledValidator | undefined }[];
 }
 
@@ -144,15 +144,8 @@ export class Pipeline {
   constructor(settings: PipelineSettings, operations: readonly OperationSpec[]) {
     this.settings = settings;
     for (const op of operations) {
-      const response = op.response;
       this.#plans.set(op, {
-        request: op.requestBody ? validatorOf(op.requestBody.schema) : undefined,
-        response:
-          response.kind === "json"
-            ? validatorOf(response.schema)
-            : response.kind === "ndjson"
-              ? validatorOf(response.itemSchema)
-              : undefined,
+        ...operationValidators(op),
         query: op.queryParams.map((p) => ({
           name: p.name,
           schema: p.schema ?? "",

@@ -1,10 +1,7 @@
-import { isRunEvent, type Run, validate } from "@arp/model";
+import { RUN_GATEWAY_SERVICE, operationValidators } from "@arp/model";
 
-const result = validate("Run", JSON.parse('{"run_id":"run_1","state":"queued","root_node_run_id":"nr_1"}'));
-if (result.ok) {
-  const run: Run = result.value;
-  console.log(run.state); // → queued
-}
-console.log(isRunEvent({ run_id: "run_1", seq: 0, type: "run_started", time: "2026-01-15T09:30:00Z" })); // → true
+const { startRun, getRun } = RUN_GATEWAY_SERVICE.operations;
+const { request, response } = operationValidators(startRun);
+console.log(request?.({}), response === operationValidators(getRun).response); // → false true
 
 export {};
