@@ -163,6 +163,7 @@ export class Pipeline {
     exchange.start();
   }
 
+  /** The checks of `op`, one of the service's operations. */
   plan(op: OperationSpec): Plan {
     return this.#plans.get(op)!;
   }
