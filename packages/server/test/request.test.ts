@@ -231,7 +231,7 @@ describe("getPrincipal()", () => {
   // `principalStore.run(...)`; the body of an `async *` stream handler runs later, on the core's
   // `next()` calls from writeNdjson, outside the store, so getPrincipal() is undefined there although
   // req.principal is set. Fix: run #respond (or the whole dispatch) inside principalStore.run.
-  it("is req.principal inside an async generator stream handler too", async () => {
+  it("is req.principal inside an async generator stream handler too, at every step", async () => {
     const seen: unknown[] = [];
     class Streaming extends TestRunCoordinator {
       override async *streamRunEvents(
@@ -239,11 +239,18 @@ describe("getPrincipal()", () => {
       ): AsyncIterable<T.RunEvent> {
         seen.push(getPrincipal(), req.principal);
         yield { run_id: req.params.run_id, seq: 0, type: "run_started", time: "2026-01-15T09:30:00Z" };
+        // The body goes on only as the writer pulls the next event, here after a timer.
+        await new Promise((r) => setTimeout(r, 1));
+        seen.push(getPrincipal());
+        yield { run_id: req.params.run_id, seq: 1, type: "run_completed", time: "2026-01-15T09:30:01Z" };
+        seen.push(getPrincipal());
       }
     }
     const { url } = await servers.listen(new Streaming());
-    expect((await request(`${url}/v1/runs/r1/events`)).status).toBe(200);
-    expect(seen).toEqual([{ sub: "dev" }, { sub: "dev" }]);
+    const res = await request(`${url}/v1/runs/r1/events`);
+    expect(res.status).toBe(200);
+    expect(res.text.trim().split("\n")).toHaveLength(2);
+    expect(seen).toEqual([{ sub: "dev" }, { sub: "dev" }, { sub: "dev" }, { sub: "dev" }]);
   });
 });
 
