@@ -7,10 +7,10 @@ export {
   ArpApiError,
   ArpError,
   ArpProtocolError,
+  type ArpRequestInfo,
   ArpTimeoutError,
   ArpTransportError,
   ArpValidationError,
-  type RequestInfo,
 } from "./core/errors.js";
 export {
   type BearerToken,
@@ -19,6 +19,7 @@ export {
   type ClientOptions,
   DEFAULT_RETRY_POLICY,
   type HookRequest,
+  type RetryOptions,
   type RetryPolicy,
   type StreamOptions,
 } from "./core/options.js";

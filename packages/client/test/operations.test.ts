@@ -51,7 +51,7 @@ function queryArg(param: { name: string; schema?: SchemaName }): string {
 
 /**
  * Two RunEvents (the full vector and the minimal one, with their own `seq`). The stream is called
- * with `resume: false` and ends when the server closes it; resuming and `run_completed` are covered
+ * with `follow: false` and ends when the server closes it; resuming and `run_completed` are covered
  * against a real server in stream.test.ts.
  */
 function streamEvents(): unknown[] {
@@ -127,7 +127,7 @@ describe.each(SERVICE_KEYS)("%s", (key) => {
       callArgs.push({
         ...query,
         headers: { "x-call": "1" },
-        ...(op.response.kind === "ndjson" ? { resume: false } : {}),
+        ...(op.response.kind === "ndjson" ? { follow: false } : {}),
       });
 
       let result: unknown;

@@ -268,13 +268,13 @@ describe("resume", () => {
     expect(delays).toEqual([200, 200, 200, 400, 200]);
   });
 
-  it("with resume: false, a cut connection surfaces ArpTransportError", async () => {
+  it("with follow: false, a cut connection surfaces ArpTransportError", async () => {
     server.handle(async ({ res }) => {
       startNdjson(res);
       await writeLines(res, runEvents(6).slice(0, 2));
       await cut(res);
     });
-    const { events, error } = await drain(gateway().streamRunEvents(RUN_ID, { resume: false }));
+    const { events, error } = await drain(gateway().streamRunEvents(RUN_ID, { follow: false }));
     expect(seqs(events)).toEqual([0, 1]);
     expect(error).toBeInstanceOf(ArpTransportError);
     expect((error as ArpTransportError).code).toBe("transport_error");
@@ -282,13 +282,13 @@ describe("resume", () => {
     expect(delays).toEqual([]);
   });
 
-  it("with resume: false, a clean close before run_completed ends the iteration", async () => {
+  it("with follow: false, a clean close before run_completed ends the iteration", async () => {
     server.handle(async ({ res }) => {
       startNdjson(res);
       await writeLines(res, runEvents(6).slice(0, 2));
       res.end();
     });
-    const { events, error } = await drain(gateway().streamRunEvents(RUN_ID, { resume: false }));
+    const { events, error } = await drain(gateway().streamRunEvents(RUN_ID, { follow: false }));
     expect(error).toBeUndefined();
     expect(seqs(events)).toEqual([0, 1]);
     expect(server.exchanges).toHaveLength(1);

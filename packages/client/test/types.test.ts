@@ -67,7 +67,7 @@ describe("method signatures", () => {
     expectTypeOf(coordinator.streamNodeRunEvents).returns.toExtend<AsyncIterable<RunEvent>>();
     expectTypeOf<EventStream<RunEvent>>().toEqualTypeOf<AsyncGenerator<RunEvent, void, undefined>>();
     expectTypeOf<StreamOptions>().toExtend<CallOptions>();
-    expectTypeOf<StreamOptions["resume"]>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf<StreamOptions["follow"]>().toEqualTypeOf<boolean | undefined>();
   });
 
   it("run coordinator", () => {

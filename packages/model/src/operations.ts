@@ -16,7 +16,18 @@ export type ResponseSpec =
   /** A JSON body of `schema` (an array of it when `array`). */
   | { readonly status: number; readonly kind: "json"; readonly schema: SchemaName; readonly array: boolean }
   /** `application/x-ndjson`: one `itemSchema` JSON value per line. */
-  | { readonly status: number; readonly kind: "ndjson"; readonly itemSchema: SchemaName }
+  | {
+      readonly status: number;
+      readonly kind: "ndjson";
+      readonly itemSchema: SchemaName;
+      /**
+       * The path parameter naming what the stream is about (`run_id`, `node_run_id`); each item
+       * carries the same value in the field of that name.
+       */
+      readonly scope: string;
+      /** The item `type` after which the stream is complete (`run_completed`); absent: the server's close ends it. */
+      readonly endEvent?: string;
+    }
   /** No body (204). */
   | { readonly status: number; readonly kind: "empty" };
 
@@ -37,6 +48,14 @@ export interface OperationSpec {
   readonly conformance: "required" | "optional";
   /** `bearer`: a JWT bearer token is expected; `none`: open (health, version). */
   readonly auth: "bearer" | "none";
+  /**
+   * Whether a failed attempt may be sent again: `safe` (GETs and cancels: repeating has the same
+   * effect), `keyed` (only when the body carries every {@link idempotencyKey} field, so a repeat cannot
+   * create a second resource), `unsafe` (never, unless the caller declares the call idempotent).
+   */
+  readonly retry: "safe" | "keyed" | "unsafe";
+  /** For `keyed` operations: the key's path in the body; `*` stands for every item of a non-empty array. */
+  readonly idempotencyKey?: readonly string[];
 }
 
 export interface ServiceSpec {

@@ -15,6 +15,10 @@ export const REGENERATE_COMMAND = "npm run codegen";
 /** Vendor extensions our spec uses to tell the generator what OpenAPI cannot say. */
 export const X_NDJSON_ITEM = "x-arp-ndjson-item";
 export const X_OPTIONAL = "x-arp-optional";
+export const X_IDEMPOTENT = "x-arp-idempotent";
+export const X_IDEMPOTENCY_KEY = "x-arp-idempotency-key";
+export const X_STREAM_SCOPE = "x-arp-stream-scope";
+export const X_STREAM_END = "x-arp-stream-end";
 
 /**
  * JavaScript globals a schema title must not shadow when it becomes an exported type. Such a schema

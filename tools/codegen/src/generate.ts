@@ -6,7 +6,7 @@ import { emitGuards, emitPublicIndex, emitSchemaIndex } from "./emit/schema-inde
 import { emitServers } from "./emit/server.js";
 import { emitTypes } from "./emit/types.js";
 import { emitValidators } from "./emit/validators.js";
-import { buildIR } from "./ir.js";
+import { buildIR } from "./ir/index.js";
 import { loadSpec } from "./load.js";
 
 export interface GeneratedFile {

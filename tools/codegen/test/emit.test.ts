@@ -8,7 +8,7 @@ import { enumConstName, inlineType } from "../src/emit/types.js";
 import { emitValidators } from "../src/emit/validators.js";
 import { CodeWriter } from "../src/emit/writer.js";
 import { generate } from "../src/generate.js";
-import { buildIR, type TypeNode } from "../src/ir.js";
+import { buildIR, type TypeNode } from "../src/ir/index.js";
 import { loadSpec } from "../src/load.js";
 import { MINI, REPO_SPEC } from "./fixture.js";
 

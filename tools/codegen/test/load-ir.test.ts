@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SCHEMA_ID_BASE } from "../src/config.js";
 import { emitClients } from "../src/emit/client.js";
-import { buildIR } from "../src/ir.js";
+import { buildIR } from "../src/ir/index.js";
 import { loadSpec, stripAnnotations } from "../src/load.js";
 import { MINI, miniWith } from "./fixture.js";
 
@@ -104,7 +104,23 @@ describe("buildIR", () => {
     ]);
     expect(list.response).toEqual({ status: 200, kind: "json", schema: "Widget", array: true });
     expect(service!.operations[2]!.requestBody).toEqual({ schema: "Widget", required: true });
-    expect(service!.operations[4]!.response).toEqual({ status: 200, kind: "ndjson", itemSchema: "Widget" });
+    expect(service!.operations[4]!.response).toEqual({
+      status: 200,
+      kind: "ndjson",
+      itemSchema: "Widget",
+      scope: "widget_id",
+    });
+  });
+
+  it("says from the table which operations may be repeated, and by which key", () => {
+    const ops = ir.services[0]!.operations;
+    expect(ops.map((o) => [o.name, o.retry, o.idempotencyKey])).toEqual([
+      ["health", "safe", undefined], // a GET
+      ["listWidgets", "safe", undefined],
+      ["createWidget", "keyed", ["parts", "*", "key"]], // x-arp-idempotency-key
+      ["destroyPart", "safe", undefined], // x-arp-idempotent
+      ["streamWidgetEvents", "safe", undefined],
+    ]);
   });
 
   const openapi = readFileSync(join(MINI, "openapi/widgets.openapi.yaml"), "utf8");
@@ -143,6 +159,51 @@ describe("buildIR", () => {
         ),
       },
       /path parameter \{part_id\} is not declared/,
+    ],
+    [
+      "an NDJSON operation without its stream scope",
+      { "openapi/widgets.openapi.yaml": openapi.replace(/\n\s+x-arp-stream-scope:.*/, "") },
+      /events: an NDJSON operation must name its x-arp-stream-scope/,
+    ],
+    [
+      "a stream scope that is not a path parameter",
+      {
+        "openapi/widgets.openapi.yaml": openapi.replace(
+          "x-arp-stream-scope: widget_id",
+          "x-arp-stream-scope: id",
+        ),
+      },
+      /x-arp-stream-scope id is not a path parameter/,
+    ],
+    [
+      "a stream end event that the item schema has no `type` value for",
+      {
+        "openapi/widgets.openapi.yaml": openapi.replace(
+          "x-arp-stream-scope: widget_id",
+          "x-arp-stream-scope: widget_id\n      x-arp-stream-end: done",
+        ),
+      },
+      /x-arp-stream-end must be one of the values of Widget.type/,
+    ],
+    [
+      "an idempotency key that the body does not have",
+      { "openapi/widgets.openapi.yaml": openapi.replace("/parts/*/key", "/parts/*/nope") },
+      /x-arp-idempotency-key \/parts\/\*\/nope: no property "nope"/,
+    ],
+    [
+      "an idempotency key that is not a string",
+      { "openapi/widgets.openapi.yaml": openapi.replace("/parts/*/key", "/parts/*/n") },
+      /x-arp-idempotency-key \/parts\/\*\/n must name a string field/,
+    ],
+    [
+      "a retry extension on a GET",
+      {
+        "openapi/widgets.openapi.yaml": openapi.replace(
+          "x-arp-stream-scope: widget_id",
+          "x-arp-stream-scope: widget_id\n      x-arp-idempotent: true",
+        ),
+      },
+      /GET operations are always safe to repeat/,
     ],
   ])("fails generation on %s", (_what, files, message) => {
     expect(() => buildIR(loadSpec(miniWith(files)))).toThrow(message);

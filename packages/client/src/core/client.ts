@@ -20,22 +20,24 @@ import {
   ArpApiError,
   ArpError,
   ArpProtocolError,
+  type ArpRequestInfo,
   ArpTimeoutError,
   ArpTransportError,
   ArpValidationError,
-  type RequestInfo,
 } from "./errors.js";
-import { readNdjson } from "./ndjson.js";
+import { type NdjsonLine, readNdjson, readQuotedNdjson } from "./ndjson.js";
 import {
   type CallOptions,
   type ClientHooks,
   type ClientOptions,
   DEFAULT_RETRY_POLICY,
   type HookRequest,
+  type RetryOptions,
   type RetryPolicy,
   type StreamOptions,
 } from "./options.js";
 import { backoffMs, sleep as defaultSleep, isIdempotent, retryAfterMs } from "./retry.js";
+import { dropNullOptionals, isQuotedNdjson } from "./wire.js";
 
 /**
  * What the streaming methods return: iterate it with `for await`; `break` (or `return()`) closes the
@@ -62,6 +64,12 @@ const IN_BROWSER = /^Mozilla\//.test(
 );
 const EXCERPT_LENGTH = 200;
 
+/**
+ * A stream that brings no new event for this long rejects with ArpTimeoutError (`stream_idle_timeout`),
+ * so a `for await` over a run that never finishes cannot poll a snapshot server forever by accident.
+ */
+const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000;
+
 /** Handed to a custom `sleep` when nothing can abort the wait. */
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -80,7 +88,7 @@ class CallScope {
   /** The signal fetch and backoff observe; undefined when nothing can abort the call. */
   readonly signal: AbortSignal | undefined;
 
-  constructor(caller: AbortSignal | undefined, timeoutMs: number, info: RequestInfo, own = false) {
+  constructor(caller: AbortSignal | undefined, timeoutMs: number, info: ArpRequestInfo, own = false) {
     this.#caller = caller;
     if (!own && !(timeoutMs > 0)) {
       this.signal = caller;
@@ -118,12 +126,55 @@ class CallScope {
   }
 
   /** What to throw for a failure inside the scope: the abort reason, our own error, or a transport error. */
-  translate(err: unknown, info: RequestInfo): unknown {
+  translate(err: unknown, info: ArpRequestInfo): unknown {
     if (this.signal?.aborted) return this.signal.reason;
     if (err instanceof ArpError) return err;
     const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
     const detail = typeof cause?.code === "string" ? cause.code : (err as Error | undefined)?.message;
     return new ArpTransportError(`request failed${detail ? `: ${detail}` : ""}`, { ...info, cause: err });
+  }
+}
+
+/**
+ * A stream's lifetime across its reconnects: the caller's signal, plus the idle deadline (no new event
+ * for `idleMs`), merged into one signal. The deadline is paused while the consumer holds an event.
+ */
+class IdleWatch {
+  readonly #controller = new AbortController();
+  readonly #caller: AbortSignal | undefined;
+  readonly #onAbort: (() => void) | undefined;
+  readonly #idleMs: number;
+  readonly #info: ArpRequestInfo;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly signal: AbortSignal = this.#controller.signal;
+
+  constructor(caller: AbortSignal | undefined, idleMs: number, info: ArpRequestInfo) {
+    if (!(idleMs >= 0)) throw new RangeError(`idleTimeoutMs must be 0 (none) or positive, got ${idleMs}`);
+    this.#caller = caller;
+    this.#idleMs = idleMs;
+    this.#info = info;
+    if (caller?.aborted) this.#controller.abort(caller.reason);
+    else if (caller) {
+      this.#onAbort = () => this.#controller.abort(caller.reason);
+      caller.addEventListener("abort", this.#onAbort, { once: true });
+    }
+    this.restart();
+  }
+
+  restart(): void {
+    if (this.#idleMs === 0 || this.signal.aborted) return;
+    clearTimeout(this.#timer);
+    const error = () => new ArpTimeoutError(this.#idleMs, { ...this.#info, phase: "stream_idle" });
+    this.#timer = setTimeout(() => this.#controller.abort(error()), this.#idleMs);
+  }
+
+  pause(): void {
+    clearTimeout(this.#timer);
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    if (this.#onAbort) this.#caller?.removeEventListener("abort", this.#onAbort);
   }
 }
 
@@ -165,25 +216,39 @@ function redactError(err: unknown, token: string | undefined): unknown {
   return err;
 }
 
+/** `base` with the defined values of `overrides` (an `undefined` keeps the base value). */
+function withOverrides(base: Readonly<RetryPolicy>, overrides: RetryOptions | undefined): RetryPolicy {
+  const policy = { ...base };
+  if (overrides) {
+    for (const [key, value] of Object.entries(overrides)) {
+      if (value !== undefined) (policy as Record<string, unknown>)[key] = value;
+    }
+  }
+  return policy;
+}
+
 /** The compiled validator of a schema: looked up by name once, then held. */
 function validatorOf(schema: string): CompiledValidator {
   return SCHEMAS[schema as SchemaName].validate as CompiledValidator;
 }
 
+/**
+ * Throws ArpValidationError unless `data` matches. With `lenient` (reading, unless `strictWire`), a
+ * document that fails only because of `null`s in optional properties is accepted with them removed
+ * (see wire.ts); the error, when there is one, reports what the server actually sent.
+ */
 function checkSchema(
   direction: "request" | "response" | "event",
   schema: SchemaName,
   data: unknown,
-  info: RequestInfo | (() => RequestInfo),
+  info: ArpRequestInfo | (() => ArpRequestInfo),
   check: CompiledValidator = validatorOf(schema),
+  lenient = false,
 ): void {
   if (check(data)) return;
-  throw new ArpValidationError(
-    direction,
-    schema,
-    toIssues(check.errors),
-    typeof info === "function" ? info() : info,
-  );
+  const issues = toIssues(check.errors);
+  if (lenient && dropNullOptionals(check, data)) return;
+  throw new ArpValidationError(direction, schema, issues, typeof info === "function" ? info() : info);
 }
 
 /** What a call needs of its operation, worked out once per operation rather than on every call. */
@@ -224,6 +289,8 @@ export class ArpClientBase {
   readonly #basePolicy: RetryPolicy;
   readonly #userAgent: string | undefined;
   readonly #defaultHeaders: Record<string, string>;
+  /** Read what the Python and JARVIS servers send (wire.ts); off with `strictWire`. */
+  readonly #lenient: boolean;
 
   constructor(options: ClientOptions) {
     if (
@@ -242,8 +309,9 @@ export class ArpClientBase {
           ? options.hooks
           : [options.hooks as ClientHooks];
     const retry = options.retry;
-    this.#basePolicy = retry === false ? NO_RETRIES : { ...DEFAULT_RETRY_POLICY, ...retry };
+    this.#basePolicy = retry === false ? NO_RETRIES : withOverrides(DEFAULT_RETRY_POLICY, retry);
     this.#userAgent = options.userAgent ?? (IN_BROWSER ? undefined : `arp-ts-client/${CLIENT_VERSION}`);
+    this.#lenient = options.strictWire !== true;
     this.#defaultHeaders = Object.fromEntries(
       Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
     );
@@ -254,10 +322,10 @@ export class ArpClientBase {
     return this.#baseUrl;
   }
 
-  #policy(override: Partial<RetryPolicy> | false | undefined): RetryPolicy {
+  #policy(override: RetryOptions | false | undefined): RetryPolicy {
     if (override === undefined) return this.#basePolicy;
     if (override === false) return NO_RETRIES;
-    return { ...this.#basePolicy, ...override };
+    return withOverrides(this.#basePolicy, override);
   }
 
   #url(
@@ -413,7 +481,7 @@ export class ArpClientBase {
     return failure;
   }
 
-  async #apiError(response: Response, info: RequestInfo, scope: CallScope): Promise<ArpApiError> {
+  async #apiError(response: Response, info: ArpRequestInfo, scope: CallScope): Promise<ArpApiError> {
     let text = "";
     try {
       text = await response.text();
@@ -427,7 +495,8 @@ export class ArpClientBase {
     } catch {
       parsed = undefined;
     }
-    if (validate("ErrorEnvelope", parsed).ok) {
+    const check = validatorOf("ErrorEnvelope");
+    if (check(parsed) || (this.#lenient && dropNullOptionals(check, parsed))) {
       return new ArpApiError(response.status, {
         ...info,
         envelope: parsed as ErrorEnvelope,
@@ -486,10 +555,11 @@ export class ArpClientBase {
           const issue = { pointer: "", message: "must be of type array", keyword: "type", params: {} };
           throw new ArpValidationError("response", `${spec.schema}[]`, [issue], info);
         }
-        if (!spec.array) checkSchema("response", spec.schema, data, info, plan.response);
+        const lenient = this.#lenient;
+        if (!spec.array) checkSchema("response", spec.schema, data, info, plan.response, lenient);
         else
           for (const item of data as unknown[])
-            checkSchema("response", spec.schema, item, info, plan.response);
+            checkSchema("response", spec.schema, item, info, plan.response, lenient);
       }
       completed = true;
       return data as R;
@@ -501,18 +571,19 @@ export class ArpClientBase {
   }
 
   /**
-   * Streams an NDJSON operation as an async iterable of events, parsing incrementally. With
-   * `resume` (the default), a connection that ends before the run is terminal is reopened with
-   * backoff and events already yielded (by `seq`) are skipped. Run streams end after `run_completed`;
-   * node-run streams end when the server closes the stream.
+   * Streams an NDJSON operation as an async iterable of events, parsed incrementally. When and how it
+   * ends is the caller's choice ({@link StreamOptions}): after the operation's end event (run streams:
+   * `run_completed`), when the server closes a stream that has none, after one connection with
+   * `follow: false`, when no new event came for `idleTimeoutMs`, or when the caller's signal aborts.
+   * Reconnects skip the events already yielded, by `seq` (whatever number a server starts at).
    */
   protected async *stream(
     op: OperationSpec,
     pathArgs: readonly string[],
     options: StreamOptions = {},
   ): EventStream<RunEvent> {
-    if (op.response.kind !== "ndjson") throw new TypeError(`${op.operationId} is not an NDJSON operation`);
-    const itemSchema = op.response.itemSchema;
+    const spec = op.response;
+    if (spec.kind !== "ndjson") throw new TypeError(`${op.operationId} is not an NDJSON operation`);
     const ctx: FailureContext = {};
     let url: string;
     try {
@@ -526,66 +597,85 @@ export class ArpClientBase {
       throw await this.#failed(err, ctx);
     }
     const info = { method: op.method, url };
-    const resume = options.resume !== false;
-    const runStream = op.pathParams.length === 1 && op.pathParams[0]?.name === "run_id";
+    const follow = options.follow !== false;
     const policy = this.#policy(options.retry);
     const pause = this.#options.sleep ?? defaultSleep;
     const random = this.#options.random ?? Math.random;
     const strict = this.#options.validateResponses !== "off";
+    const lenient = this.#lenient;
     const eventCheck = planOf(op).response;
-    let lastSeq = -1;
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const idle = new IdleWatch(
+      options.signal,
+      options.idleTimeoutMs ?? this.#options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+      info,
+    );
+    let lastSeq = Number.NEGATIVE_INFINITY;
     let failures = 0; // consecutive dropped connections that brought nothing new
-    let idle = 0; // consecutive clean closes that brought nothing new (snapshot servers)
+    let polls = 0; // consecutive clean closes that brought nothing new (snapshot servers)
 
-    for (;;) {
-      const scope = new CallScope(
-        options.signal,
-        options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        info,
-        true,
-      );
-      let progressed = false;
-      let dropped: unknown;
-      try {
-        const response = await this.#send(op, url, undefined, options, scope, ctx);
-        scope.stopDeadline();
-        if (!response.body) throw new ArpProtocolError("stream response has no body", info);
+    try {
+      for (;;) {
+        const scope = new CallScope(idle.signal, timeoutMs, info, true);
+        let progressed = false;
+        let dropped: unknown;
         try {
-          for await (const { value, line } of readNdjson(response.body, info)) {
-            if (strict) checkSchema("event", itemSchema, value, info, eventCheck);
-            const seq = (value as { seq?: unknown } | null)?.seq;
-            if (!Number.isInteger(seq) || (seq as number) < 0) {
-              throw new ArpProtocolError("event without a non-negative integer `seq`", { ...info, line });
+          const response = await this.#send(op, url, undefined, options, scope, ctx);
+          scope.stopDeadline();
+          if (!response.body) throw new ArpProtocolError("stream response has no body", info);
+          const lines: AsyncGenerator<NdjsonLine, void, undefined> =
+            lenient && isQuotedNdjson(response.headers.get("content-type"))
+              ? readQuotedNdjson(response.body, info)
+              : readNdjson(response.body, info);
+          try {
+            for await (const { value, line } of lines) {
+              if (strict) checkSchema("event", spec.itemSchema, value, info, eventCheck, lenient);
+              const event = value as Partial<Record<string, unknown>> | null;
+              const seq = event?.seq;
+              if (!Number.isInteger(seq) || (seq as number) < 0) {
+                throw new ArpProtocolError("event without a non-negative integer `seq`", { ...info, line });
+              }
+              if ((seq as number) <= lastSeq) continue; // already yielded before a reconnect
+              lastSeq = seq as number;
+              progressed = true;
+              // The consumer's time with the event is not idle time of the server's.
+              idle.pause();
+              yield value as RunEvent;
+              idle.restart();
+              if (spec.endEvent !== undefined && event?.type === spec.endEvent) return;
             }
-            if ((seq as number) <= lastSeq) continue; // already yielded before a reconnect
-            lastSeq = seq as number;
-            progressed = true;
-            yield value as RunEvent;
-            if (runStream && (value as RunEvent).type === "run_completed") return;
+          } catch (err) {
+            const failure = scope.translate(err, info);
+            if (!(failure instanceof ArpTransportError)) throw failure;
+            dropped = failure;
           }
         } catch (err) {
-          const failure = scope.translate(err, info);
-          if (!(failure instanceof ArpTransportError)) throw failure;
-          dropped = failure;
+          throw await this.#failed(err, ctx);
+        } finally {
+          scope.dispose(true);
         }
-      } catch (err) {
-        throw await this.#failed(err, ctx);
-      } finally {
-        scope.dispose(true);
+        if (!follow) {
+          if (dropped) throw await this.#failed(dropped, ctx);
+          return;
+        }
+        if (dropped) {
+          failures = progressed ? 0 : failures + 1;
+          if (failures >= policy.maxAttempts) throw await this.#failed(dropped, ctx);
+        } else {
+          // A clean close completes a stream without an end event; before its end event, the server
+          // answered a snapshot: poll, backing off while nothing new comes (idleTimeoutMs bounds it).
+          if (spec.endEvent === undefined) return;
+          polls = progressed ? 0 : polls + 1;
+        }
+        const delay = backoffMs(policy, Math.max(1, dropped ? failures : polls), random);
+        try {
+          await pause(delay, idle.signal);
+        } catch (err) {
+          throw await this.#failed(idle.signal.aborted ? idle.signal.reason : err, ctx);
+        }
       }
-      if (!resume) {
-        if (dropped) throw await this.#failed(dropped, ctx);
-        return;
-      }
-      if (dropped) {
-        failures = progressed ? 0 : failures + 1;
-        if (failures >= policy.maxAttempts) throw await this.#failed(dropped, ctx);
-      } else {
-        if (!runStream) return; // a node-run stream closed by the server is complete
-        idle = progressed ? 0 : idle + 1;
-      }
-      const delay = backoffMs(policy, Math.max(1, dropped ? failures : idle), random);
-      await pause(delay, options.signal ?? new AbortController().signal);
+    } finally {
+      idle.dispose();
     }
   }
 }

@@ -10,12 +10,12 @@ import { formatIssues } from "@arp/model";
 const BRAND = Symbol.for("@arp/client.ArpError");
 
 /** Which request an error is about: method and URL (never headers, so never the token). */
-export interface RequestInfo {
+export interface ArpRequestInfo {
   method: string;
   url: string;
 }
 
-interface ErrorInit extends Partial<RequestInfo> {
+interface ErrorInit extends Partial<ArpRequestInfo> {
   cause?: unknown;
 }
 
@@ -50,7 +50,7 @@ export class ArpError extends Error {
   }
 }
 
-function where(init: Partial<RequestInfo>): string {
+function where(init: Partial<ArpRequestInfo>): string {
   return init.method && init.url ? ` (${init.method} ${init.url})` : "";
 }
 
@@ -70,7 +70,7 @@ export class ArpApiError extends ArpError {
 
   constructor(
     status: number,
-    init: RequestInfo & { envelope?: ErrorEnvelope; bodyExcerpt?: string; cause?: unknown },
+    init: ArpRequestInfo & { envelope?: ErrorEnvelope; bodyExcerpt?: string; cause?: unknown },
   ) {
     const detail = init.envelope?.error;
     const code = detail?.code ?? `http_${status}`;
@@ -93,13 +93,25 @@ export class ArpTransportError extends ArpError {
   }
 }
 
-/** The request (all its attempts included) took longer than `timeoutMs`. */
+/**
+ * A deadline passed. `phase: "call"` (code `timeout`): the request, all its attempts included, took
+ * longer than `timeoutMs` (for a stream: the wait for its headers). `phase: "stream_idle"` (code
+ * `stream_idle_timeout`): an event stream brought no new event for `idleTimeoutMs`.
+ */
 export class ArpTimeoutError extends ArpError {
   override name = "ArpTimeoutError";
+  declare readonly code: "timeout" | "stream_idle_timeout";
   readonly timeoutMs: number;
-  constructor(timeoutMs: number, init: ErrorInit = {}) {
-    super("timeout", `no answer within ${timeoutMs} ms${where(init)}`, init);
+  readonly phase: "call" | "stream_idle";
+  constructor(timeoutMs: number, init: ErrorInit & { phase?: "call" | "stream_idle" } = {}) {
+    const idle = init.phase === "stream_idle";
+    super(
+      idle ? "stream_idle_timeout" : "timeout",
+      `${idle ? "no new event" : "no answer"} within ${timeoutMs} ms${where(init)}`,
+      init,
+    );
     this.timeoutMs = timeoutMs;
+    this.phase = idle ? "stream_idle" : "call";
   }
 }
 

@@ -4,7 +4,7 @@
  * {@link readNdjson} drives it from a `ReadableStream` such as a `fetch` response body. Web APIs
  * only (`TextDecoder`, `ReadableStream`): no Node-only imports, so it runs in browsers, Deno and Bun.
  */
-import { ArpProtocolError, type RequestInfo } from "./errors.js";
+import { ArpProtocolError, type ArpRequestInfo } from "./errors.js";
 
 /** One parsed NDJSON line: the JSON value and its 1-based line number (blank lines are counted). */
 export interface NdjsonLine {
@@ -58,7 +58,7 @@ function excerpt(text: string): string {
 export class NdjsonDecoder {
   readonly #decoder = new TextDecoder("utf-8");
   readonly #maxLineLength: number;
-  readonly #request: RequestInfo | undefined;
+  readonly #request: ArpRequestInfo | undefined;
   /** Pieces of the unfinished line, and their total length. */
   #pending: string[] = [];
   #pendingLength = 0;
@@ -66,7 +66,7 @@ export class NdjsonDecoder {
   #lineNo = 0;
   #failure: ArpProtocolError | undefined;
 
-  constructor(options: NdjsonOptions & { request?: RequestInfo } = {}) {
+  constructor(options: NdjsonOptions & { request?: ArpRequestInfo } = {}) {
     const max = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
     if (!(max > 0)) throw new RangeError(`maxLineLength must be positive, got ${max}`);
     this.#maxLineLength = max;
@@ -174,7 +174,7 @@ export class NdjsonDecoder {
  */
 export async function* readNdjson(
   body: ReadableStream<Uint8Array>,
-  request?: RequestInfo,
+  request?: ArpRequestInfo,
   options: NdjsonOptions = {},
 ): AsyncGenerator<NdjsonLine, void, undefined> {
   const decoder = new NdjsonDecoder(request ? { ...options, request } : options);
@@ -216,5 +216,27 @@ export async function* readNdjson(
       reader.cancel(reason).catch(() => {}); // an errored stream rejects with its own error, already thrown
       reader.releaseLock();
     }
+  }
+}
+
+/**
+ * Reads a stream body that a server sent as `application/json` holding one JSON string whose content
+ * is the NDJSON text (JARVIS does this): the whole body is one JSON value, read through the same
+ * line limit, then its string is split and parsed as NDJSON. Anything but a string is a protocol error.
+ */
+export async function* readQuotedNdjson(
+  body: ReadableStream<Uint8Array>,
+  request?: ArpRequestInfo,
+  options: NdjsonOptions = {},
+): AsyncGenerator<NdjsonLine, void, undefined> {
+  for await (const { value } of readNdjson(body, request, options)) {
+    if (typeof value !== "string") {
+      throw new ArpProtocolError("an application/json stream body must be one JSON string of NDJSON text", {
+        ...request,
+      });
+    }
+    const decoder = new NdjsonDecoder(request ? { ...options, request } : options);
+    const lines = decoder.end(decoder.push(new TextEncoder().encode(value)));
+    for (const line of lines) yield line;
   }
 }

@@ -21,6 +21,9 @@ export interface RetryPolicy {
   jitter: "full" | "none";
 }
 
+/** Overrides of {@link RetryPolicy}: any subset; an `undefined` value keeps the inherited one. */
+export type RetryOptions = { [K in keyof RetryPolicy]?: RetryPolicy[K] | undefined };
+
 /** The defaults every client starts from (frozen: override per client or per call instead). */
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   maxAttempts: 3,
@@ -55,57 +58,84 @@ export interface ClientOptions {
   /** Where the service is, e.g. `http://127.0.0.1:8080` (paths such as `/v1/runs` are appended). */
   baseUrl: string;
   /** Sent as `Authorization: Bearer <token>` to every operation that requires auth. */
-  bearerToken?: BearerToken;
+  bearerToken?: BearerToken | undefined;
   /** Sent with every request. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** The fetch to use. Default: `globalThis.fetch`, looked up at each request (so msw and polyfills apply). */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
   /**
    * Bound on a whole call, retries and backoff included (for streams: on each wait for headers), in
    * ms. Default 0 = none of our own, as with fetch (the runtime's limits apply: Node's fetch gives up
    * after 10 s connecting or 300 s waiting for response headers).
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retry policy, or `false` for no retries. */
-  retry?: Partial<RetryPolicy> | false;
+  retry?: RetryOptions | false | undefined;
   /** Validate request bodies and query values before sending (no network call when invalid). Default true. */
-  validateRequests?: boolean;
+  validateRequests?: boolean | undefined;
   /**
    * Validate response bodies and stream events against their schemas. Default `"strict"`: ARP v1
    * objects are closed, so a v1 server never sends unknown fields; choose `"off"` to talk to a server
    * that is ahead of this SDK's spec version (new fields then pass through untyped).
    */
-  validateResponses?: "off" | "strict";
+  validateResponses?: "off" | "strict" | undefined;
   /** `User-Agent` header. Default `arp-ts-client/<version>`, except in browsers, which send their own. */
-  userAgent?: string;
+  userAgent?: string | undefined;
   /** Middleware hooks, called in order. */
-  hooks?: ClientHooks | readonly ClientHooks[];
+  hooks?: ClientHooks | readonly ClientHooks[] | undefined;
   /** Backoff clock (tests inject one). Default: setTimeout, cancelled by the call's signal. */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
   /** Randomness for jitter, in [0, 1). Default Math.random. */
-  random?: () => number;
+  random?: (() => number) | undefined;
+  /**
+   * Default {@link StreamOptions.idleTimeoutMs} of this client's event streams. Default 300,000 ms
+   * (5 minutes); `0` for none.
+   */
+  streamIdleTimeoutMs?: number | undefined;
+  /**
+   * Read only what the schemas allow. Default `false`: the client also reads what the Python SDK's
+   * FastAPI servers and JARVIS really send: `null` in an optional property is read as absent, and a
+   * stream answered as `application/json` holding one JSON string of NDJSON text is read as that
+   * NDJSON. Requests are always strict.
+   */
+  strictWire?: boolean | undefined;
 }
 
 /** Per-call settings; the last argument of every client method. */
 export interface CallOptions {
   /** Abort the call: the promise rejects with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Overrides the client's `timeoutMs` for this call. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Extra headers for this call. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Declare a POST safe to repeat, so it may be retried (GETs and cancels always are). */
-  idempotent?: boolean;
+  idempotent?: boolean | undefined;
   /** Overrides the client's retry policy for this call. */
-  retry?: Partial<RetryPolicy> | false;
+  retry?: RetryOptions | false | undefined;
 }
 
-/** Options of the NDJSON event streams (`streamRunEvents`, `streamNodeRunEvents`). */
+/**
+ * Options of the NDJSON event streams (`streamRunEvents`, `streamNodeRunEvents`). A stream ends, at the
+ * latest, at the first of: its end event (run streams: `run_completed`, yielded last); the server
+ * closing a stream that has no end event (node-run streams); the end of the first connection with
+ * `follow: false`; `idleTimeoutMs` without a new event (rejects with ArpTimeoutError); the caller's
+ * `signal` (rejects with its reason); `break`.
+ */
 export interface StreamOptions extends CallOptions {
   /**
-   * Reconnect when the connection ends before the run is terminal, skipping events already yielded
-   * (by `seq`). Default true. Works with servers that stream live and with servers that answer a
-   * snapshot and close (then it polls with backoff until `run_completed`).
+   * Keep reading until the stream is complete. Default true: a connection that ends before the end
+   * event (dropped, or a server that answers a snapshot and closes) is reopened with backoff, and the
+   * events already yielded (by `seq`) are skipped. After `retry.maxAttempts` consecutive dropped
+   * connections that bring nothing new, the stream rejects with the last `ArpTransportError`; clean
+   * closes (polling a snapshot server) are bounded by `idleTimeoutMs`. `false`: read what the server
+   * sends on one connection, then end (a dropped connection rejects).
    */
-  resume?: boolean;
+  follow?: boolean | undefined;
+  /**
+   * No new event for this long rejects the stream with ArpTimeoutError (`code: "stream_idle_timeout"`).
+   * It counts across reconnects and backoff, and pauses while your loop body handles an event. Default:
+   * the client's `streamIdleTimeoutMs` (300,000 ms); `0` for none.
+   */
+  idleTimeoutMs?: number | undefined;
 }

@@ -2,27 +2,26 @@
 import type { OperationSpec } from "@arp/model";
 import type { RetryPolicy } from "./options.js";
 
-/**
- * POSTs that carry their own idempotency key, by operationId: repeating them cannot create a
- * second resource. `start_run` with a caller-chosen `run_id` makes the server answer 409 for a
- * duplicate, which the client surfaces rather than retries.
- */
-const KEYED_POSTS: Record<string, (body: unknown) => boolean> = {
-  start_run: (body) => typeof (body as { run_id?: unknown } | undefined)?.run_id === "string",
-  create_node_runs: (body) => {
-    const runs = (body as { node_runs?: unknown } | undefined)?.node_runs;
-    return (
-      Array.isArray(runs) && runs.length > 0 && runs.every((r) => typeof r?.idempotency_key === "string")
-    );
-  },
-};
+/** Whether every field at `path` below `value` is a string (`*` steps into each item of a non-empty array). */
+function hasKey(value: unknown, path: readonly string[], at = 0): boolean {
+  if (at === path.length) return typeof value === "string";
+  if (typeof value !== "object" || value === null) return false;
+  if (path[at] === "*") {
+    return Array.isArray(value) && value.length > 0 && value.every((item) => hasKey(item, path, at + 1));
+  }
+  return hasKey((value as Record<string, unknown>)[path[at]!], path, at + 1);
+}
 
-/** Whether `op` may be sent again after a failure: GETs, cancels, keyed POSTs, or when the caller says so. */
+/**
+ * Whether `op` may be sent again after a failure, as its operation table says: `safe` operations
+ * (GETs, cancels) always; `keyed` ones when the body carries its idempotency key, so that a repeat
+ * cannot create a second resource (`start_run` with a caller-chosen `run_id` makes the server answer
+ * 409 for a duplicate, which the client surfaces rather than retries); or when the caller says so.
+ */
 export function isIdempotent(op: OperationSpec, body: unknown, declared: boolean | undefined): boolean {
   if (declared !== undefined) return declared;
-  if (op.method === "GET") return true;
-  if (op.operationId.startsWith("cancel_")) return true;
-  return KEYED_POSTS[op.operationId]?.(body) ?? false;
+  if (op.retry === "safe") return true;
+  return op.retry === "keyed" && op.idempotencyKey !== undefined && hasKey(body, op.idempotencyKey);
 }
 
 /** Exponential backoff before attempt `attempt + 1` (attempt is 1-based), capped, with optional jitter. */

@@ -3,8 +3,9 @@
  * the hand-written core (`packages/client/src/core/client.ts`), and `paths` types for the low-level
  * openapi-fetch client that name the `@arp/model` types instead of redefining them.
  */
-import { camelCase, type OperationIR, type ParamIR, type ServiceIR } from "../ir.js";
+import type { OperationIR, ParamIR, ServiceIR } from "../ir/index.js";
 import { SpecLoadError } from "../load.js";
+import { camelCase } from "../names.js";
 import { header } from "./header.js";
 import { serviceConstName } from "./operations.js";
 import { CodeWriter, propertyKey } from "./writer.js";

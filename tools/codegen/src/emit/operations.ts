@@ -2,7 +2,8 @@
  * Emits the operation tables: one constant per service listing every operation with what a client
  * or server needs to call or route it. Logic that reads the tables is hand-written, once.
  */
-import { constantCase, type OperationIR, type ParamIR, type ServiceIR } from "../ir.js";
+import type { OperationIR, ParamIR, ServiceIR } from "../ir/index.js";
+import { constantCase } from "../names.js";
 import { header } from "./header.js";
 import { CodeWriter, propertyKey } from "./writer.js";
 
@@ -33,14 +34,18 @@ function writeOperation(w: CodeWriter, op: OperationIR): void {
           `response: { status: ${r.status}, kind: "json", schema: ${JSON.stringify(r.schema)}, array: ${r.array} },`,
         );
       } else if (r.kind === "ndjson") {
+        const end = r.endEvent ? `, endEvent: ${JSON.stringify(r.endEvent)}` : "";
         w.line(
-          `response: { status: ${r.status}, kind: "ndjson", itemSchema: ${JSON.stringify(r.itemSchema)} },`,
+          `response: { status: ${r.status}, kind: "ndjson", itemSchema: ${JSON.stringify(r.itemSchema)}, scope: ${JSON.stringify(r.scope)}${end} },`,
         );
       } else {
         w.line(`response: { status: ${r.status}, kind: "empty" },`);
       }
       w.line(`conformance: ${JSON.stringify(op.conformance)},`);
       w.line(`auth: ${JSON.stringify(op.auth)},`);
+      w.line(`retry: ${JSON.stringify(op.retry)},`);
+      if (op.idempotencyKey)
+        w.line(`idempotencyKey: [${op.idempotencyKey.map((k) => JSON.stringify(k)).join(", ")}],`);
     },
     "},",
   );

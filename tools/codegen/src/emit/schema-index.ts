@@ -3,7 +3,7 @@
  * (`packages/model/src/validation.ts`) reads it; guards.gen.ts gives each schema a named guard.
  */
 import { SPEC_REF } from "../config.js";
-import type { NamedSchemaIR } from "../ir.js";
+import type { NamedSchemaIR } from "../ir/index.js";
 import { header } from "./header.js";
 import { enumConstName } from "./types.js";
 import { CodeWriter } from "./writer.js";

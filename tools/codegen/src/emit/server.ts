@@ -3,7 +3,7 @@
  * abstract methods; optional ones answer 501 `not_implemented` until overridden; `health` and
  * `version` come from the hand-written base (`packages/server/src/core/server.ts`).
  */
-import type { OperationIR, ServiceIR } from "../ir.js";
+import type { OperationIR, ServiceIR } from "../ir/index.js";
 import { header } from "./header.js";
 import { serviceConstName } from "./operations.js";
 import { CodeWriter, propertyKey } from "./writer.js";

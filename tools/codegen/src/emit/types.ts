@@ -1,5 +1,6 @@
 /** Emits one TypeScript type per named schema, with doc comments taken from the spec. */
-import { constantCase, type NamedSchemaIR, type PropertyIR, type TypeNode } from "../ir.js";
+import type { NamedSchemaIR, PropertyIR, TypeNode } from "../ir/index.js";
+import { constantCase } from "../names.js";
 import { header } from "./header.js";
 import { CodeWriter, propertyKey } from "./writer.js";
 

@@ -6,7 +6,7 @@
 import { _, Ajv2020 } from "ajv/dist/2020.js";
 import standalone from "ajv/dist/standalone/index.js";
 import { formatValidators } from "../../../../packages/model/src/formats.js";
-import type { NamedSchemaIR } from "../ir.js";
+import type { NamedSchemaIR } from "../ir/index.js";
 import { type JsonObject, type LoadedSchema, stripAnnotations } from "../load.js";
 import { header } from "./header.js";
 import { CodeWriter } from "./writer.js";
