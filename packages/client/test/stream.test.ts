@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   ArpApiError,
   ArpProtocolError,
+  ArpTimeoutError,
   ArpTransportError,
   ArpValidationError,
   type ClientOptions,
@@ -330,6 +331,102 @@ describe("resume", () => {
     expect(second.error).toBeInstanceOf(ArpTransportError);
     expect(server.exchanges).toHaveLength(4 + 3);
     expect(delays).toEqual([200, 200]);
+  });
+});
+
+describe("idle timeout", () => {
+  it("a snapshot server whose run never completes: the stream ends with stream_idle_timeout, each seq once", async () => {
+    // The newcomer's case: the server answers the same snapshot of a run that stays `running`.
+    const snapshot = runEvents(6).slice(0, 3);
+    server.handle(({ res }) => {
+      const body = snapshot.map((e) => line(e)).join("");
+      res.writeHead(200, {
+        "content-type": "application/x-ndjson",
+        "content-length": Buffer.byteLength(body),
+      });
+      res.end(body);
+    });
+    const { events, error } = await within(
+      drain(gateway().streamRunEvents(RUN_ID, { idleTimeoutMs: 150 })),
+      5_000,
+      "the idle timeout to end the stream",
+    );
+    expect(seqs(events)).toEqual([0, 1, 2]);
+    expect(error).toBeInstanceOf(ArpTimeoutError);
+    expect(error).toMatchObject({ code: "stream_idle_timeout", phase: "stream_idle", timeoutMs: 150 });
+    expect((error as Error).message).toContain("no new event within 150 ms");
+    expect(server.exchanges.length).toBeGreaterThan(1); // it did poll, and then it stopped
+  });
+
+  it("a live connection that goes quiet ends with stream_idle_timeout and is closed", async () => {
+    server.handle(async ({ res }) => {
+      startNdjson(res);
+      await writeLines(res, runEvents(6).slice(0, 2));
+      await holdOpen(res);
+    });
+    const { events, error } = await within(
+      drain(coordinator().streamRunEvents(RUN_ID, { idleTimeoutMs: 150 })),
+      5_000,
+      "the idle timeout to end the stream",
+    );
+    expect(seqs(events)).toEqual([0, 1]);
+    expect((error as ArpTimeoutError).code).toBe("stream_idle_timeout");
+    await within(server.exchanges[0]!.socketClosed, 2_000, "the client to close the quiet connection");
+    expect(server.exchanges).toHaveLength(1);
+  });
+
+  it("the client's streamIdleTimeoutMs is the default of its streams", async () => {
+    server.handle(async ({ res }) => {
+      startNdjson(res);
+      await holdOpen(res);
+    });
+    const { error } = await within(
+      drain(gateway({ streamIdleTimeoutMs: 100 }).streamRunEvents(RUN_ID)),
+      5_000,
+      "the client-level idle timeout",
+    );
+    expect(error).toMatchObject({ code: "stream_idle_timeout", timeoutMs: 100 });
+  });
+
+  it("does not count the time the consumer spends on an event", async () => {
+    let consumed!: () => void;
+    const consumerDone = new Promise<void>((resolve) => {
+      consumed = resolve;
+    });
+    const events = runEvents(3);
+    server.handle(async ({ res }) => {
+      startNdjson(res);
+      await write(res, line(events[0]));
+      await consumerDone; // sent only after the consumer held event 0 for 3x the idle timeout
+      await writeLines(res, events.slice(1));
+      await holdOpen(res);
+    });
+    const seen: RunEvent[] = [];
+    for await (const e of gateway().streamRunEvents(RUN_ID, { idleTimeoutMs: 300 })) {
+      seen.push(e);
+      if (e.seq === 0) {
+        await pause(900);
+        consumed();
+      }
+    }
+    expect(seqs(seen)).toEqual([0, 1, 2]);
+  });
+
+  it("idleTimeoutMs: 0 turns it off; a negative value is a RangeError", async () => {
+    server.handle(async ({ res }) => {
+      startNdjson(res);
+      await write(res, line(event(0, "run_started")));
+      await pause(250);
+      await writeLines(res, [event(1, "run_completed")]);
+      await holdOpen(res);
+    });
+    const { events, error } = await drain(
+      gateway({ streamIdleTimeoutMs: 50 }).streamRunEvents(RUN_ID, { idleTimeoutMs: 0 }),
+    );
+    expect(error).toBeUndefined();
+    expect(seqs(events)).toEqual([0, 1]);
+    const bad = await drain(gateway().streamRunEvents(RUN_ID, { idleTimeoutMs: -1 }));
+    expect(bad.error).toBeInstanceOf(RangeError);
   });
 });
 
