@@ -1,16 +1,19 @@
 /**
  * @arp/client: a typed client per ARP v1 service, over one hand-written core (retries, timeouts,
- * typed errors, NDJSON event streams with resume). Runs in Node.js, browsers, Deno and Bun.
+ * typed errors, NDJSON event streams that end on purpose). Runs in Node.js, browsers, Deno and Bun.
  */
 export { ArpClientBase, CLIENT_VERSION, type EventStream } from "./core/client.js";
 export {
   ArpApiError,
   ArpError,
+  type ArpErrorCode,
+  type ArpLocalErrorCode,
   ArpProtocolError,
   type ArpRequestInfo,
   ArpTimeoutError,
   ArpTransportError,
   ArpValidationError,
+  type ArpWireErrorCode,
 } from "./core/errors.js";
 export {
   type BearerToken,
@@ -24,14 +27,23 @@ export {
   type StreamOptions,
 } from "./core/options.js";
 export {
+  type AtomicExecutorCallOptions,
   AtomicExecutorClient,
+  CLIENTS,
+  type CompositeExecutorCallOptions,
   CompositeExecutorClient,
+  type NodeRegistryCallOptions,
   NodeRegistryClient,
+  type PdpCallOptions,
   PdpClient,
+  type RunCoordinatorCallOptions,
   RunCoordinatorClient,
+  type RunGatewayCallOptions,
   RunGatewayClient,
+  type SelectionCallOptions,
   SelectionClient,
 } from "./generated/clients.gen.js";
+export type * from "./generated/model-types.gen.js";
 export type {
   AtomicExecutorPaths,
   CompositeExecutorPaths,

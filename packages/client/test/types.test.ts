@@ -24,15 +24,23 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import {
   type ArpApiError,
   type ArpError,
+  type ArpErrorCode,
+  type ArpLocalErrorCode,
+  type ArpTimeoutError,
   type ArpValidationError,
   AtomicExecutorClient,
   type CallOptions,
+  CLIENTS,
   type ClientOptions,
+  type Run as ClientRun,
+  type RunEvent as ClientRunEvent,
   CompositeExecutorClient,
   type EventStream,
+  type NodeRegistryCallOptions,
   NodeRegistryClient,
   PdpClient,
   RunCoordinatorClient,
+  type RunGatewayCallOptions,
   RunGatewayClient,
   SelectionClient,
   type StreamOptions,
@@ -49,7 +57,10 @@ const selection = new SelectionClient(options);
 
 describe("method signatures", () => {
   it("run gateway", () => {
-    expectTypeOf(gateway.getRun).parameters.toEqualTypeOf<[runId: string, options?: CallOptions]>();
+    expectTypeOf(gateway.getRun).parameters.toEqualTypeOf<
+      [runId: string, options?: RunGatewayCallOptions["getRun"]]
+    >();
+    expectTypeOf<RunGatewayCallOptions["getRun"]>().toEqualTypeOf<CallOptions>();
     expectTypeOf(gateway.getRun).returns.toEqualTypeOf<Promise<Run>>();
     expectTypeOf(gateway.startRun).parameters.toEqualTypeOf<[body: RunStartRequest, options?: CallOptions]>();
     expectTypeOf(gateway.startRun).returns.toEqualTypeOf<Promise<Run>>();
@@ -62,6 +73,8 @@ describe("method signatures", () => {
     expectTypeOf(gateway.streamRunEvents).parameters.toEqualTypeOf<
       [runId: string, options?: StreamOptions]
     >();
+    expectTypeOf<RunGatewayCallOptions["streamRunEvents"]>().toEqualTypeOf<StreamOptions>();
+    expectTypeOf<StreamOptions["idleTimeoutMs"]>().toEqualTypeOf<number | undefined>();
     expectTypeOf(gateway.streamRunEvents).returns.toEqualTypeOf<EventStream<RunEvent>>();
     expectTypeOf(gateway.streamRunEvents).returns.toExtend<AsyncIterable<RunEvent>>();
     expectTypeOf(coordinator.streamNodeRunEvents).returns.toExtend<AsyncIterable<RunEvent>>();
@@ -91,9 +104,12 @@ describe("method signatures", () => {
     expectTypeOf(registry.listNodeTypes).returns.toEqualTypeOf<Promise<NodeType[]>>();
     expectTypeOf(registry.listNodeTypes)
       .parameter(0)
-      .toEqualTypeOf<(CallOptions & { q?: string; kind?: NodeKind }) | undefined>();
+      .toEqualTypeOf<(CallOptions & { q?: string | undefined; kind?: NodeKind | undefined }) | undefined>();
+    expectTypeOf<NodeRegistryCallOptions["listNodeTypes"]>().toEqualTypeOf<
+      CallOptions & { q?: string | undefined; kind?: NodeKind | undefined }
+    >();
     expectTypeOf(registry.getNodeType).parameters.toEqualTypeOf<
-      [nodeTypeId: string, options?: CallOptions & { version?: string }]
+      [nodeTypeId: string, options?: CallOptions & { version?: string | undefined }]
     >();
     expectTypeOf(registry.getNodeType).returns.toEqualTypeOf<Promise<NodeType>>();
     expectTypeOf<NodeKind>().toEqualTypeOf<"atomic" | "composite">();
@@ -111,8 +127,34 @@ describe("errors and options", () => {
     expectTypeOf<ArpApiError["status"]>().toEqualTypeOf<number>();
     expectTypeOf<ArpApiError["envelope"]>().toEqualTypeOf<ErrorEnvelope | undefined>();
     expectTypeOf<ArpApiError["details"]>().toEqualTypeOf<Record<string, unknown> | undefined>();
-    expectTypeOf<ArpError["code"]>().toEqualTypeOf<string>();
+    expectTypeOf<ArpError["code"]>().toEqualTypeOf<ArpErrorCode>();
+    // Editors complete the known codes; any other string still type-checks.
+    expectTypeOf<"not_found">().toExtend<ArpErrorCode>();
+    expectTypeOf<"stream_idle_timeout">().toExtend<ArpLocalErrorCode>();
+    expectTypeOf<"http_502">().toExtend<ArpErrorCode>();
+    expectTypeOf<"acme.quota_exceeded">().toExtend<ArpErrorCode>();
+    expectTypeOf<ArpTimeoutError["code"]>().toEqualTypeOf<"timeout" | "stream_idle_timeout">();
+    expectTypeOf<ArpTimeoutError["phase"]>().toEqualTypeOf<"call" | "stream_idle">();
     expectTypeOf<ArpValidationError["errors"]>().toEqualTypeOf<readonly ValidationIssue[]>();
+  });
+
+  it("re-exports the model types its methods take and return", () => {
+    expectTypeOf<ClientRun>().toEqualTypeOf<Run>();
+    expectTypeOf<ClientRunEvent>().toEqualTypeOf<RunEvent>();
+  });
+
+  it("CLIENTS maps each service key to its client class", () => {
+    expectTypeOf(CLIENTS["run-gateway"]).toEqualTypeOf<typeof RunGatewayClient>();
+    expect(Object.keys(CLIENTS).sort()).toEqual([
+      "atomic-executor",
+      "composite-executor",
+      "node-registry",
+      "pdp",
+      "run-coordinator",
+      "run-gateway",
+      "selection",
+    ]);
+    for (const [key, Client] of Object.entries(CLIENTS)) expect(Client.service.key).toBe(key);
   });
 
   it("bearerToken is a string or a (possibly async) function", () => {

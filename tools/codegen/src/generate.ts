@@ -1,6 +1,6 @@
 /** The pipeline: load → IR → emitters → the set of files the repository must contain. */
 import { REGENERATE_COMMAND } from "./config.js";
-import { emitClients, emitPaths } from "./emit/client.js";
+import { emitClients, emitModelTypes, emitPaths } from "./emit/client.js";
 import { emitOperations, serviceConstName } from "./emit/operations.js";
 import { emitGuards, emitPublicIndex, emitSchemaIndex } from "./emit/schema-index.js";
 import { emitServers } from "./emit/server.js";
@@ -61,6 +61,7 @@ export function generate(specRoot: string): GeneratedFile[] {
     { path: `${client}/README.md`, content: readme() },
     { path: `${client}/clients.gen.ts`, content: emitClients(ir.services, ir.hash) },
     { path: `${client}/paths.gen.ts`, content: emitPaths(ir.services, ir.hash) },
+    { path: `${client}/model-types.gen.ts`, content: emitModelTypes(ir.schemas, ir.hash) },
     { path: `${server}/README.md`, content: readme() },
     { path: `${server}/servers.gen.ts`, content: emitServers(ir.services, ir.hash) },
   ];

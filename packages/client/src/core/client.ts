@@ -14,7 +14,6 @@ import {
   SCHEMAS,
   type SchemaName,
   toIssues,
-  validate,
 } from "@arp/model";
 import {
   ArpApiError,

@@ -9,6 +9,35 @@ import { formatIssues } from "@arp/model";
 
 const BRAND = Symbol.for("@arp/client.ArpError");
 
+/** The codes the client gives its own failures (`ArpTransportError`, `ArpTimeoutError`, ...). */
+export type ArpLocalErrorCode =
+  | "transport_error"
+  | "timeout"
+  | "stream_idle_timeout"
+  | "validation_failed"
+  | "protocol_error";
+
+/**
+ * The codes the ARP SDKs' servers answer with (`@arp/server` and the Python server kit), listed so that
+ * editors complete them; any other code a server sends is still a `string`.
+ */
+export type ArpWireErrorCode =
+  | "invalid_request"
+  | "invalid_json"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "method_not_allowed"
+  | "conflict"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "internal_error"
+  | "not_implemented"
+  | "unavailable";
+
+/** An error's `code`: ours, a server's, `http_<status>` for an error body that is no envelope, or any other string. */
+export type ArpErrorCode = ArpLocalErrorCode | ArpWireErrorCode | `http_${number}` | (string & {});
+
 /** Which request an error is about: method and URL (never headers, so never the token). */
 export interface ArpRequestInfo {
   method: string;
@@ -23,14 +52,14 @@ interface ErrorInit extends Partial<ArpRequestInfo> {
 export class ArpError extends Error {
   override name = "ArpError";
   /** Stable, machine-readable: `not_found`, `http_502`, `transport_error`, `timeout`, ... */
-  readonly code: string;
+  readonly code: ArpErrorCode;
   /** HTTP method of the request the error is about, when there was one. */
   readonly method?: string;
   /** URL of the request the error is about, when there was one. */
   readonly url?: string;
   readonly [BRAND] = true;
 
-  constructor(code: string, message: string, init: ErrorInit = {}) {
+  constructor(code: ArpErrorCode, message: string, init: ErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.code = code;
     if (init.method !== undefined) this.method = init.method;

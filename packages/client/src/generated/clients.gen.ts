@@ -8,6 +8,18 @@ import { ArpClientBase, type EventStream } from "../core/client.js";
 import type { CallOptions, StreamOptions } from "../core/options.js";
 
 /**
+ * The options argument of each `AtomicExecutorClient` method, by method name:
+ *
+ * `AtomicExecutorCallOptions["health"]`.
+ */
+export interface AtomicExecutorCallOptions {
+  health: CallOptions;
+  version: CallOptions;
+  executeAtomicNodeRun: CallOptions;
+  cancelAtomicNodeRun: CallOptions;
+}
+
+/**
  * A typed client of the ARP Atomic Executor API.
  *
  * Executes atomic NodeRuns: the Run Coordinator sends one atomic NodeRun at a time and receives its outcome in the response.
@@ -25,7 +37,7 @@ export class AtomicExecutorClient extends ArpClientBase {
    *
    * `GET /v1/health`. Open: no token is sent.
    */
-  health(options?: CallOptions): Promise<T.Health> {
+  health(options?: AtomicExecutorCallOptions["health"]): Promise<T.Health> {
     return this.call(ATOMIC_EXECUTOR_SERVICE.operations.health, [], undefined, options);
   }
 
@@ -36,7 +48,7 @@ export class AtomicExecutorClient extends ArpClientBase {
    *
    * `GET /v1/version`. Open: no token is sent.
    */
-  version(options?: CallOptions): Promise<T.VersionInfo> {
+  version(options?: AtomicExecutorCallOptions["version"]): Promise<T.VersionInfo> {
     return this.call(ATOMIC_EXECUTOR_SERVICE.operations.version, [], undefined, options);
   }
 
@@ -47,7 +59,7 @@ export class AtomicExecutorClient extends ArpClientBase {
    *
    * `POST /v1/atomic-node-runs:execute`. Sends the bearer token.
    */
-  executeAtomicNodeRun(body: T.AtomicExecuteRequest, options?: CallOptions): Promise<T.AtomicExecuteResult> {
+  executeAtomicNodeRun(body: T.AtomicExecuteRequest, options?: AtomicExecutorCallOptions["executeAtomicNodeRun"]): Promise<T.AtomicExecuteResult> {
     return this.call(ATOMIC_EXECUTOR_SERVICE.operations.executeAtomicNodeRun, [], body, options);
   }
 
@@ -58,9 +70,21 @@ export class AtomicExecutorClient extends ArpClientBase {
    *
    * `POST /v1/atomic-node-runs/{node_run_id}:cancel`. Sends the bearer token. Optional in ARP v1: a service may answer 501 `not_implemented`.
    */
-  cancelAtomicNodeRun(nodeRunId: string, options?: CallOptions): Promise<void> {
+  cancelAtomicNodeRun(nodeRunId: string, options?: AtomicExecutorCallOptions["cancelAtomicNodeRun"]): Promise<void> {
     return this.call(ATOMIC_EXECUTOR_SERVICE.operations.cancelAtomicNodeRun, [nodeRunId], undefined, options);
   }
+}
+
+/**
+ * The options argument of each `CompositeExecutorClient` method, by method name:
+ *
+ * `CompositeExecutorCallOptions["health"]`.
+ */
+export interface CompositeExecutorCallOptions {
+  health: CallOptions;
+  version: CallOptions;
+  beginCompositeNodeRun: CallOptions;
+  cancelCompositeNodeRun: CallOptions;
 }
 
 /**
@@ -81,7 +105,7 @@ export class CompositeExecutorClient extends ArpClientBase {
    *
    * `GET /v1/health`. Open: no token is sent.
    */
-  health(options?: CallOptions): Promise<T.Health> {
+  health(options?: CompositeExecutorCallOptions["health"]): Promise<T.Health> {
     return this.call(COMPOSITE_EXECUTOR_SERVICE.operations.health, [], undefined, options);
   }
 
@@ -92,7 +116,7 @@ export class CompositeExecutorClient extends ArpClientBase {
    *
    * `GET /v1/version`. Open: no token is sent.
    */
-  version(options?: CallOptions): Promise<T.VersionInfo> {
+  version(options?: CompositeExecutorCallOptions["version"]): Promise<T.VersionInfo> {
     return this.call(COMPOSITE_EXECUTOR_SERVICE.operations.version, [], undefined, options);
   }
 
@@ -103,7 +127,7 @@ export class CompositeExecutorClient extends ArpClientBase {
    *
    * `POST /v1/composite-node-runs:begin`. Sends the bearer token.
    */
-  beginCompositeNodeRun(body: T.CompositeBeginRequest, options?: CallOptions): Promise<T.CompositeBeginResponse> {
+  beginCompositeNodeRun(body: T.CompositeBeginRequest, options?: CompositeExecutorCallOptions["beginCompositeNodeRun"]): Promise<T.CompositeBeginResponse> {
     return this.call(COMPOSITE_EXECUTOR_SERVICE.operations.beginCompositeNodeRun, [], body, options);
   }
 
@@ -114,9 +138,22 @@ export class CompositeExecutorClient extends ArpClientBase {
    *
    * `POST /v1/composite-node-runs/{node_run_id}:cancel`. Sends the bearer token. Optional in ARP v1: a service may answer 501 `not_implemented`.
    */
-  cancelCompositeNodeRun(nodeRunId: string, options?: CallOptions): Promise<void> {
+  cancelCompositeNodeRun(nodeRunId: string, options?: CompositeExecutorCallOptions["cancelCompositeNodeRun"]): Promise<void> {
     return this.call(COMPOSITE_EXECUTOR_SERVICE.operations.cancelCompositeNodeRun, [nodeRunId], undefined, options);
   }
+}
+
+/**
+ * The options argument of each `NodeRegistryClient` method, by method name:
+ *
+ * `NodeRegistryCallOptions["listNodeTypes"]`.
+ */
+export interface NodeRegistryCallOptions {
+  health: CallOptions;
+  version: CallOptions;
+  listNodeTypes: CallOptions & { q?: string | undefined; kind?: T.NodeKind | undefined };
+  publishNodeType: CallOptions;
+  getNodeType: CallOptions & { version?: string | undefined };
 }
 
 /**
@@ -137,7 +174,7 @@ export class NodeRegistryClient extends ArpClientBase {
    *
    * `GET /v1/health`. Open: no token is sent.
    */
-  health(options?: CallOptions): Promise<T.Health> {
+  health(options?: NodeRegistryCallOptions["health"]): Promise<T.Health> {
     return this.call(NODE_REGISTRY_SERVICE.operations.health, [], undefined, options);
   }
 
@@ -148,7 +185,7 @@ export class NodeRegistryClient extends ArpClientBase {
    *
    * `GET /v1/version`. Open: no token is sent.
    */
-  version(options?: CallOptions): Promise<T.VersionInfo> {
+  version(options?: NodeRegistryCallOptions["version"]): Promise<T.VersionInfo> {
     return this.call(NODE_REGISTRY_SERVICE.operations.version, [], undefined, options);
   }
 
@@ -159,7 +196,7 @@ export class NodeRegistryClient extends ArpClientBase {
    *
    * `GET /v1/node-types`. Sends the bearer token.
    */
-  listNodeTypes(options?: CallOptions & { q?: string; kind?: T.NodeKind }): Promise<T.NodeType[]> {
+  listNodeTypes(options?: NodeRegistryCallOptions["listNodeTypes"]): Promise<T.NodeType[]> {
     return this.call(NODE_REGISTRY_SERVICE.operations.listNodeTypes, [], undefined, options);
   }
 
@@ -170,7 +207,7 @@ export class NodeRegistryClient extends ArpClientBase {
    *
    * `POST /v1/node-types`. Sends the bearer token.
    */
-  publishNodeType(body: T.NodeTypePublishRequest, options?: CallOptions): Promise<T.NodeType> {
+  publishNodeType(body: T.NodeTypePublishRequest, options?: NodeRegistryCallOptions["publishNodeType"]): Promise<T.NodeType> {
     return this.call(NODE_REGISTRY_SERVICE.operations.publishNodeType, [], body, options);
   }
 
@@ -181,9 +218,20 @@ export class NodeRegistryClient extends ArpClientBase {
    *
    * `GET /v1/node-types/{node_type_id}`. Sends the bearer token.
    */
-  getNodeType(nodeTypeId: string, options?: CallOptions & { version?: string }): Promise<T.NodeType> {
+  getNodeType(nodeTypeId: string, options?: NodeRegistryCallOptions["getNodeType"]): Promise<T.NodeType> {
     return this.call(NODE_REGISTRY_SERVICE.operations.getNodeType, [nodeTypeId], undefined, options);
   }
+}
+
+/**
+ * The options argument of each `PdpClient` method, by method name:
+ *
+ * `PdpCallOptions["health"]`.
+ */
+export interface PdpCallOptions {
+  health: CallOptions;
+  version: CallOptions;
+  decidePolicy: CallOptions;
 }
 
 /**
@@ -204,7 +252,7 @@ export class PdpClient extends ArpClientBase {
    *
    * `GET /v1/health`. Open: no token is sent.
    */
-  health(options?: CallOptions): Promise<T.Health> {
+  health(options?: PdpCallOptions["health"]): Promise<T.Health> {
     return this.call(PDP_SERVICE.operations.health, [], undefined, options);
   }
 
@@ -215,7 +263,7 @@ export class PdpClient extends ArpClientBase {
    *
    * `GET /v1/version`. Open: no token is sent.
    */
-  version(options?: CallOptions): Promise<T.VersionInfo> {
+  version(options?: PdpCallOptions["version"]): Promise<T.VersionInfo> {
     return this.call(PDP_SERVICE.operations.version, [], undefined, options);
   }
 
@@ -226,9 +274,28 @@ export class PdpClient extends ArpClientBase {
    *
    * `POST /v1/policy:decide`. Sends the bearer token.
    */
-  decidePolicy(body: T.PolicyDecisionRequest, options?: CallOptions): Promise<T.PolicyDecision> {
+  decidePolicy(body: T.PolicyDecisionRequest, options?: PdpCallOptions["decidePolicy"]): Promise<T.PolicyDecision> {
     return this.call(PDP_SERVICE.operations.decidePolicy, [], body, options);
   }
+}
+
+/**
+ * The options argument of each `RunCoordinatorClient` method, by method name:
+ *
+ * `RunCoordinatorCallOptions["health"]`.
+ */
+export interface RunCoordinatorCallOptions {
+  health: CallOptions;
+  version: CallOptions;
+  startRun: CallOptions;
+  getRun: CallOptions;
+  cancelRun: CallOptions;
+  streamRunEvents: StreamOptions;
+  createNodeRuns: CallOptions;
+  getNodeRun: CallOptions;
+  streamNodeRunEvents: StreamOptions;
+  reportNodeRunEvaluation: CallOptions;
+  completeNodeRun: CallOptions;
 }
 
 /**
@@ -249,7 +316,7 @@ export class RunCoordinatorClient extends ArpClientBase {
    *
    * `GET /v1/health`. Open: no token is sent.
    */
-  health(options?: CallOptions): Promise<T.Health> {
+  health(options?: RunCoordinatorCallOptions["health"]): Promise<T.Health> {
     return this.call(RUN_COORDINATOR_SERVICE.operations.health, [], undefined, options);
   }
 
@@ -260,7 +327,7 @@ export class RunCoordinatorClient extends ArpClientBase {
    *
    * `GET /v1/version`. Open: no token is sent.
    */
-  version(options?: CallOptions): Promise<T.VersionInfo> {
+  version(options?: RunCoordinatorCallOptions["version"]): Promise<T.VersionInfo> {
     return this.call(RUN_COORDINATOR_SERVICE.operations.version, [], undefined, options);
   }
 
@@ -271,7 +338,7 @@ export class RunCoordinatorClient extends ArpClientBase {
    *
    * `POST /v1/runs`. Sends the bearer token.
    */
-  startRun(body: T.RunStartRequest, options?: CallOptions): Promise<T.Run> {
+  startRun(body: T.RunStartRequest, options?: RunCoordinatorCallOptions["startRun"]): Promise<T.Run> {
     return this.call(RUN_COORDINATOR_SERVICE.operations.startRun, [], body, options);
   }
 
@@ -282,7 +349,7 @@ export class RunCoordinatorClient extends ArpClientBase {
    *
    * `GET /v1/runs/{run_id}`. Sends the bearer token.
    */
-  getRun(runId: string, options?: CallOptions): Promise<T.Run> {
+  getRun(runId: string, options?: RunCoordinatorCallOptions["getRun"]): Promise<T.Run> {
     return this.call(RUN_COORDINATOR_SERVICE.operations.getRun, [runId], undefined, options);
   }
 
@@ -293,7 +360,7 @@ export class RunCoordinatorClient extends ArpClientBase {
    *
    * `POST /v1/runs/{run_id}:cancel`. Sends the bearer token.
    */
-  cancelRun(runId: string, options?: CallOptions): Promise<T.Run> {
+  cancelRun(runId: string, options?: RunCoordinatorCallOptions["cancelRun"]): Promise<T.Run> {
     return this.call(RUN_COORDINATOR_SERVICE.operations.cancelRun, [runId], undefined, options);
   }
 
@@ -304,7 +371,7 @@ export class RunCoordinatorClient extends ArpClientBase {
    *
    * `GET /v1/runs/{run_id}/events`. Sends the bearer token. Optional in ARP v1: a service may answer 501 `not_implemented`.
    */
-  streamRunEvents(runId: string, options?: StreamOptions): EventStream<T.RunEvent> {
+  streamRunEvents(runId: string, options?: RunCoordinatorCallOptions["streamRunEvents"]): EventStream<T.RunEvent> {
     return this.stream(RUN_COORDINATOR_SERVICE.operations.streamRunEvents, [runId], options);
   }
 
@@ -315,7 +382,7 @@ export class RunCoordinatorClient extends ArpClientBase {
    *
    * `POST /v1/node-runs`. Sends the bearer token.
    */
-  createNodeRuns(body: T.NodeRunsCreateRequest, options?: CallOptions): Promise<T.NodeRunsCreateResponse> {
+  createNodeRuns(body: T.NodeRunsCreateRequest, options?: RunCoordinatorCallOptions["createNodeRuns"]): Promise<T.NodeRunsCreateResponse> {
     return this.call(RUN_COORDINATOR_SERVICE.operations.createNodeRuns, [], body, options);
   }
 
@@ -326,7 +393,7 @@ export class RunCoordinatorClient extends ArpClientBase {
    *
    * `GET /v1/node-runs/{node_run_id}`. Sends the bearer token.
    */
-  getNodeRun(nodeRunId: string, options?: CallOptions): Promise<T.NodeRun> {
+  getNodeRun(nodeRunId: string, options?: RunCoordinatorCallOptions["getNodeRun"]): Promise<T.NodeRun> {
     return this.call(RUN_COORDINATOR_SERVICE.operations.getNodeRun, [nodeRunId], undefined, options);
   }
 
@@ -337,7 +404,7 @@ export class RunCoordinatorClient extends ArpClientBase {
    *
    * `GET /v1/node-runs/{node_run_id}/events`. Sends the bearer token. Optional in ARP v1: a service may answer 501 `not_implemented`.
    */
-  streamNodeRunEvents(nodeRunId: string, options?: StreamOptions): EventStream<T.RunEvent> {
+  streamNodeRunEvents(nodeRunId: string, options?: RunCoordinatorCallOptions["streamNodeRunEvents"]): EventStream<T.RunEvent> {
     return this.stream(RUN_COORDINATOR_SERVICE.operations.streamNodeRunEvents, [nodeRunId], options);
   }
 
@@ -348,7 +415,7 @@ export class RunCoordinatorClient extends ArpClientBase {
    *
    * `POST /v1/node-runs/{node_run_id}:evaluation`. Sends the bearer token.
    */
-  reportNodeRunEvaluation(nodeRunId: string, body: T.NodeRunEvaluationReportRequest, options?: CallOptions): Promise<void> {
+  reportNodeRunEvaluation(nodeRunId: string, body: T.NodeRunEvaluationReportRequest, options?: RunCoordinatorCallOptions["reportNodeRunEvaluation"]): Promise<void> {
     return this.call(RUN_COORDINATOR_SERVICE.operations.reportNodeRunEvaluation, [nodeRunId], body, options);
   }
 
@@ -359,9 +426,23 @@ export class RunCoordinatorClient extends ArpClientBase {
    *
    * `POST /v1/node-runs/{node_run_id}:complete`. Sends the bearer token.
    */
-  completeNodeRun(nodeRunId: string, body: T.NodeRunCompleteRequest, options?: CallOptions): Promise<void> {
+  completeNodeRun(nodeRunId: string, body: T.NodeRunCompleteRequest, options?: RunCoordinatorCallOptions["completeNodeRun"]): Promise<void> {
     return this.call(RUN_COORDINATOR_SERVICE.operations.completeNodeRun, [nodeRunId], body, options);
   }
+}
+
+/**
+ * The options argument of each `RunGatewayClient` method, by method name:
+ *
+ * `RunGatewayCallOptions["health"]`.
+ */
+export interface RunGatewayCallOptions {
+  health: CallOptions;
+  version: CallOptions;
+  startRun: CallOptions;
+  getRun: CallOptions;
+  cancelRun: CallOptions;
+  streamRunEvents: StreamOptions;
 }
 
 /**
@@ -382,7 +463,7 @@ export class RunGatewayClient extends ArpClientBase {
    *
    * `GET /v1/health`. Open: no token is sent.
    */
-  health(options?: CallOptions): Promise<T.Health> {
+  health(options?: RunGatewayCallOptions["health"]): Promise<T.Health> {
     return this.call(RUN_GATEWAY_SERVICE.operations.health, [], undefined, options);
   }
 
@@ -393,7 +474,7 @@ export class RunGatewayClient extends ArpClientBase {
    *
    * `GET /v1/version`. Open: no token is sent.
    */
-  version(options?: CallOptions): Promise<T.VersionInfo> {
+  version(options?: RunGatewayCallOptions["version"]): Promise<T.VersionInfo> {
     return this.call(RUN_GATEWAY_SERVICE.operations.version, [], undefined, options);
   }
 
@@ -404,7 +485,7 @@ export class RunGatewayClient extends ArpClientBase {
    *
    * `POST /v1/runs`. Sends the bearer token.
    */
-  startRun(body: T.RunStartRequest, options?: CallOptions): Promise<T.Run> {
+  startRun(body: T.RunStartRequest, options?: RunGatewayCallOptions["startRun"]): Promise<T.Run> {
     return this.call(RUN_GATEWAY_SERVICE.operations.startRun, [], body, options);
   }
 
@@ -415,7 +496,7 @@ export class RunGatewayClient extends ArpClientBase {
    *
    * `GET /v1/runs/{run_id}`. Sends the bearer token.
    */
-  getRun(runId: string, options?: CallOptions): Promise<T.Run> {
+  getRun(runId: string, options?: RunGatewayCallOptions["getRun"]): Promise<T.Run> {
     return this.call(RUN_GATEWAY_SERVICE.operations.getRun, [runId], undefined, options);
   }
 
@@ -426,7 +507,7 @@ export class RunGatewayClient extends ArpClientBase {
    *
    * `POST /v1/runs/{run_id}:cancel`. Sends the bearer token.
    */
-  cancelRun(runId: string, options?: CallOptions): Promise<T.Run> {
+  cancelRun(runId: string, options?: RunGatewayCallOptions["cancelRun"]): Promise<T.Run> {
     return this.call(RUN_GATEWAY_SERVICE.operations.cancelRun, [runId], undefined, options);
   }
 
@@ -437,9 +518,20 @@ export class RunGatewayClient extends ArpClientBase {
    *
    * `GET /v1/runs/{run_id}/events`. Sends the bearer token. Optional in ARP v1: a service may answer 501 `not_implemented`.
    */
-  streamRunEvents(runId: string, options?: StreamOptions): EventStream<T.RunEvent> {
+  streamRunEvents(runId: string, options?: RunGatewayCallOptions["streamRunEvents"]): EventStream<T.RunEvent> {
     return this.stream(RUN_GATEWAY_SERVICE.operations.streamRunEvents, [runId], options);
   }
+}
+
+/**
+ * The options argument of each `SelectionClient` method, by method name:
+ *
+ * `SelectionCallOptions["health"]`.
+ */
+export interface SelectionCallOptions {
+  health: CallOptions;
+  version: CallOptions;
+  generateCandidateSet: CallOptions;
 }
 
 /**
@@ -460,7 +552,7 @@ export class SelectionClient extends ArpClientBase {
    *
    * `GET /v1/health`. Open: no token is sent.
    */
-  health(options?: CallOptions): Promise<T.Health> {
+  health(options?: SelectionCallOptions["health"]): Promise<T.Health> {
     return this.call(SELECTION_SERVICE.operations.health, [], undefined, options);
   }
 
@@ -471,7 +563,7 @@ export class SelectionClient extends ArpClientBase {
    *
    * `GET /v1/version`. Open: no token is sent.
    */
-  version(options?: CallOptions): Promise<T.VersionInfo> {
+  version(options?: SelectionCallOptions["version"]): Promise<T.VersionInfo> {
     return this.call(SELECTION_SERVICE.operations.version, [], undefined, options);
   }
 
@@ -482,7 +574,18 @@ export class SelectionClient extends ArpClientBase {
    *
    * `POST /v1/candidate-sets`. Sends the bearer token.
    */
-  generateCandidateSet(body: T.CandidateSetRequest, options?: CallOptions): Promise<T.CandidateSet> {
+  generateCandidateSet(body: T.CandidateSetRequest, options?: SelectionCallOptions["generateCandidateSet"]): Promise<T.CandidateSet> {
     return this.call(SELECTION_SERVICE.operations.generateCandidateSet, [], body, options);
   }
 }
+
+/** Every client class, by service key (the OpenAPI file name without `.openapi.yaml`). */
+export const CLIENTS = {
+  "atomic-executor": AtomicExecutorClient,
+  "composite-executor": CompositeExecutorClient,
+  "node-registry": NodeRegistryClient,
+  "pdp": PdpClient,
+  "run-coordinator": RunCoordinatorClient,
+  "run-gateway": RunGatewayClient,
+  "selection": SelectionClient,
+} as const;

@@ -3,7 +3,7 @@
  * the hand-written core (`packages/client/src/core/client.ts`), and `paths` types for the low-level
  * openapi-fetch client that name the `@arp/model` types instead of redefining them.
  */
-import type { OperationIR, ParamIR, ServiceIR } from "../ir/index.js";
+import type { NamedSchemaIR, OperationIR, ParamIR, ServiceIR } from "../ir/index.js";
 import { SpecLoadError } from "../load.js";
 import { camelCase } from "../names.js";
 import { header } from "./header.js";
@@ -11,17 +11,24 @@ import { serviceConstName } from "./operations.js";
 import { CodeWriter, propertyKey } from "./writer.js";
 
 /** Per-call option names of the core; a query parameter must not take one of them. */
-export const CALL_OPTION_KEYS = ["signal", "timeoutMs", "headers", "idempotent", "retry", "resume"];
+export const CALL_OPTION_KEYS = ["signal", "timeoutMs", "headers", "idempotent", "retry", "follow", "idleTimeoutMs"];
 
 function paramType(p: ParamIR): string {
   return p.schema ? `T.${p.schema}` : "string";
 }
 
-function queryOptionsType(op: OperationIR): string {
-  const members = op.queryParams.map(
-    (p) => `${propertyKey(p.name)}${p.required ? "" : "?"}: ${paramType(p)}`,
+/** The options argument of a method: the core's call or stream options, plus its query parameters. */
+function optionsType(op: OperationIR): string {
+  const base = op.response.kind === "ndjson" ? "StreamOptions" : "CallOptions";
+  const members = op.queryParams.map((p) =>
+    p.required ? `${propertyKey(p.name)}: ${paramType(p)}` : `${propertyKey(p.name)}?: ${paramType(p)} | undefined`,
   );
-  return members.length ? ` & { ${members.join("; ")} }` : "";
+  return members.length ? `${base} & { ${members.join("; ")} }` : base;
+}
+
+/** `RunGatewayCallOptions`: each method's options type, by method name. */
+function optionsInterfaceName(service: ServiceIR): string {
+  return `${service.name}CallOptions`;
 }
 
 function returnType(op: OperationIR): string {
@@ -44,9 +51,7 @@ function writeMethod(w: CodeWriter, service: ServiceIR, op: OperationIR): void {
   if (op.requestBody) args.push(`body: T.${op.requestBody.schema}`);
   const stream = op.response.kind === "ndjson";
   const optionsRequired = op.queryParams.some((q) => q.required);
-  args.push(
-    `options${optionsRequired ? "" : "?"}: ${stream ? "StreamOptions" : "CallOptions"}${queryOptionsType(op)}`,
-  );
+  args.push(`options${optionsRequired ? "" : "?"}: ${optionsInterfaceName(service)}[${JSON.stringify(op.name)}]`);
 
   const auth = op.auth === "bearer" ? "Sends the bearer token." : "Open: no token is sent.";
   const conformance =
@@ -74,6 +79,14 @@ export function emitClients(services: readonly ServiceIR[], specHash: string): s
   for (const service of services) {
     w.line();
     w.doc(
+      `The options argument of each \`${service.name}Client\` method, by method name:`,
+      `\`${optionsInterfaceName(service)}["${service.operations.find((o) => o.queryParams.length)?.name ?? service.operations[0]!.name}"]\`.`,
+    );
+    w.block(`export interface ${optionsInterfaceName(service)} {`, () => {
+      for (const op of service.operations) w.line(`${propertyKey(op.name)}: ${optionsType(op)};`);
+    });
+    w.line();
+    w.doc(
       `A typed client of the ${service.title}.`,
       service.description,
       "Every method rejects with an `ArpError`: `ArpApiError` for an error answered by the service, " +
@@ -89,6 +102,15 @@ export function emitClients(services: readonly ServiceIR[], specHash: string): s
       }
     });
   }
+  w.line();
+  w.doc("Every client class, by service key (the OpenAPI file name without `.openapi.yaml`).");
+  w.block(
+    "export const CLIENTS = {",
+    () => {
+      for (const s of services) w.line(`${JSON.stringify(s.key)}: ${s.name}Client,`);
+    },
+    "} as const;",
+  );
   return w.toString();
 }
 
@@ -161,5 +183,22 @@ export function emitPaths(services: readonly ServiceIR[], specHash: string): str
       }
     });
   }
+  return w.toString();
+}
+
+/**
+ * The model types, re-exported by `@arp/client` so that an app names `Run` or `RunEvent` without a
+ * second install (type-only: nothing of the model's runtime comes with them).
+ */
+export function emitModelTypes(schemas: readonly NamedSchemaIR[], specHash: string): string {
+  const w = new CodeWriter();
+  w.line(header(specHash)).line();
+  w.block(
+    "export type {",
+    () => {
+      for (const s of [...schemas].sort((a, b) => a.name.localeCompare(b.name))) w.line(`${s.name},`);
+    },
+    '} from "@arp/model";',
+  );
   return w.toString();
 }
