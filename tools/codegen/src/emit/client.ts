@@ -11,7 +11,15 @@ import { serviceConstName } from "./operations.js";
 import { CodeWriter, propertyKey } from "./writer.js";
 
 /** Per-call option names of the core; a query parameter must not take one of them. */
-export const CALL_OPTION_KEYS = ["signal", "timeoutMs", "headers", "idempotent", "retry", "follow", "idleTimeoutMs"];
+export const CALL_OPTION_KEYS = [
+  "signal",
+  "timeoutMs",
+  "headers",
+  "idempotent",
+  "retry",
+  "follow",
+  "idleTimeoutMs",
+];
 
 function paramType(p: ParamIR): string {
   return p.schema ? `T.${p.schema}` : "string";
@@ -21,7 +29,9 @@ function paramType(p: ParamIR): string {
 function optionsType(op: OperationIR): string {
   const base = op.response.kind === "ndjson" ? "StreamOptions" : "CallOptions";
   const members = op.queryParams.map((p) =>
-    p.required ? `${propertyKey(p.name)}: ${paramType(p)}` : `${propertyKey(p.name)}?: ${paramType(p)} | undefined`,
+    p.required
+      ? `${propertyKey(p.name)}: ${paramType(p)}`
+      : `${propertyKey(p.name)}?: ${paramType(p)} | undefined`,
   );
   return members.length ? `${base} & { ${members.join("; ")} }` : base;
 }
@@ -51,7 +61,9 @@ function writeMethod(w: CodeWriter, service: ServiceIR, op: OperationIR): void {
   if (op.requestBody) args.push(`body: T.${op.requestBody.schema}`);
   const stream = op.response.kind === "ndjson";
   const optionsRequired = op.queryParams.some((q) => q.required);
-  args.push(`options${optionsRequired ? "" : "?"}: ${optionsInterfaceName(service)}[${JSON.stringify(op.name)}]`);
+  args.push(
+    `options${optionsRequired ? "" : "?"}: ${optionsInterfaceName(service)}[${JSON.stringify(op.name)}]`,
+  );
 
   const auth = op.auth === "bearer" ? "Sends the bearer token." : "Open: no token is sent.";
   const conformance =
