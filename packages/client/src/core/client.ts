@@ -137,6 +137,8 @@ class CallScope {
 /**
  * A stream's lifetime across its reconnects: the caller's signal, plus the idle deadline (no new event
  * for `idleMs`), merged into one signal. The deadline is paused while the consumer holds an event.
+ * One timer per idle period, not one per event: an event only records the time, and the timer, when
+ * it fires early, sleeps again for what is left.
  */
 class IdleWatch {
   readonly #controller = new AbortController();
@@ -145,6 +147,8 @@ class IdleWatch {
   readonly #idleMs: number;
   readonly #info: ArpRequestInfo;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #since = Date.now();
+  #paused = false;
   readonly signal: AbortSignal = this.#controller.signal;
 
   constructor(caller: AbortSignal | undefined, idleMs: number, info: ArpRequestInfo) {
@@ -157,18 +161,27 @@ class IdleWatch {
       this.#onAbort = () => this.#controller.abort(caller.reason);
       caller.addEventListener("abort", this.#onAbort, { once: true });
     }
-    this.restart();
+    if (idleMs > 0) this.#arm(idleMs);
   }
 
-  restart(): void {
-    if (this.#idleMs === 0 || this.signal.aborted) return;
-    clearTimeout(this.#timer);
-    const error = () => new ArpTimeoutError(this.#idleMs, { ...this.#info, phase: "stream_idle" });
-    this.#timer = setTimeout(() => this.#controller.abort(error()), this.#idleMs);
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => {
+      if (this.signal.aborted) return;
+      const left = this.#idleMs - (Date.now() - this.#since);
+      if (this.#paused || left > 0) return this.#arm(this.#paused ? this.#idleMs : left);
+      this.#controller.abort(new ArpTimeoutError(this.#idleMs, { ...this.#info, phase: "stream_idle" }));
+    }, ms);
   }
 
+  /** The consumer holds an event: its time is not the server's idle time. */
   pause(): void {
-    clearTimeout(this.#timer);
+    this.#paused = true;
+  }
+
+  /** Back from the consumer: the idle period starts again now. */
+  restart(): void {
+    this.#paused = false;
+    this.#since = Date.now();
   }
 
   dispose(): void {
