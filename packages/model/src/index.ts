@@ -2,6 +2,7 @@
  * @arp/model: TypeScript types and precompiled validators for every ARP Standard v1 schema, and the
  * operation tables of the seven services.
  */
+export { brandClass } from "./brand.js";
 export { formatValidators, isDateTime, isUri } from "./formats.js";
 export * from "./generated/index.gen.js";
 export type { OperationSpec, ParamSpec, ResponseSpec, ServiceSpec } from "./operations.js";

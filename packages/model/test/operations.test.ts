@@ -3,6 +3,7 @@ import {
   NODE_REGISTRY_SERVICE,
   type OperationSpec,
   RUN_COORDINATOR_SERVICE,
+  RUN_GATEWAY_SERVICE,
   SERVICES,
 } from "../src/index.js";
 
@@ -70,7 +71,44 @@ describe("operation tables", () => {
       "streamRunEvents",
     ]);
     for (const o of ndjson)
-      expect(o.response).toEqual({ status: 200, kind: "ndjson", itemSchema: "RunEvent" });
+      expect(o.response).toMatchObject({ status: 200, kind: "ndjson", itemSchema: "RunEvent" });
+  });
+
+  it("say which event ends a stream and which path parameter scopes it", () => {
+    expect(RUN_GATEWAY_SERVICE.operations.streamRunEvents.response).toMatchObject({
+      scope: "run_id",
+      endEvent: "run_completed",
+    });
+    expect(RUN_COORDINATOR_SERVICE.operations.streamRunEvents.response).toMatchObject({
+      scope: "run_id",
+      endEvent: "run_completed",
+    });
+    const node = RUN_COORDINATOR_SERVICE.operations.streamNodeRunEvents.response;
+    expect(node).toMatchObject({ scope: "node_run_id" });
+    expect("endEvent" in node).toBe(false);
+  });
+
+  it("say which operations are safe to retry, and by which idempotency key", () => {
+    const all = Object.values(SERVICES).flatMap((s) => Object.values(s.operations) as OperationSpec[]);
+    // Every GET is safe; of the POSTs, the cancels are safe and two carry a key.
+    for (const o of all.filter((o) => o.method === "GET")) expect(o.retry, o.operationId).toBe("safe");
+    const posts = Object.fromEntries(
+      all.filter((o) => o.method === "POST").map((o) => [o.operationId, [o.retry, o.idempotencyKey]]),
+    );
+    expect(posts).toEqual({
+      execute_atomic_node_run: ["unsafe", undefined],
+      cancel_atomic_node_run: ["safe", undefined],
+      begin_composite_node_run: ["unsafe", undefined],
+      cancel_composite_node_run: ["safe", undefined],
+      publish_node_type: ["unsafe", undefined],
+      decide_policy: ["unsafe", undefined],
+      start_run: ["keyed", ["run_id"]],
+      cancel_run: ["safe", undefined],
+      create_node_runs: ["keyed", ["node_runs", "*", "idempotency_key"]],
+      report_node_run_evaluation: ["unsafe", undefined],
+      complete_node_run: ["unsafe", undefined],
+      generate_candidate_set: ["unsafe", undefined],
+    });
   });
 
   it("describes parameters, bodies and responses", () => {

@@ -1,13 +1,12 @@
 /**
  * Every failure the client reports is an {@link ArpError}: a wire error answered by a server
  * ({@link ArpApiError}) or a local one (transport, timeout, validation, protocol). Each class has a
- * stable string `code`; `instanceof` works across the ESM and CJS builds through a brand. No message
+ * stable string `code`; `instanceof` works across the ESM and CJS builds through a brand
+ * (`brandClass` of `@arp/model`). No message
  * or property ever carries the bearer token: requests are described by method and URL only.
  */
 import type { ErrorEnvelope, ValidationIssue } from "@arp/model";
-import { formatIssues } from "@arp/model";
-
-const BRAND = Symbol.for("@arp/client.ArpError");
+import { brandClass, formatIssues } from "@arp/model";
 
 /** The codes the client gives its own failures (`ArpTransportError`, `ArpTimeoutError`, ...). */
 export type ArpLocalErrorCode =
@@ -57,7 +56,6 @@ export class ArpError extends Error {
   readonly method?: string;
   /** URL of the request the error is about, when there was one. */
   readonly url?: string;
-  readonly [BRAND] = true;
 
   constructor(code: ArpErrorCode, message: string, init: ErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -66,16 +64,9 @@ export class ArpError extends Error {
     if (init.url !== undefined) this.url = init.url;
   }
 
-  /**
-   * `instanceof` also recognises errors from another copy of this package (ESM next to CJS): the
-   * base class by its brand, each subclass by its `name`.
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    if (typeof value !== "object" || value === null || !(BRAND in value)) return false;
-    // biome-ignore lint/complexity/noThisInStatic: as above
-    return this === ArpError || (value as { name?: unknown }).name === this.name;
+  // `instanceof` also recognises errors from another copy of this package (ESM next to CJS).
+  static {
+    brandClass(this, "@arp/client.ArpError");
   }
 }
 
@@ -86,6 +77,9 @@ function where(init: Partial<ArpRequestInfo>): string {
 /** A non-2xx answer from an ARP service: its `ErrorEnvelope`, or a synthesized one for a non-ARP body. */
 export class ArpApiError extends ArpError {
   override name = "ArpApiError";
+  static {
+    brandClass(this, "@arp/client.ArpApiError");
+  }
   /** HTTP status code. */
   readonly status: number;
   /** The error's `details` map from the envelope, when present. */
@@ -117,6 +111,9 @@ export class ArpApiError extends ArpError {
 /** The request never got an answer: DNS, refused or reset connection, TLS, CORS, ... */
 export class ArpTransportError extends ArpError {
   override name = "ArpTransportError";
+  static {
+    brandClass(this, "@arp/client.ArpTransportError");
+  }
   constructor(message: string, init: ErrorInit = {}) {
     super("transport_error", `${message}${where(init)}`, init);
   }
@@ -129,6 +126,9 @@ export class ArpTransportError extends ArpError {
  */
 export class ArpTimeoutError extends ArpError {
   override name = "ArpTimeoutError";
+  static {
+    brandClass(this, "@arp/client.ArpTimeoutError");
+  }
   declare readonly code: "timeout" | "stream_idle_timeout";
   readonly timeoutMs: number;
   readonly phase: "call" | "stream_idle";
@@ -147,6 +147,9 @@ export class ArpTimeoutError extends ArpError {
 /** A body did not match its schema: a request before sending, or a response or event when validated. */
 export class ArpValidationError extends ArpError {
   override name = "ArpValidationError";
+  static {
+    brandClass(this, "@arp/client.ArpValidationError");
+  }
   /** Which document was checked. */
   readonly direction: "request" | "response" | "event";
   /** The schema it was checked against (`RunStartRequest`, `Run`, `RunEvent`, ...). */
@@ -169,6 +172,9 @@ export class ArpValidationError extends ArpError {
 /** The server broke the protocol: a malformed NDJSON line, a wrong content type, a bad JSON body. */
 export class ArpProtocolError extends ArpError {
   override name = "ArpProtocolError";
+  static {
+    brandClass(this, "@arp/client.ArpProtocolError");
+  }
   /** 1-based line number in an NDJSON stream, when the error is about a line. */
   readonly line?: number;
   constructor(message: string, init: ErrorInit & { line?: number } = {}) {
