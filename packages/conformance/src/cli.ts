@@ -1,50 +1,33 @@
 /**
- * `arp-conformance`: the command line. `main()` parses the arguments, runs the command and returns
- * the exit code, so tests run it in-process; the bin calls it when this file is the entry point.
+ * `arp-conformance`: the command line. `main()` parses the arguments against a table of commands,
+ * runs one and returns the exit code, so tests run it in-process; the bin calls `runCli()`.
  *
- *     arp-conformance vectors [--spec-path DIR] [--vectors DIR] [--invalid-vectors DIR] [--format text|json]
+ *     arp-conformance <command> [options]
+ *     arp-conformance --help | --version
  *
- * Exit codes: 0 every vector did what its folder says; 1 a mismatch; 2 a usage error.
+ * Every argument problem (an unknown command or option, a missing or wrong value) is answered with
+ * one `arp-conformance: <message>` line and the usage, on stderr, and exit code 2.
  */
-import { statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SPEC_REF } from "@arp/model";
-import { problemsOf, UsageError } from "./errors.js";
-import { jsonReporter } from "./report/json.js";
-import {
-  type Output,
-  PROGRAM,
-  type ReportedError,
-  type Reporter,
-  type VectorsReport,
-} from "./report/reporter.js";
-import { textReporter } from "./report/text.js";
-import { compileSpecTree, precompiledValidators, type SchemaValidators } from "./spec-tree.js";
-import { runVectors } from "./vectors.js";
+import type { Command, OptionSpec, ParsedArgs } from "./commands/command.js";
+import { vectorsCommand } from "./commands/vectors.js";
+import { type Output, PROGRAM } from "./report/reporter.js";
 
-export const USAGE = `Usage: ${PROGRAM} <command> [options]
+/** The commands, in the order the help lists them. A new command is one more entry. */
+export const COMMANDS: readonly Command[] = [vectorsCommand];
 
-Commands:
-  vectors    Check JSON golden vectors against the ARP v1 schemas: every file under the
-             valid folder must validate, every file under the invalid folder must be rejected.
-
-Options of vectors:
-  --spec-path DIR        Judge against this spec tree, compiled at run time, instead of the
-                         bundled spec/v1 (precompiled). DIR is a v1 folder, a folder that
-                         contains v1/, or a repository root that contains spec/v1.
-  --vectors DIR          Folder of vectors that must validate.
-  --invalid-vectors DIR  Folder of vectors that must be rejected.
-  --format text|json     Output format (default: text).
-  -h, --help             Print this help.
-
-With neither --vectors nor --invalid-vectors, both conformance folders of the spec tree run
-(the bundled one, or --spec-path's). With only one of them, only that folder runs.
-<group>/<name>.json and <group>/<name>/<case>.json map to schemas/<group>/<name>.schema.json.
-
-Exit codes: 0 all vectors pass, 1 a vector does not do what its folder says, 2 usage error.
-`;
+/** Options every command (and the bare program) accepts. */
+const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  { name: "help", short: "h", help: "Print this help." },
+  {
+    name: "version",
+    short: "v",
+    help: "Print the version of arp-conformance and of the spec it implements.",
+  },
+];
 
 export interface MainOptions {
   /**
@@ -63,86 +46,122 @@ function defaultBundledSpecRoot(): string {
   return fileURLToPath(new URL("./spec/v1/", import.meta.url));
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function toReported(error: UsageError): ReportedError {
-  return error.path === undefined ? { message: error.message } : { message: error.message, path: error.path };
-}
-
-interface VectorsArgs {
-  specPath: string | undefined;
-  vectors: string | undefined;
-  invalidVectors: string | undefined;
-}
-
-function runVectorsCommand(args: VectorsArgs, reporter: Reporter, bundledSpecRoot: string): number {
-  const report: VectorsReport = {
-    command: "vectors",
-    specRef: SPEC_REF,
-    vectors: null,
-    invalidVectors: null,
-    passed: 0,
-    failed: 0,
-    results: [],
-    errors: [],
-    warnings: [],
+/** `arp-conformance 0.3.7 (spec/v1@v0.3.7)`: the package's version and the spec it carries. */
+export function versionLine(): string {
+  // `../package.json` is the package root both from `dist/cli.js` and from `src/cli.ts`.
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
   };
-  const fail = (error: UsageError): number => {
-    report.errors = problemsOf(error).map(toReported);
-    reporter.vectors(report);
-    return 2;
-  };
-
-  let validators: SchemaValidators;
-  let specRoot: string;
-  if (args.specPath !== undefined) {
-    try {
-      const tree = compileSpecTree(args.specPath);
-      validators = tree.validators;
-      specRoot = tree.root;
-      report.specRef = tree.root;
-      report.warnings = tree.warnings;
-    } catch (err) {
-      if (err instanceof UsageError) return fail(err);
-      throw err;
-    }
-  } else {
-    validators = precompiledValidators();
-    specRoot = resolve(bundledSpecRoot);
-  }
-
-  let vectorsDir = args.vectors;
-  let invalidVectorsDir = args.invalidVectors;
-  if (vectorsDir === undefined && invalidVectorsDir === undefined) {
-    if (args.specPath === undefined && !isDirectory(specRoot)) {
-      return fail(
-        new UsageError(
-          `bundled spec not found at ${specRoot} (build the package with \`npm run build\`, or pass --vectors/--invalid-vectors)`,
-          { path: specRoot },
-        ),
-      );
-    }
-    vectorsDir = join(specRoot, "conformance", "json_vectors");
-    invalidVectorsDir = join(specRoot, "conformance", "json_vectors_invalid");
-  }
-  report.vectors = vectorsDir === undefined ? null : resolve(vectorsDir);
-  report.invalidVectors = invalidVectorsDir === undefined ? null : resolve(invalidVectorsDir);
-
-  const run = runVectors({ validators, vectorsDir, invalidVectorsDir });
-  report.results = run.results;
-  report.passed = run.passed;
-  report.failed = run.failed;
-  report.errors = run.errors.map(toReported);
-  reporter.vectors(report);
-  if (run.errors.length > 0) return 2;
-  return run.failed > 0 ? 1 : 0;
+  return `${PROGRAM} ${pkg.version} (${SPEC_REF})`;
 }
+
+// --- help -------------------------------------------------------------------------------------
+
+/** Two columns: labels, then help text whose continuation lines line up under the first. */
+function columns(rows: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  return rows
+    .map(([label, help]) => `  ${label.padEnd(width)}${help.split("\n").join(`\n  ${" ".repeat(width)}`)}\n`)
+    .join("");
+}
+
+function optionLabel(option: OptionSpec): string {
+  const long = `--${option.name}${option.value === undefined ? "" : ` ${option.value}`}`;
+  return option.short === undefined ? `    ${long}` : `-${option.short}, ${long}`;
+}
+
+function synopsis(command: Command): string {
+  const options = command.options.map((o) => `[--${o.name}${o.value === undefined ? "" : ` ${o.value}`}]`);
+  return [`${PROGRAM} ${command.name}`, ...options, ...(command.arguments ?? [])].join(" ");
+}
+
+function programUsage(): string {
+  return `Usage: ${PROGRAM} <command> [options]\n       ${PROGRAM} --help | --version\n`;
+}
+
+/** The top-level help: commands, global options, where to read more. */
+export function programHelp(): string {
+  return `${programUsage()}
+Commands:
+${columns(COMMANDS.map((c) => [c.name, c.summary]))}
+Options:
+${columns(GLOBAL_OPTIONS.map((o) => [optionLabel(o), o.help]))}
+Run \`${PROGRAM} <command> --help\` for the options of a command.
+`;
+}
+
+/** The help of one command, generated from its table entry. */
+export function commandHelp(command: Command): string {
+  const options = [...command.options, ...GLOBAL_OPTIONS];
+  return `Usage: ${synopsis(command)}
+
+${command.summary}
+
+Options:
+${columns(options.map((o) => [optionLabel(o), o.help]))}
+${command.details}`;
+}
+
+// --- parsing ----------------------------------------------------------------------------------
+
+class ArgumentError extends Error {}
+
+/**
+ * Parses `args` (the command's name already removed) against `options`. Uses `parseArgs` only to
+ * split the arguments into tokens; every judgement, and every message, is ours.
+ */
+function parseOptions(args: readonly string[], options: readonly OptionSpec[]): ParsedArgs {
+  const byName = new Map(options.map((o) => [o.name, o]));
+  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  for (const o of options) {
+    config[o.name] = {
+      type: o.value === undefined ? "boolean" : "string",
+      ...(o.short === undefined ? {} : { short: o.short }),
+    };
+  }
+  const { tokens } = parseArgs({
+    args: [...args],
+    options: config,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const values: Record<string, string | true> = {};
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === "positional") positionals.push(token.value);
+    if (token.kind !== "option") continue;
+    const option = byName.get(token.name);
+    if (option === undefined) throw new ArgumentError(`unknown option: ${token.rawName}`);
+    const label = `--${option.name}`;
+    if (option.value === undefined) {
+      if (token.value !== undefined) throw new ArgumentError(`${label} takes no value`);
+      values[option.name] = true;
+      continue;
+    }
+    const value = token.value;
+    // `--vectors --format json`: parseArgs would take `--format` as the folder.
+    if (value === undefined || value === "" || (!token.inlineValue && value.startsWith("-"))) {
+      throw new ArgumentError(`${label} needs ${option.valueNoun ?? "a value"}`);
+    }
+    if (option.choices !== undefined && !option.choices.includes(value)) {
+      throw new ArgumentError(`${label} must be ${option.choices.join(" or ")}, not ${value}`);
+    }
+    values[option.name] = value;
+  }
+  return { values, positionals };
+}
+
+/** The index of the command's name: the first argument that is not an option (or -1). */
+function commandIndex(argv: readonly string[]): number {
+  for (const [i, arg] of argv.entries()) {
+    if (arg === "--") return i + 1 < argv.length ? i + 1 : -1;
+    if (!arg.startsWith("-") || arg === "-") return i;
+  }
+  return -1;
+}
+
+// --- main -------------------------------------------------------------------------------------
 
 /**
  * Runs the command line `argv` (without `node` and the script: `process.argv.slice(2)`), writing to
@@ -153,54 +172,44 @@ export async function main(
   out: Output = processOutput,
   options: MainOptions = {},
 ): Promise<number> {
+  const at = commandIndex(argv);
+  const name = at === -1 ? undefined : argv[at];
+  const command = COMMANDS.find((c) => c.name === name);
   const usageError = (message: string): number => {
-    out.stderr(`${PROGRAM}: ${message}\n${PROGRAM}: run \`${PROGRAM} --help\` for usage\n`);
+    const usage = command === undefined ? programUsage() : `Usage: ${synopsis(command)}\n`;
+    const more = command === undefined ? `${PROGRAM} --help` : `${PROGRAM} ${command.name} --help`;
+    out.stderr(`${PROGRAM}: ${message}\n${usage}Run \`${more}\` for more.\n`);
     return 2;
   };
-
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (err) {
-    return usageError((err as Error).message);
+  if (name !== undefined && command === undefined) {
+    return usageError(`unknown command: ${name} (commands: ${COMMANDS.map((c) => c.name).join(", ")})`);
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    out.stdout(USAGE);
+
+  let args: ParsedArgs;
+  try {
+    const rest = at === -1 ? argv : [...argv.slice(0, at), ...argv.slice(at + 1)];
+    args = parseOptions(rest, [...(command?.options ?? []), ...GLOBAL_OPTIONS]);
+  } catch (err) {
+    if (err instanceof ArgumentError) return usageError(err.message);
+    throw err;
+  }
+
+  if (args.values.help === true) {
+    out.stdout(command === undefined ? programHelp() : commandHelp(command));
     return 0;
   }
-  const [command, ...extra] = positionals;
-  if (command === undefined) return usageError("missing command (the only command is `vectors`)");
-  if (command !== "vectors")
-    return usageError(`unknown command: ${command} (the only command is \`vectors\`)`);
-  if (extra.length > 0) return usageError(`unexpected argument: ${extra[0]}`);
-  const format = values.format ?? "text";
-  if (format !== "text" && format !== "json")
-    return usageError(`--format must be text or json, not ${format}`);
-  for (const name of ["spec-path", "vectors", "invalid-vectors"] as const) {
-    if (values[name] === "") return usageError(`--${name} needs a folder`);
+  if (args.values.version === true) {
+    out.stdout(`${versionLine()}\n`);
+    return 0;
   }
-
-  const reporter = format === "json" ? jsonReporter(out) : textReporter(out);
-  return runVectorsCommand(
-    { specPath: values["spec-path"], vectors: values.vectors, invalidVectors: values["invalid-vectors"] },
-    reporter,
-    options.bundledSpecRoot ?? defaultBundledSpecRoot(),
-  );
-}
-
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      "spec-path": { type: "string" },
-      vectors: { type: "string" },
-      "invalid-vectors": { type: "string" },
-      format: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  if (command === undefined) return usageError("missing command");
+  const allowed = command.arguments?.length ?? 0;
+  if (args.positionals.length > allowed) {
+    return usageError(`unexpected argument: ${args.positionals[allowed]}`);
+  }
+  return command.run(args, {
+    out,
+    bundledSpecRoot: options.bundledSpecRoot ?? defaultBundledSpecRoot(),
   });
 }
 

@@ -2,8 +2,9 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { SPEC_REF } from "@arp/model";
 import { beforeAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli.js";
+import { COMMANDS, main } from "../src/cli.js";
 import type { VectorsReport } from "../src/index.js";
 import {
   bundledSpecRoot,
@@ -213,27 +214,66 @@ describe("arp-conformance vectors --spec-path", () => {
 });
 
 describe("arp-conformance arguments", () => {
-  it("prints help with --help and exits 0", async () => {
-    for (const argv of [["--help"], ["-h"], ["vectors", "--help"]]) {
-      const { code, stdout } = await cli(...argv);
-      expect(code).toBe(0);
-      expect(stdout).toMatch(/^Usage: arp-conformance <command>/);
+  const pkg = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string };
+
+  it("prints the program's help with --help or -h, listing every command of the table, and exits 0", async () => {
+    for (const argv of [["--help"], ["-h"]]) {
+      const { code, stdout, stderr } = await cli(...argv);
+      expect([code, stderr]).toEqual([0, ""]);
+      expect(stdout).toMatch(/^Usage: arp-conformance <command> \[options\]\n/);
+      for (const command of COMMANDS) expect(stdout).toMatch(new RegExp(`^  ${command.name} +\\S`, "m"));
+      expect(stdout).toContain("-v, --version");
     }
   });
 
+  it("prints a command's help, generated from its options, with <command> --help", async () => {
+    const { code, stdout } = await cli("vectors", "--help");
+    expect(code).toBe(0);
+    expect(stdout.split("\n")[0]).toBe(
+      "Usage: arp-conformance vectors [--spec-path DIR] [--vectors DIR] [--invalid-vectors DIR] [--format text|json]",
+    );
+    expect(stdout).toMatch(/^ {6}--invalid-vectors DIR {2}Folder of vectors that must be rejected\.$/m);
+    expect(stdout).toMatch(/^Exit codes: /m);
+  });
+
+  it.each([["--version"], ["-v"], ["vectors", "--version"]])(
+    "%s prints the package version and SPEC_REF",
+    async (...argv) => {
+      const { code, stdout, stderr } = await cli(...argv);
+      expect([code, stderr]).toEqual([0, ""]);
+      expect(stdout).toBe(`arp-conformance ${pkg.version} (${SPEC_REF})\n`);
+    },
+  );
+
   it.each([
-    [["vectors", "--verbose"], "Unknown option '--verbose'"],
-    [["verify"], "unknown command: verify"],
-    [[], "missing command"],
-    [["vectors", "extra"], "unexpected argument: extra"],
-    [["vectors", "--format", "xml"], "--format must be text or json, not xml"],
-    [["vectors", "--vectors"], "argument missing"],
-  ])("exits 2 on %j", async (argv, message) => {
+    [["vectors", "--verbose"], "unknown option: --verbose", "vectors"],
+    [["vectors", "-x"], "unknown option: -x", "vectors"],
+    [["--bogus"], "unknown option: --bogus", undefined],
+    [["verify"], "unknown command: verify (commands: vectors)", undefined],
+    [["verify", "--verbose"], "unknown command: verify (commands: vectors)", undefined],
+    [[], "missing command", undefined],
+    [["vectors", "extra"], "unexpected argument: extra", "vectors"],
+    [["vectors", "--format", "xml"], "--format must be text or json, not xml", "vectors"],
+    [["vectors", "--vectors"], "--vectors needs a folder", "vectors"],
+    [["vectors", "--vectors", "--format", "json"], "--vectors needs a folder", "vectors"],
+    [["vectors", "--spec-path="], "--spec-path needs a folder", "vectors"],
+    [["vectors", "--help=yes"], "--help takes no value", "vectors"],
+  ])("exits 2 on %j with one line of its own and the usage", async (argv, message, command) => {
     const { code, stdout, stderr } = await cli(...argv);
     expect(code).toBe(2);
     expect(stdout).toBe("");
-    expect(stderr).toMatch(/^arp-conformance: /);
-    expect(stderr).toContain(message);
+    const [first, usage, ...rest] = stderr.trimEnd().split("\n");
+    expect(first).toBe(`arp-conformance: ${message}`);
+    expect(usage).toBe(
+      command === undefined
+        ? "Usage: arp-conformance <command> [options]"
+        : "Usage: arp-conformance vectors [--spec-path DIR] [--vectors DIR] [--invalid-vectors DIR] [--format text|json]",
+    );
+    expect(rest.at(-1)).toBe(
+      `Run \`arp-conformance ${command === undefined ? "" : `${command} `}--help\` for more.`,
+    );
+    // Never Node's own parseArgs text.
+    expect(stderr).not.toMatch(/ERR_PARSE_ARGS|To specify a positional argument|Unknown option '/);
   });
 });
 
@@ -280,5 +320,18 @@ describe("the built bin", () => {
     expect(child.stderr).toBe("");
     expect(child.status).toBe(0);
     expect(lastLine(child.stdout)).toMatch(/^\d+ passed, 0 failed$/);
+  });
+  it("the built bin prints the package version with --version, and its own message on an unknown option", () => {
+    const pkg = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string };
+    const bin = join(packageRoot, "bin", "arp-conformance.js");
+    const version = spawnSync(bin, ["--version"], { encoding: "utf8" });
+    expect([version.status, version.stderr, version.stdout]).toEqual([
+      0,
+      "",
+      `arp-conformance ${pkg.version} (${SPEC_REF})\n`,
+    ]);
+    const unknown = spawnSync(bin, ["vectors", "--verbose"], { encoding: "utf8" });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr.split("\n")[0]).toBe("arp-conformance: unknown option: --verbose");
   });
 });

@@ -7,12 +7,11 @@ import { afterAll } from "vitest";
 import { main } from "../src/cli.js";
 import type { Output } from "../src/index.js";
 
+export { hasReference, referenceSpecRoot, repoRoot } from "@arp/testkit";
+
 export const packageRoot = fileURLToPath(new URL("..", import.meta.url));
-export const repoRoot = join(packageRoot, "..", "..");
 /** What `npm run build` copies; the CLI's default run reads it. */
 export const bundledSpecRoot = join(packageRoot, "dist", "spec", "v1");
-export const referenceSpecRoot = join(repoRoot, "..", "shared", "reference", "arp-standard", "spec", "v1");
-export const hasReference = existsSync(join(referenceSpecRoot, "schemas"));
 
 /** Fails the calling test with the fix when the package has not been built. */
 export function requireBuild(): void {

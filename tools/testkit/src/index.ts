@@ -66,3 +66,15 @@ export async function builtExports(
     .sort();
   return { esm, cjs };
 }
+
+export {
+  goldenVector,
+  hasReference,
+  invalidVectorsDir,
+  readVectors,
+  referenceSpecRoot,
+  repoRoot,
+  specRoot,
+  type Vector,
+  vectorsDir,
+} from "./vectors.js";

@@ -7,9 +7,8 @@
  * A test fails when the client sent a request that no handler answered (even if the test caught the
  * resulting transport error), so a wrong URL cannot hide behind an expected failure.
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { SCHEMAS, type SchemaName, type SchemaTypes } from "@arp/model";
+import { goldenVector } from "@arp/testkit";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 
@@ -100,8 +99,6 @@ export function useServer(): { server: typeof server; recorder: Recorder } {
   return { server, recorder };
 }
 
-const VECTORS = fileURLToPath(new URL("../../../../spec/v1/conformance/json_vectors/", import.meta.url));
-
 /**
  * A golden vector (a fresh copy) of a schema: `fixture("Run", "full")` reads
  * `json_vectors/core/run/full.json`, the file named by `SCHEMAS.Run.file`.
@@ -111,8 +108,7 @@ export function fixture<N extends SchemaName>(name: N, variant: "minimal" | "ful
   if (entry.pointer !== undefined) {
     throw new Error(`${name} is a sub-schema (${entry.file}#${entry.pointer}): it has no golden vectors`);
   }
-  const dir = entry.file.replace(/\.schema\.json$/, "");
-  return JSON.parse(readFileSync(`${VECTORS}${dir}/${variant}.json`, "utf8")) as SchemaTypes[N];
+  return goldenVector(entry.file, variant) as SchemaTypes[N];
 }
 
 /** An `ErrorEnvelope` body for a handler. */

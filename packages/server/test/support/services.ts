@@ -6,9 +6,9 @@
  *
  * Auth is `disabled` unless the caller passes its own `auth` option.
  */
-import { readFileSync } from "node:fs";
 import type * as T from "@arp/model";
 import { SCHEMAS, type SchemaName, type SchemaTypes } from "@arp/model";
+import { goldenVector } from "@arp/testkit";
 import {
   type ArpRequest,
   BaseAtomicExecutorServer,
@@ -23,15 +23,12 @@ import {
   type ServerOptions,
 } from "../../src/index.js";
 
-const VECTORS = new URL("../../../../spec/v1/conformance/json_vectors/", import.meta.url);
-
 /** A golden vector of the spec: `json_vectors/<schema file without .schema.json>/<variant>.json`. */
 export function vector<N extends SchemaName>(
   name: N,
   variant: "minimal" | "full" = "minimal",
 ): SchemaTypes[N] {
-  const dir = SCHEMAS[name].file.replace(/\.schema\.json$/, "");
-  return JSON.parse(readFileSync(new URL(`${dir}/${variant}.json`, VECTORS), "utf8")) as SchemaTypes[N];
+  return goldenVector(SCHEMAS[name].file, variant) as SchemaTypes[N];
 }
 
 /** Auth off unless the test says otherwise. */

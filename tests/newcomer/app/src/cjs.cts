@@ -1,0 +1,71 @@
+// The same program as CommonJS: `import x = require(...)` is how a .cts file imports under
+// verbatimModuleSyntax, and it loads the packages' `require` builds and their .d.cts types.
+import arpClient = require("@arp/client");
+import arpServer = require("@arp/server");
+
+import type { Run } from "@arp/model";
+
+type Req<K extends "startRun" | "getRun" | "cancelRun"> = Parameters<arpServer.BaseRunGatewayServer[K]>[0];
+
+class Gateway extends arpServer.BaseRunGatewayServer {
+  readonly runs = new Map<string, Run>();
+
+  startRun(req: Req<"startRun">): Run {
+    const run: Run = { run_id: req.body.run_id ?? "run_cjs", state: "queued", root_node_run_id: "nr_root" };
+    this.runs.set(run.run_id, run);
+    return run;
+  }
+
+  getRun(req: Req<"getRun">): Run {
+    const run = this.runs.get(req.params.run_id);
+    if (!run) throw arpServer.notFound(`no run ${req.params.run_id}`);
+    return run;
+  }
+
+  cancelRun(req: Req<"cancelRun">): Run {
+    const run = this.getRun(req);
+    run.state = "canceled";
+    return run;
+  }
+}
+
+async function main(): Promise<void> {
+  const gateway = new Gateway({
+    serviceName: "newcomer",
+    serviceVersion: "1.0.0",
+    auth: { mode: "disabled" },
+  });
+  const { url, close } = await gateway.listen({ port: 0, host: "127.0.0.1" });
+  try {
+    const client = new arpClient.RunGatewayClient({ baseUrl: url });
+    const started = await client.startRun({
+      root_node_type_ref: { node_type_id: "com.example.echo", version: "1.0.0" },
+      input: { text: "hello" },
+    });
+    await client.cancelRun(started.run_id);
+    const final = await client.getRun(started.run_id);
+    let missing = "";
+    try {
+      await client.getRun("run_nope");
+    } catch (err) {
+      if (err instanceof arpClient.ArpApiError) missing = `${err.status} ${err.code}`;
+    }
+    const health = await client.health();
+    console.log(
+      JSON.stringify({
+        module: "cjs",
+        started: started.state,
+        final: final.state,
+        missing,
+        health: health.status,
+      }),
+    );
+  } finally {
+    await close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
