@@ -379,7 +379,7 @@ describe("a stream that fails half-way", () => {
     const client = new RunCoordinatorClient({ baseUrl: url, retry: false });
     const seen: number[] = [];
     const error = await (async () => {
-      for await (const e of client.streamRunEvents(RUN, { resume: false })) {
+      for await (const e of client.streamRunEvents(RUN, { follow: false })) {
         seen.push(e.seq);
         gate.resolve();
       }
