@@ -8,6 +8,19 @@ import { ArpClientBase, type EventStream } from "../core/client.js";
 import type { CallOptions, StreamOptions } from "../core/options.js";
 
 /**
+ * The options argument of each `WidgetsClient` method, by method name:
+ *
+ * `WidgetsCallOptions["listWidgets"]`.
+ */
+export interface WidgetsCallOptions {
+  health: CallOptions;
+  listWidgets: CallOptions & { color?: T.Color | undefined; q?: string | undefined };
+  createWidget: CallOptions;
+  destroyPart: CallOptions;
+  streamWidgetEvents: StreamOptions;
+}
+
+/**
  * A typed client of the Widget API.
  *
  * Widgets.
@@ -23,7 +36,7 @@ export class WidgetsClient extends ArpClientBase {
    *
    * `GET /v1/health`. Open: no token is sent.
    */
-  health(options?: CallOptions): Promise<T.Color> {
+  health(options?: WidgetsCallOptions["health"]): Promise<T.Color> {
     return this.call(WIDGETS_SERVICE.operations.health, [], undefined, options);
   }
 
@@ -32,7 +45,7 @@ export class WidgetsClient extends ArpClientBase {
    *
    * `GET /v1/widgets`. Sends the bearer token.
    */
-  listWidgets(options?: CallOptions & { color?: T.Color; q?: string }): Promise<T.Widget[]> {
+  listWidgets(options?: WidgetsCallOptions["listWidgets"]): Promise<T.Widget[]> {
     return this.call(WIDGETS_SERVICE.operations.listWidgets, [], undefined, options);
   }
 
@@ -43,7 +56,7 @@ export class WidgetsClient extends ArpClientBase {
    *
    * `POST /v1/widgets`. Sends the bearer token.
    */
-  createWidget(body: T.Widget, options?: CallOptions): Promise<T.Widget> {
+  createWidget(body: T.Widget, options?: WidgetsCallOptions["createWidget"]): Promise<T.Widget> {
     return this.call(WIDGETS_SERVICE.operations.createWidget, [], body, options);
   }
 
@@ -52,7 +65,7 @@ export class WidgetsClient extends ArpClientBase {
    *
    * `POST /v1/widgets/{widget_id}/parts/{part_id}:destroy`. Sends the bearer token. Optional in ARP v1: a service may answer 501 `not_implemented`.
    */
-  destroyPart(widgetId: string, partId: string, options?: CallOptions): Promise<void> {
+  destroyPart(widgetId: string, partId: string, options?: WidgetsCallOptions["destroyPart"]): Promise<void> {
     return this.call(WIDGETS_SERVICE.operations.destroyPart, [widgetId, partId], undefined, options);
   }
 
@@ -61,7 +74,12 @@ export class WidgetsClient extends ArpClientBase {
    *
    * `GET /v1/widgets/{widget_id}/events`. Sends the bearer token.
    */
-  streamWidgetEvents(widgetId: string, options?: StreamOptions): EventStream<T.Widget> {
+  streamWidgetEvents(widgetId: string, options?: WidgetsCallOptions["streamWidgetEvents"]): EventStream<T.Widget> {
     return this.stream(WIDGETS_SERVICE.operations.streamWidgetEvents, [widgetId], options);
   }
 }
+
+/** Every client class, by service key (the OpenAPI file name without `.openapi.yaml`). */
+export const CLIENTS = {
+  "widgets": WidgetsClient,
+} as const;
