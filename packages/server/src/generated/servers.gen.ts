@@ -5,7 +5,8 @@
 import type * as T from "@arp/model";
 import { ATOMIC_EXECUTOR_SERVICE, COMPOSITE_EXECUTOR_SERVICE, NODE_REGISTRY_SERVICE, PDP_SERVICE, RUN_COORDINATOR_SERVICE, RUN_GATEWAY_SERVICE, SELECTION_SERVICE } from "@arp/model";
 import { notImplemented } from "../core/errors.js";
-import { type ArpRequest, ArpServerBase, type ServerOptions } from "../core/server.js";
+import type { ArpRequest } from "../core/request.js";
+import { ArpServerBase, type ServerOptions } from "../core/server.js";
 
 /**
  * The request each ARP Atomic Executor API handler receives, by method name (`executeAtomicNodeRun(req: AtomicExecutorRequests["executeAtomicNodeRun"])`).

@@ -31,7 +31,8 @@ export function requestsTypeName(service: ServiceIR): string {
 
 function writeRequests(w: CodeWriter, service: ServiceIR): void {
   const name = requestsTypeName(service);
-  const example = service.operations.find((o) => !PROVIDED_BY_BASE.has(o.operationId)) ?? service.operations[0];
+  const example =
+    service.operations.find((o) => !PROVIDED_BY_BASE.has(o.operationId)) ?? service.operations[0];
   const usage = example ? ` (\`${example.name}(req: ${name}["${example.name}"])\`)` : "";
   w.doc(
     `The request each ${service.title} handler receives, by method name${usage}.`,
@@ -83,7 +84,8 @@ export function emitServers(services: readonly ServiceIR[], specHash: string): s
   w.line('import type * as T from "@arp/model";');
   w.line(`import { ${services.map(serviceConstName).join(", ")} } from "@arp/model";`);
   w.line('import { notImplemented } from "../core/errors.js";');
-  w.line('import { type ArpRequest, ArpServerBase, type ServerOptions } from "../core/server.js";');
+  w.line('import type { ArpRequest } from "../core/request.js";');
+  w.line('import { ArpServerBase, type ServerOptions } from "../core/server.js";');
   for (const service of services) {
     w.line();
     writeRequests(w, service);

@@ -5,7 +5,8 @@
 import type * as T from "@arp/model";
 import { WIDGETS_SERVICE } from "@arp/model";
 import { notImplemented } from "../core/errors.js";
-import { type ArpRequest, ArpServerBase, type ServerOptions } from "../core/server.js";
+import type { ArpRequest } from "../core/request.js";
+import { ArpServerBase, type ServerOptions } from "../core/server.js";
 
 /**
  * The request each Widget API handler receives, by method name (`listWidgets(req: WidgetsRequests["listWidgets"])`).
