@@ -6,7 +6,6 @@
  * tables of `@arp/model`; `listen()`'s connections are tracked for graceful shutdown (registry.ts). It
  * depends on `node:http` only; Express support lives in `express.ts`.
  */
-/// <reference types="node" />
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Health, ServiceSpec, VersionInfo } from "@arp/model";
