@@ -19,7 +19,7 @@ import {
 } from "@arp/server";
 
 /** The keys of T that may be left out. */
-type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
+type OptionalKeys<T> = { [K in keyof T]-?: Record<never, never> extends Pick<T, K> ? K : never }[keyof T];
 /** T with every optional property present and undefined. */
 type ExplicitlyUndefined<T> = { [K in OptionalKeys<T>]-?: undefined } & Omit<T, OptionalKeys<T>>;
 /** true when T takes `{ key: undefined }` for each optional key (exactOptionalPropertyTypes). */
