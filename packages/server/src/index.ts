@@ -7,10 +7,15 @@ export {
   AuthConfigError,
   type AuthMode,
   type AuthOptions,
-  type Principal,
-} from "./core/auth.js";
+  type AuthProfile,
+} from "./core/auth/settings.js";
+export type { Principal } from "./core/auth/verify.js";
+export type { ResponseValidation } from "./core/checks.js";
+export type { CorsOptions } from "./core/cors.js";
 export {
   ArpServerError,
+  type ArpServerErrorCode,
+  type ArpServerErrorExtra,
   type ArpServerErrorInit,
   badRequest,
   conflict,
@@ -20,17 +25,17 @@ export {
   unauthorized,
   unavailable,
 } from "./core/errors.js";
+export type { Logger } from "./core/logger.js";
+export { type ArpRequest, getPrincipal } from "./core/request.js";
 export {
-  type ArpRequest,
   ArpServerBase,
-  type CorsOptions,
-  getPrincipal,
+  type CloseOptions,
   type ListenOptions,
-  type Logger,
   type RunningServer,
   type ServerOptions,
 } from "./core/server.js";
 export {
+  type AtomicExecutorRequests,
   BaseAtomicExecutorServer,
   BaseCompositeExecutorServer,
   BaseNodeRegistryServer,
@@ -38,4 +43,10 @@ export {
   BaseRunCoordinatorServer,
   BaseRunGatewayServer,
   BaseSelectionServer,
+  type CompositeExecutorRequests,
+  type NodeRegistryRequests,
+  type PdpRequests,
+  type RunCoordinatorRequests,
+  type RunGatewayRequests,
+  type SelectionRequests,
 } from "./generated/servers.gen.js";

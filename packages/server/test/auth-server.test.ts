@@ -7,9 +7,17 @@
  */
 import { ArpApiError, RunGatewayClient } from "@arp/client";
 import type * as T from "@arp/model";
+import { RUN_GATEWAY_SERVICE, type ServiceSpec } from "@arp/model";
 import type { JWTPayload } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { type ArpRequest, getPrincipal, type Principal, type ServerOptions } from "../src/index.js";
+import {
+  type ArpRequest,
+  ArpServerBase,
+  getPrincipal,
+  type Principal,
+  type RunGatewayRequests,
+  type ServerOptions,
+} from "../src/index.js";
 import { expectEnvelope, request, useServers } from "./support/http.js";
 import {
   hs256WithPublicKey,
@@ -213,5 +221,77 @@ describe("@arp/client's bearerToken, end to end", () => {
       401,
       "unauthorized",
     );
+  });
+});
+
+describe("exemption: from the operation table, ARP_AUTH_EXEMPT_PATHS as the override", () => {
+  /** A Run Gateway served from `table` (a copy of the real one with one flag changed), recording as `Recording`. */
+  class TableGateway extends ArpServerBase {
+    readonly inner = new Recording();
+    startRun(req: RunGatewayRequests["startRun"]) {
+      return this.inner.startRun(req);
+    }
+    getRun(req: RunGatewayRequests["getRun"]) {
+      return this.inner.getRun(req);
+    }
+    cancelRun(req: RunGatewayRequests["cancelRun"]) {
+      return this.inner.cancelRun(req);
+    }
+  }
+  const ops = RUN_GATEWAY_SERVICE.operations;
+
+  it("an operation the table marks open (auth: none) is served without a token; the rest still need one", async () => {
+    const table: ServiceSpec = {
+      ...RUN_GATEWAY_SERVICE,
+      operations: {
+        ...ops,
+        getRun: { ...ops.getRun!, auth: "none" },
+        health: { ...ops.health!, auth: "bearer" },
+      },
+    };
+    const open = new TableGateway(table, { auth: { mode: "required", jwksUri: jwks.jwksUri } });
+    const base = (await servers.listen(open)).url;
+    const token = await signToken(key, CLAIMS);
+    const started = await request(`${base}/v1/runs`, {
+      method: "POST",
+      body: vector("RunStartRequest"),
+      headers: bearer(token),
+    });
+    expect(started.status).toBe(200);
+    const runId = (started.json() as T.Run).run_id;
+
+    const got = await request(`${base}/v1/runs/${runId}`);
+    expect(got.status).toBe(200);
+    expect(open.inner.seen.at(-1)).toEqual({ op: "getRun" }); // no principal on an exempt operation
+    expectEnvelope(await request(`${base}/v1/runs/${runId}:cancel`, { method: "POST" }), 401, "unauthorized");
+    expectEnvelope(await request(`${base}/v1/health`), 401, "unauthorized"); // the table says bearer now
+    expect((await request(`${base}/v1/health`, { headers: bearer(token) })).status).toBe(200);
+  });
+
+  it("ARP_AUTH_EXEMPT_PATHS replaces the table: exactly the listed paths are open, health included", async () => {
+    const env = { ARP_AUTH_JWKS_URI: jwks.jwksUri, ARP_AUTH_EXEMPT_PATHS: "/v1/runs/run_open, /v1/version" };
+    const gateway = new Recording({ auth: undefined, env });
+    const base = (await servers.listen(gateway)).url;
+    const token = await signToken(key, CLAIMS);
+    for (const run_id of ["run_open", "run_closed"]) {
+      const res = await request(`${base}/v1/runs`, {
+        method: "POST",
+        body: { ...vector("RunStartRequest"), run_id },
+        headers: bearer(token),
+      });
+      expect(res.status).toBe(200);
+    }
+    expect((await request(`${base}/v1/runs/run_open`)).status).toBe(200);
+    expectEnvelope(await request(`${base}/v1/runs/run_closed`), 401, "unauthorized");
+    expect((await request(`${base}/v1/version`)).status).toBe(200);
+    expectEnvelope(await request(`${base}/v1/health`), 401, "unauthorized"); // not listed: not open
+    expect((await request(`${base}/v1/health`, { headers: bearer(token) })).status).toBe(200);
+  });
+
+  it("the exemptPaths option does the same from code; [] leaves nothing open", async () => {
+    const closed = new Recording({ auth: { mode: "required", jwksUri: jwks.jwksUri, exemptPaths: [] } });
+    const base = (await servers.listen(closed)).url;
+    expectEnvelope(await request(`${base}/v1/health`), 401, "unauthorized");
+    expectEnvelope(await request(`${base}/v1/version`), 401, "unauthorized");
   });
 });

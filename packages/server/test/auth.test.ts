@@ -1,13 +1,14 @@
+import { type OperationSpec, SERVICES } from "@arp/model";
 import { decodeProtectedHeader, exportSPKI, jwtVerify } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { exemption } from "../src/core/auth/exempt.js";
 import {
   AuthConfigError,
-  Authenticator,
   type AuthOptions,
-  type AuthResult,
   type AuthSettings,
   resolveAuthSettings,
-} from "../src/core/auth.js";
+} from "../src/core/auth/settings.js";
+import { Authenticator, type AuthResult } from "../src/core/auth/verify.js";
 import {
   hs256WithPublicKey,
   type JwksServer,
@@ -23,7 +24,6 @@ const DEFAULTS = {
   mode: "required",
   algorithms: ["RS256"],
   clockSkewSeconds: 60,
-  exemptPaths: ["/v1/health", "/v1/version"],
   devSubject: "dev",
   anonymousSubject: "anonymous",
   fetchTimeoutMs: 5000,
@@ -53,7 +53,8 @@ describe("resolveAuthSettings from the environment", () => {
     expect(settings).toEqual(DEFAULTS);
     expect(Object.isFrozen(settings)).toBe(true);
     expect(Object.isFrozen(settings.algorithms)).toBe(true);
-    expect(Object.isFrozen(settings.exemptPaths)).toBe(true);
+    expect(settings.exemptPaths).toBeUndefined(); // the operation table decides
+    expect(Object.isFrozen(fromEnv({ ARP_AUTH_EXEMPT_PATHS: "/x" }).exemptPaths)).toBe(true);
   });
 
   it("reads every variable", () => {
@@ -110,8 +111,8 @@ describe("resolveAuthSettings from the environment", () => {
     expect(fromEnv(Object.fromEntries(names.map((name) => [name, ""])))).toEqual(DEFAULTS);
   });
 
-  it("falls back to the default exempt paths when the list is empty", () => {
-    expect(fromEnv({ ARP_AUTH_EXEMPT_PATHS: " , ," }).exemptPaths).toEqual(["/v1/health", "/v1/version"]);
+  it("leaves exemption to the operation table when the list is empty", () => {
+    expect(fromEnv({ ARP_AUTH_EXEMPT_PATHS: " , ," }).exemptPaths).toBeUndefined();
   });
 
   it.each([
@@ -338,7 +339,7 @@ describe("Authenticator against a real JWKS endpoint", () => {
   it("accepts a valid token; the principal is its claims", async () => {
     const iat = now();
     const token = await signToken(key, claims, { iat });
-    const result = await authenticator().authenticate("/v1/runs", bearer(token));
+    const result = await authenticator().authenticate(bearer(token));
     expect(result).toEqual({ ok: true, principal: { ...claims, iat, exp: iat + 300 } });
   });
 
@@ -346,7 +347,7 @@ describe("Authenticator against a real JWKS endpoint", () => {
     const auth = authenticator();
     const before = jwksHits();
     for (let i = 0; i < 3; i++) {
-      const result = await auth.authenticate("/v1/runs", bearer(await signToken(key, claims)));
+      const result = await auth.authenticate(bearer(await signToken(key, claims)));
       expect(result.ok).toBe(true);
     }
     expect(jwksHits() - before).toBe(1);
@@ -355,31 +356,28 @@ describe("Authenticator against a real JWKS endpoint", () => {
   it("checks issuer and audience only when configured", async () => {
     const token = await signToken(key, { sub: "bob" });
     const auth = new Authenticator(resolveAuthSettings({ jwksUri: server.jwksUri }));
-    expect(await auth.authenticate("/v1/runs", bearer(token))).toMatchObject({
+    expect(await auth.authenticate(bearer(token))).toMatchObject({
       ok: true,
       principal: { sub: "bob" },
     });
     // Configured but absent from the token: PyJWT's MissingRequiredClaimError, "Invalid token".
-    expectInvalid(await authenticator().authenticate("/v1/runs", bearer(token)));
+    expectInvalid(await authenticator().authenticate(bearer(token)));
   });
 
   it("accepts a token whose audience list contains a configured audience", async () => {
     const token = await signToken(key, { ...claims, aud: ["other", "svc-b"] });
-    const result = await authenticator({ audience: ["svc-a", "svc-b"] }).authenticate(
-      "/v1/runs",
-      bearer(token),
-    );
+    const result = await authenticator({ audience: ["svc-a", "svc-b"] }).authenticate(bearer(token));
     expect(result.ok).toBe(true);
   });
 
   it("rejects an expired token", async () => {
     const token = await signToken(key, claims, { iat: now() - 600, exp: now() - 120 });
-    expectInvalid(await authenticator().authenticate("/v1/runs", bearer(token)), "Token expired");
+    expectInvalid(await authenticator().authenticate(bearer(token)), "Token expired");
   });
 
   it("rejects a token that is not yet valid", async () => {
     const token = await signToken(key, claims, { nbf: now() + 120 });
-    expectInvalid(await authenticator().authenticate("/v1/runs", bearer(token)), "Token not yet valid");
+    expectInvalid(await authenticator().authenticate(bearer(token)), "Token not yet valid");
   });
 
   it("tolerates the clock skew (60 s by default) on exp and nbf", async () => {
@@ -387,39 +385,37 @@ describe("Authenticator against a real JWKS endpoint", () => {
     const earlyNbf = await signToken(key, claims, { nbf: now() + 30 });
     const lenient = authenticator();
     const strict = authenticator({ clockSkewSeconds: 0 });
-    expect((await lenient.authenticate("/v1/runs", bearer(lateExp))).ok).toBe(true);
-    expect((await lenient.authenticate("/v1/runs", bearer(earlyNbf))).ok).toBe(true);
-    expectInvalid(await strict.authenticate("/v1/runs", bearer(lateExp)), "Token expired");
-    expectInvalid(await strict.authenticate("/v1/runs", bearer(earlyNbf)), "Token not yet valid");
+    expect((await lenient.authenticate(bearer(lateExp))).ok).toBe(true);
+    expect((await lenient.authenticate(bearer(earlyNbf))).ok).toBe(true);
+    expectInvalid(await strict.authenticate(bearer(lateExp)), "Token expired");
+    expectInvalid(await strict.authenticate(bearer(earlyNbf)), "Token not yet valid");
   });
 
   it("rejects a wrong issuer", async () => {
     const token = await signToken(key, { ...claims, iss: "https://evil.test" });
-    expectInvalid(await authenticator().authenticate("/v1/runs", bearer(token)), "Invalid token issuer");
+    expectInvalid(await authenticator().authenticate(bearer(token)), "Invalid token issuer");
   });
 
   it("rejects a wrong audience", async () => {
     const token = await signToken(key, { ...claims, aud: "another-service" });
-    expectInvalid(await authenticator().authenticate("/v1/runs", bearer(token)), "Invalid token audience");
+    expectInvalid(await authenticator().authenticate(bearer(token)), "Invalid token audience");
   });
 
   it("rejects a bad signature (another key under the same kid) and a tampered payload", async () => {
     const forged = await signToken(impostor, claims);
     expect(decodeProtectedHeader(forged).kid).toBe(key.kid);
-    expectInvalid(await authenticator().authenticate("/v1/runs", bearer(forged)));
+    expectInvalid(await authenticator().authenticate(bearer(forged)));
 
     const [header, , signature] = (await signToken(key, claims)).split(".");
     const payload = Buffer.from(JSON.stringify({ ...claims, sub: "admin" })).toString("base64url");
-    expectInvalid(
-      await authenticator().authenticate("/v1/runs", bearer(`${header}.${payload}.${signature}`)),
-    );
+    expectInvalid(await authenticator().authenticate(bearer(`${header}.${payload}.${signature}`)));
   });
 
   it("rejects alg none without fetching keys", async () => {
     const token = unsignedToken(claims, key.kid);
     expect(decodeProtectedHeader(token).alg).toBe("none");
     const before = jwksHits();
-    expectInvalid(await authenticator().authenticate("/v1/runs", bearer(token)));
+    expectInvalid(await authenticator().authenticate(bearer(token)));
     expect(jwksHits()).toBe(before);
   });
 
@@ -428,26 +424,26 @@ describe("Authenticator against a real JWKS endpoint", () => {
     // The token is a real attack: it verifies as HS256 with the public PEM as the secret.
     const secret = new TextEncoder().encode(await exportSPKI(key.publicKey));
     await expect(jwtVerify(token, secret, { algorithms: ["HS256"] })).resolves.toBeDefined();
-    expectInvalid(await authenticator().authenticate("/v1/runs", bearer(token)));
+    expectInvalid(await authenticator().authenticate(bearer(token)));
     // Even with HS256 allowed it could not pass: JWKS keys are public keys.
     const settings = { ...resolveAuthSettings({ jwksUri: server.jwksUri }), algorithms: ["RS256", "HS256"] };
-    expectInvalid(await new Authenticator(settings).authenticate("/v1/runs", bearer(token)));
+    expectInvalid(await new Authenticator(settings).authenticate(bearer(token)));
   });
 
   it.each(["not-a-jwt", "a.b.c", "a.b", "eyJhbGciOiJSUzI1NiJ9.e30."])(
     "rejects the malformed token %j",
     async (token) => {
-      expectInvalid(await authenticator().authenticate("/v1/runs", bearer(token)));
+      expectInvalid(await authenticator().authenticate(bearer(token)));
     },
   );
 
   it("rejects an unknown kid without refetching during the cooldown", async () => {
     const auth = authenticator();
-    expect((await auth.authenticate("/v1/runs", bearer(await signToken(key, claims)))).ok).toBe(true);
+    expect((await auth.authenticate(bearer(await signToken(key, claims)))).ok).toBe(true);
     const before = jwksHits();
     const stranger = await signToken(rotated, claims);
-    expectInvalid(await auth.authenticate("/v1/runs", bearer(stranger)));
-    expectInvalid(await auth.authenticate("/v1/runs", bearer(stranger)));
+    expectInvalid(await auth.authenticate(bearer(stranger)));
+    expectInvalid(await auth.authenticate(bearer(stranger)));
     // The set was fetched just now: jose is cooling down and does not refetch.
     expect(jwksHits()).toBe(before);
   });
@@ -457,19 +453,19 @@ describe("Authenticator against a real JWKS endpoint", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
       const auth = new Authenticator(resolveAuthSettings({ jwksUri: rotation.jwksUri }));
-      expect((await auth.authenticate("/v1/runs", bearer(await signToken(key, claims)))).ok).toBe(true);
+      expect((await auth.authenticate(bearer(await signToken(key, claims)))).ok).toBe(true);
       rotation.setKeys([rotated]);
       const fresh = await signToken(rotated, claims);
       // Within jose's 30 s cooldown an unknown kid does not refetch.
-      expectInvalid(await auth.authenticate("/v1/runs", bearer(fresh)));
+      expectInvalid(await auth.authenticate(bearer(fresh)));
       expect(rotation.hits.get("/jwks.json")).toBe(1);
 
       vi.setSystemTime(Date.now() + 31_000);
-      const result = await auth.authenticate("/v1/runs", bearer(await signToken(rotated, claims)));
+      const result = await auth.authenticate(bearer(await signToken(rotated, claims)));
       expect(result).toMatchObject({ ok: true, principal: { sub: "alice" } });
       expect(rotation.hits.get("/jwks.json")).toBe(2);
       // The retired key no longer verifies.
-      expectInvalid(await auth.authenticate("/v1/runs", bearer(await signToken(key, claims))));
+      expectInvalid(await auth.authenticate(bearer(await signToken(key, claims))));
     } finally {
       vi.useRealTimers();
       await rotation.close();
@@ -480,7 +476,7 @@ describe("Authenticator against a real JWKS endpoint", () => {
     "rejects the malformed header %j",
     async (header) => {
       expectFailure(
-        await authenticator().authenticate("/v1/runs", header),
+        await authenticator().authenticate(header),
         "invalid_request",
         "Invalid Authorization header",
       );
@@ -489,14 +485,14 @@ describe("Authenticator against a real JWKS endpoint", () => {
 
   it("accepts any case of the scheme and surrounding whitespace", async () => {
     const token = await signToken(key, claims);
-    expect((await authenticator().authenticate("/v1/runs", `bEaReR ${token}`)).ok).toBe(true);
-    expect((await authenticator().authenticate("/v1/runs", `  Bearer \t ${token}  `)).ok).toBe(true);
+    expect((await authenticator().authenticate(`bEaReR ${token}`)).ok).toBe(true);
+    expect((await authenticator().authenticate(`  Bearer \t ${token}  `)).ok).toBe(true);
   });
 
   it("answers a missing (or empty, as in Python) header with invalid_request", async () => {
     for (const header of [undefined, ""]) {
       expectFailure(
-        await authenticator().authenticate("/v1/runs", header),
+        await authenticator().authenticate(header),
         "invalid_request",
         "Missing Authorization header",
       );
@@ -509,9 +505,9 @@ describe("Authenticator against a real JWKS endpoint", () => {
       const auth = new Authenticator(resolveAuthSettings({ jwksUri: flaky.jwksUri }));
       const token = await signToken(key, claims);
       await flaky.setState("down");
-      expectInvalid(await auth.authenticate("/v1/runs", bearer(token)), "Unable to fetch JWKS");
+      expectInvalid(await auth.authenticate(bearer(token)), "Unable to fetch JWKS");
       await flaky.setState("up");
-      expect((await auth.authenticate("/v1/runs", bearer(token))).ok).toBe(true);
+      expect((await auth.authenticate(bearer(token))).ok).toBe(true);
     } finally {
       await flaky.close();
     }
@@ -522,7 +518,7 @@ describe("Authenticator against a real JWKS endpoint", () => {
     try {
       await stuck.setState("hang");
       const auth = new Authenticator(resolveAuthSettings({ jwksUri: stuck.jwksUri, fetchTimeoutMs: 300 }));
-      const result = await auth.authenticate("/v1/runs", bearer(await signToken(key, claims)));
+      const result = await auth.authenticate(bearer(await signToken(key, claims)));
       expectInvalid(result, "Unable to fetch JWKS");
       expect(stuck.hits.get("/jwks.json")).toBe(1);
     } finally {
@@ -536,9 +532,9 @@ describe("Authenticator against a real JWKS endpoint", () => {
       const token = await signToken(key, claims);
       broken.setJwksBody({ not: "a key set" });
       const auth = new Authenticator(resolveAuthSettings({ jwksUri: broken.jwksUri }));
-      expectInvalid(await auth.authenticate("/v1/runs", bearer(token)), "Unable to fetch JWKS");
+      expectInvalid(await auth.authenticate(bearer(token)), "Unable to fetch JWKS");
       const missing = new Authenticator(resolveAuthSettings({ jwksUri: `${broken.origin}/missing.json` }));
-      expectInvalid(await missing.authenticate("/v1/runs", bearer(token)), "Unable to fetch JWKS");
+      expectInvalid(await missing.authenticate(bearer(token)), "Unable to fetch JWKS");
     } finally {
       await broken.close();
     }
@@ -552,7 +548,7 @@ describe("Authenticator against a real JWKS endpoint", () => {
         const token = await signToken(key, { ...claims, iss: `${idp.origin}/` });
         expect(idp.hits.size).toBe(0);
         for (let i = 0; i < 2; i++) {
-          expect(await auth.authenticate("/v1/runs", bearer(token))).toMatchObject({ ok: true });
+          expect(await auth.authenticate(bearer(token))).toMatchObject({ ok: true });
         }
         expect(idp.hits.get("/.well-known/openid-configuration")).toBe(1);
         expect(idp.hits.get("/jwks.json")).toBe(1);
@@ -565,10 +561,7 @@ describe("Authenticator against a real JWKS endpoint", () => {
       const idp = await startJwksServer([key]);
       try {
         const settings = fromEnv({ ARP_AUTH_OIDC_DISCOVERY_URL: `${idp.origin}/custom/discovery` });
-        const result = await new Authenticator(settings).authenticate(
-          "/v1/runs",
-          bearer(await signToken(key, claims)),
-        );
+        const result = await new Authenticator(settings).authenticate(bearer(await signToken(key, claims)));
         expect(result.ok).toBe(true);
         expect(idp.hits.get("/custom/discovery")).toBe(1);
         expect(idp.hits.has("/.well-known/openid-configuration")).toBe(false);
@@ -583,9 +576,9 @@ describe("Authenticator against a real JWKS endpoint", () => {
         const auth = new Authenticator(resolveAuthSettings({ oidcDiscoveryUrl: idp.discoveryUrl }));
         const token = await signToken(key, claims);
         await idp.setState("down");
-        expectInvalid(await auth.authenticate("/v1/runs", bearer(token)), "Unable to fetch JWKS");
+        expectInvalid(await auth.authenticate(bearer(token)), "Unable to fetch JWKS");
         await idp.setState("up");
-        expect((await auth.authenticate("/v1/runs", bearer(token))).ok).toBe(true);
+        expect((await auth.authenticate(bearer(token))).ok).toBe(true);
       } finally {
         await idp.close();
       }
@@ -596,10 +589,7 @@ describe("Authenticator against a real JWKS endpoint", () => {
       try {
         await idp.setState("hang");
         const auth = new Authenticator(resolveAuthSettings({ issuer: idp.origin, fetchTimeoutMs: 300 }));
-        expectInvalid(
-          await auth.authenticate("/v1/runs", bearer(await signToken(key, claims))),
-          "Unable to fetch JWKS",
-        );
+        expectInvalid(await auth.authenticate(bearer(await signToken(key, claims))), "Unable to fetch JWKS");
       } finally {
         await idp.close();
       }
@@ -608,26 +598,22 @@ describe("Authenticator against a real JWKS endpoint", () => {
     it("answers 401 when the discovery document has no jwks_uri", async () => {
       // The JWKS document is JSON but not a discovery document.
       const auth = new Authenticator(resolveAuthSettings({ oidcDiscoveryUrl: server.jwksUri }));
-      expectInvalid(
-        await auth.authenticate("/v1/runs", bearer(await signToken(key, claims))),
-        "Unable to fetch JWKS",
-      );
+      expectInvalid(await auth.authenticate(bearer(await signToken(key, claims))), "Unable to fetch JWKS");
     });
   });
 
   describe("optional mode", () => {
     it("lets a request without a token through as the anonymous principal", async () => {
-      expect(await authenticator({ mode: "optional" }).authenticate("/v1/runs", undefined)).toEqual({
+      expect(await authenticator({ mode: "optional" }).authenticate(undefined)).toEqual({
         ok: true,
         principal: { sub: "anonymous" },
       });
       const custom = authenticator({ mode: "optional", anonymousSubject: "guest" });
-      expect(await custom.authenticate("/v1/runs", "")).toEqual({ ok: true, principal: { sub: "guest" } });
+      expect(await custom.authenticate("")).toEqual({ ok: true, principal: { sub: "guest" } });
     });
 
     it("verifies a token when one is sent", async () => {
       const result = await authenticator({ mode: "optional" }).authenticate(
-        "/v1/runs",
         bearer(await signToken(key, claims)),
       );
       expect(result).toMatchObject({ ok: true, principal: { sub: "alice", scope: "runs:write" } });
@@ -635,19 +621,12 @@ describe("Authenticator against a real JWKS endpoint", () => {
 
     it("still rejects a bad token or a malformed header", async () => {
       const auth = authenticator({ mode: "optional" });
-      expectInvalid(await auth.authenticate("/v1/runs", bearer(await signToken(impostor, claims))));
+      expectInvalid(await auth.authenticate(bearer(await signToken(impostor, claims))));
       expectInvalid(
-        await auth.authenticate(
-          "/v1/runs",
-          bearer(await signToken(key, claims, { iat: now() - 900, exp: now() - 600 })),
-        ),
+        await auth.authenticate(bearer(await signToken(key, claims, { iat: now() - 900, exp: now() - 600 }))),
         "Token expired",
       );
-      expectFailure(
-        await auth.authenticate("/v1/runs", "Basic abc"),
-        "invalid_request",
-        "Invalid Authorization header",
-      );
+      expectFailure(await auth.authenticate("Basic abc"), "invalid_request", "Invalid Authorization header");
     });
   });
 
@@ -655,10 +634,10 @@ describe("Authenticator against a real JWKS endpoint", () => {
     it("gives every request the dev principal, whatever the header", async () => {
       const auth = new Authenticator(fromEnv({ ARP_AUTH_PROFILE: "dev" }));
       for (const header of [undefined, "Basic abc", "Bearer not-a-jwt"]) {
-        expect(await auth.authenticate("/v1/runs", header)).toEqual({ ok: true, principal: { sub: "dev" } });
+        expect(await auth.authenticate(header)).toEqual({ ok: true, principal: { sub: "dev" } });
       }
       const custom = new Authenticator(resolveAuthSettings({ mode: "disabled", devSubject: "me" }));
-      expect(await custom.authenticate("/v1/runs", undefined)).toEqual({
+      expect(await custom.authenticate(undefined)).toEqual({
         ok: true,
         principal: { sub: "me" },
       });
@@ -666,55 +645,60 @@ describe("Authenticator against a real JWKS endpoint", () => {
 
     it("shares one frozen result (no work on the hot path)", async () => {
       const auth = new Authenticator(resolveAuthSettings({ mode: "disabled" }));
-      const first = await auth.authenticate("/v1/runs", undefined);
-      expect(await auth.authenticate("/v1/runs/1", undefined)).toBe(first);
+      const first = await auth.authenticate(undefined);
+      expect(await auth.authenticate(undefined)).toBe(first);
       expect(Object.isFrozen(first)).toBe(true);
       expect(first.ok && Object.isFrozen(first.principal)).toBe(true);
     });
   });
+});
 
-  describe("exempt paths", () => {
-    it("exempts /v1/health and /v1/version by default (principal undefined), in every mode", async () => {
-      for (const mode of ["required", "optional", "disabled"] as const) {
-        const auth = authenticator({ mode });
-        for (const path of ["/v1/health", "/v1/version"]) {
-          expect(await auth.authenticate(path, undefined)).toEqual({ ok: true, principal: undefined });
-          expect(await auth.authenticate(path, "Bearer garbage")).toEqual({ ok: true, principal: undefined });
-        }
-      }
-    });
+describe("exemption: the operation table decides, an explicit path list replaces it", () => {
+  const operations: OperationSpec[] = Object.values(SERVICES).flatMap((service) =>
+    Object.values(service.operations),
+  );
+  const byName = (name: string): OperationSpec => operations.find((op) => op.name === name)!;
 
-    it("matches paths exactly", async () => {
-      const auth = authenticator();
-      for (const path of ["/v1/health/", "/v1/healthz", "/v1/Health", "/v1/runs"]) {
-        expectFailure(
-          await auth.authenticate(path, undefined),
-          "invalid_request",
-          "Missing Authorization header",
-        );
-      }
-    });
+  it("by default exempts exactly the operations whose spec security is empty (auth: none)", () => {
+    const exempt = exemption(resolveAuthSettings({}).exemptPaths);
+    const open = new Set(operations.filter((op) => exempt(op, op.path)).map((op) => op.name));
+    expect(open).toEqual(new Set(["health", "version"]));
+    for (const op of operations) expect(exempt(op, op.path)).toBe(op.auth === "none");
+  });
 
-    it("takes custom exempt paths (env and code) instead of the defaults", async () => {
-      const fromVariables = new Authenticator(
-        fromEnv({ ARP_AUTH_JWKS_URI: server.jwksUri, ARP_AUTH_EXEMPT_PATHS: "/status, /metrics" }),
-      );
-      expect(await fromVariables.authenticate("/metrics", undefined)).toEqual({
-        ok: true,
-        principal: undefined,
-      });
-      expectFailure(
-        await fromVariables.authenticate("/v1/health", undefined),
-        "invalid_request",
-        "Missing Authorization header",
-      );
+  it("reads the table's flag, not the operation's name or path", () => {
+    const exempt = exemption(undefined);
+    const startRun = byName("startRun");
+    expect(exempt(startRun, "/v1/runs")).toBe(false);
+    expect(exempt({ ...startRun, auth: "none" }, "/v1/runs")).toBe(true);
+    expect(exempt({ ...byName("health"), auth: "bearer" }, "/v1/health")).toBe(false);
+  });
 
-      const none = authenticator({ exemptPaths: [] });
-      expectFailure(
-        await none.authenticate("/v1/health", undefined),
-        "invalid_request",
-        "Missing Authorization header",
-      );
-    });
+  it("ARP_AUTH_EXEMPT_PATHS replaces the table: exactly the listed request paths are open", () => {
+    const settings = fromEnv({ ARP_AUTH_EXEMPT_PATHS: "/v1/runs/run_1, /metrics ," });
+    expect(settings.exemptPaths).toEqual(["/v1/runs/run_1", "/metrics"]);
+    const exempt = exemption(settings.exemptPaths);
+    expect(exempt(byName("getRun"), "/v1/runs/run_1")).toBe(true);
+    expect(exempt(byName("getRun"), "/v1/runs/run_2")).toBe(false);
+    expect(exempt(byName("health"), "/v1/health")).toBe(false);
+    for (const path of ["/v1/runs/run_1/", "/v1/runs/RUN_1", "/v1/runs/run_1x"]) {
+      expect(exempt(byName("getRun"), path)).toBe(false);
+    }
+  });
+
+  it("an empty or blank variable is unset: the table decides", () => {
+    for (const value of ["", " , ,"]) {
+      const settings = fromEnv({ ARP_AUTH_EXEMPT_PATHS: value });
+      expect(settings.exemptPaths).toBeUndefined();
+      expect(exemption(settings.exemptPaths)(byName("health"), "/v1/health")).toBe(true);
+    }
+  });
+
+  it("the exemptPaths option is taken as written: [] exempts nothing", () => {
+    const none = exemption(resolveAuthSettings({ exemptPaths: [] }).exemptPaths);
+    for (const op of operations) expect(none(op, op.path)).toBe(false);
+    const some = exemption(resolveAuthSettings({ exemptPaths: ["/v1/health"] }).exemptPaths);
+    expect(some(byName("health"), "/v1/health")).toBe(true);
+    expect(some(byName("version"), "/v1/version")).toBe(false);
   });
 });

@@ -4,11 +4,12 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { serviceConstName } from "../src/emit/operations.js";
+import { emitServers } from "../src/emit/server.js";
 import { enumConstName, inlineType } from "../src/emit/types.js";
 import { emitValidators } from "../src/emit/validators.js";
 import { CodeWriter } from "../src/emit/writer.js";
 import { generate } from "../src/generate.js";
-import { buildIR, type TypeNode } from "../src/ir/index.js";
+import { buildIR, type OperationIR, type TypeNode } from "../src/ir/index.js";
 import { loadSpec } from "../src/load.js";
 import { MINI, REPO_SPEC } from "./fixture.js";
 
@@ -63,6 +64,44 @@ describe("type expressions", () => {
   it("service constants", () => {
     expect(serviceConstName({ name: "RunGateway" } as never)).toBe("RUN_GATEWAY_SERVICE");
     expect(serviceConstName({ name: "Pdp" } as never)).toBe("PDP_SERVICE");
+  });
+});
+
+describe("server request types", () => {
+  const op = (extra: Partial<OperationIR>): OperationIR => ({
+    operationId: "get_thing",
+    name: "getThing",
+    method: "GET",
+    path: "/v1/things/{thing_id}",
+    summary: "get",
+    pathParams: [],
+    queryParams: [],
+    response: { status: 200, kind: "json", schema: "Thing", array: false },
+    conformance: "required",
+    retry: "safe",
+    auth: "bearer",
+    ...extra,
+  });
+  it.each<[string, Partial<OperationIR>, string]>([
+    ["no body, no parameters", {}, "getThing: ArpRequest<undefined>;"],
+    ["a body", { requestBody: { schema: "ThingIn", required: true } }, "getThing: ArpRequest<T.ThingIn>;"],
+    [
+      "path and query parameters",
+      {
+        pathParams: [{ name: "thing_id", required: true }],
+        queryParams: [
+          { name: "kind", required: false, schema: "Kind" },
+          { name: "page-size", required: true },
+        ],
+      },
+      'getThing: ArpRequest<undefined, { thing_id: string; kind?: T.Kind; "page-size": string }>;',
+    ],
+  ])("%s", (_what, given, want) => {
+    const service = { key: "things", name: "Things", title: "Things API", file: "", operations: [op(given)] };
+    const out = emitServers([service], "sha256:0");
+    expect(out).toContain("export interface ThingsRequests {");
+    expect(out).toContain(want);
+    expect(out).toContain('abstract getThing(req: ThingsRequests["getThing"]): T.Thing | Promise<T.Thing>;');
   });
 });
 

@@ -7,20 +7,39 @@ import type { ErrorEnvelope } from "@arp/model";
 
 const BRAND = Symbol.for("@arp/server.ArpServerError");
 
+/**
+ * The `code` of an ARP error envelope: the codes this package answers with (and its helpers throw)
+ * complete in editors; any other string is accepted too, for codes of your own.
+ */
+export type ArpServerErrorCode =
+  | "invalid_request"
+  | "invalid_json"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "method_not_allowed"
+  | "conflict"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "internal_error"
+  | "not_implemented"
+  | "unavailable"
+  | (string & {});
+
 export interface ArpServerErrorInit {
   status: number;
-  code: string;
+  code: ArpServerErrorCode;
   message: string;
-  details?: Record<string, unknown>;
-  retryable?: boolean;
+  details?: Record<string, unknown> | undefined;
+  retryable?: boolean | undefined;
   /** Extra response headers (e.g. `Retry-After`, `WWW-Authenticate`, `Allow`). */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
 }
 
 export class ArpServerError extends Error {
   override name = "ArpServerError";
   readonly status: number;
-  readonly code: string;
+  readonly code: ArpServerErrorCode;
   readonly details?: Record<string, unknown>;
   readonly retryable?: boolean;
   readonly headers?: Record<string, string>;
@@ -56,10 +75,11 @@ export class ArpServerError extends Error {
   }
 }
 
-type Extra = Partial<Pick<ArpServerErrorInit, "details" | "retryable" | "headers">>;
+/** What the helpers (`notFound(message, extra)`, ...) take besides the message. */
+export type ArpServerErrorExtra = Pick<ArpServerErrorInit, "details" | "retryable" | "headers">;
 const make =
-  (status: number, code: string) =>
-  (message: string, extra: Extra = {}) =>
+  (status: number, code: ArpServerErrorCode) =>
+  (message: string, extra: ArpServerErrorExtra = {}) =>
     new ArpServerError({ status, code, message, ...extra });
 
 /** 400 `invalid_request`: the request is well-formed HTTP but not acceptable. */
@@ -75,5 +95,11 @@ export const conflict = make(409, "conflict");
 /** 501 `not_implemented`: the default of the optional operations. */
 export const notImplemented = make(501, "not_implemented");
 /** 503 `unavailable`, retryable: the service is overloaded or shutting down. */
-export const unavailable = (message: string, extra: Extra = {}) =>
-  new ArpServerError({ status: 503, code: "unavailable", message, retryable: true, ...extra });
+export const unavailable = (message: string, extra: ArpServerErrorExtra = {}) =>
+  new ArpServerError({
+    status: 503,
+    code: "unavailable",
+    message,
+    ...extra,
+    retryable: extra.retryable ?? true,
+  });

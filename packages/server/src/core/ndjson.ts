@@ -2,8 +2,50 @@
  * Writes an async iterable as an NDJSON response: one JSON value per line, written as produced,
  * waiting for the socket to drain when it is full (backpressure). When the client goes away, or the
  * server shuts down, the iterator's `return()` is called so the implementation can release resources.
+ * The status line waits a moment for the first event (`firstStep`), so that a handler failing at once
+ * is answered with its error envelope rather than a cut stream.
  */
 import type { ServerResponse } from "node:http";
+
+/** How long a stream handler may take to produce its first event before the 200 is sent. */
+export const FIRST_EVENT_GRACE_MS = 50;
+
+const NDJSON_HEADERS = Object.freeze({
+  "content-type": "application/x-ndjson",
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+});
+
+/** The async iterator of a stream handler's result, or undefined when it is not an `AsyncIterable`. */
+export function iteratorOf(result: unknown): AsyncIterator<unknown> | undefined {
+  if (!result || typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] !== "function")
+    return undefined;
+  return (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+}
+
+/** Sends the status line and headers of an NDJSON stream at once. */
+export function startNdjson(res: ServerResponse, status: number): void {
+  res.writeHead(status, NDJSON_HEADERS);
+  res.flushHeaders();
+}
+
+/** The iterator's first step if it settles within `ms` (a rejection is thrown), else the pending promise. */
+export async function firstStep(
+  iterator: AsyncIterator<unknown>,
+  ms: number,
+): Promise<IteratorResult<unknown> | Promise<IteratorResult<unknown>>> {
+  const step = iterator.next();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), ms);
+  });
+  try {
+    const winner = await Promise.race([step, late]);
+    return winner === "late" ? step : winner;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Resolves when `res` can take more data, or when `signal` aborts, whichever comes first. */
 function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {

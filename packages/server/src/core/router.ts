@@ -3,23 +3,31 @@
  * (still percent-encoded) path, so an id containing an encoded `/` (`%2F`) or `:` (`%3A`) stays one
  * segment and never collides with a custom-method suffix such as `{run_id}:cancel`; parameters are
  * decoded after matching.
+ *
+ * A service's router is built from its operation table once (`Router.of`), with each route's checks
+ * (compiled validators, query parameters) beside it, and shared by every server of that service: a
+ * match hands the pipeline everything it needs about the operation.
  */
-import type { OperationSpec } from "@arp/model";
+import type { OperationSpec, ServiceSpec } from "@arp/model";
+import { type OperationChecks, operationChecks } from "./checks.js";
 
 type Part = { literal: string } | { param: string; suffix: string };
 
-interface Route {
-  op: OperationSpec;
-  parts: Part[];
+/** One operation of the table, ready to serve. */
+export interface Route {
+  readonly op: OperationSpec;
+  readonly parts: readonly Part[];
+  readonly checks: OperationChecks;
 }
 
 export type Match =
-  | { kind: "found"; op: OperationSpec; params: Record<string, string> }
+  | { kind: "found"; route: Route; params: Record<string, string> }
   | { kind: "not_found" }
   | { kind: "method_not_allowed"; allow: string[] }
   | { kind: "bad_path"; message: string };
 
 function compile(op: OperationSpec): Route {
+  const checks = operationChecks(op);
   const parts = op.path
     .split("/")
     .slice(1)
@@ -27,11 +35,23 @@ function compile(op: OperationSpec): Route {
       const m = /^\{([^}]+)\}(.*)$/.exec(segment);
       return m ? { param: m[1]!, suffix: m[2]! } : { literal: segment };
     });
-  return { op, parts };
+  return { op, parts, checks };
 }
 
+const routers = new WeakMap<ServiceSpec, Router>();
+
 export class Router {
-  readonly #routes: Route[];
+  readonly #routes: readonly Route[];
+
+  /** The router of `service`, built from its table on first use. */
+  static of(service: ServiceSpec): Router {
+    let router = routers.get(service);
+    if (router === undefined) {
+      router = new Router(Object.values(service.operations));
+      routers.set(service, router);
+    }
+    return router;
+  }
 
   constructor(operations: readonly OperationSpec[]) {
     this.#routes = operations.map(compile);
@@ -60,7 +80,7 @@ export class Router {
           return { kind: "bad_path", message: `path parameter ${part.param} is not valid percent-encoding` };
         }
       }
-      return { kind: "found", op: route.op, params };
+      return { kind: "found", route, params };
     }
     return allow ? { kind: "method_not_allowed", allow } : { kind: "not_found" };
   }

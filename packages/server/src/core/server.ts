@@ -1,52 +1,57 @@
 /**
  * The base class behind every generated service class: its options, the default `health` and
  * `version`, and the ways to host it (`listen()`, `handler()`, `handle()`). Each request goes through
- * the one hand-written pipeline (pipeline.ts: routing, CORS, authentication, body limits and content
- * types, validation, dispatch, error envelopes, NDJSON streaming) driven by the operation tables of
- * `@arp/model`; `listen()`'s connections are tracked for graceful shutdown (registry.ts). It depends
- * on `node:http` only; Express support lives in `express.ts`.
+ * the one hand-written pipeline (pipeline.ts, sequencing routing, CORS, authentication, body limits
+ * and content types, validation, dispatch, error envelopes, NDJSON streaming) driven by the operation
+ * tables of `@arp/model`; `listen()`'s connections are tracked for graceful shutdown (registry.ts). It
+ * depends on `node:http` only; Express support lives in `express.ts`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Health, ServiceSpec, VersionInfo } from "@arp/model";
-import { Authenticator, type AuthOptions, resolveAuthSettings } from "./auth.js";
-import {
-  type ArpRequest,
-  type CorsOptions,
-  type Logger,
-  Pipeline,
-  type ResponseValidation,
-} from "./pipeline.js";
+import { exemption } from "./auth/exempt.js";
+import { type AuthOptions, resolveAuthSettings } from "./auth/settings.js";
+import { Authenticator } from "./auth/verify.js";
+import { ResponseChecks, type ResponseValidation } from "./checks.js";
+import { Cors, type CorsOptions } from "./cors.js";
+import { defaultLogger, type Logger } from "./logger.js";
+import { Pipeline } from "./pipeline.js";
 import { Registry } from "./registry.js";
+import type { ArpRequest } from "./request.js";
 import { Router } from "./router.js";
-
-export { type ArpRequest, type CorsOptions, getPrincipal, type Logger } from "./pipeline.js";
 
 export interface ServerOptions {
   /** `service_name` of `GET /v1/version`. Default: the service key (`run-gateway`, ...). */
-  serviceName?: string;
+  serviceName?: string | undefined;
   /** `service_version` of `GET /v1/version`. Default `0.0.0`. */
-  serviceVersion?: string;
+  serviceVersion?: string | undefined;
   /** JWT bearer auth. Default: from the `ARP_AUTH_*` environment variables, `required` when unset. */
-  auth?: AuthOptions;
+  auth?: AuthOptions | undefined;
   /** Largest accepted request body, bytes. Default 1 MiB (a larger one is answered 413). */
-  bodyLimit?: number;
+  bodyLimit?: number | undefined;
   /** CORS for browser clients: off by default. */
-  cors?: CorsOptions;
+  cors?: CorsOptions | undefined;
   /**
    * Check responses and stream events against their schemas. Default `"strict"`: an invalid response
    * is a bug, answered 500 (a stream is cut) and logged. `"warn"` logs and sends it; `"off"` skips.
    */
-  validateResponses?: ResponseValidation;
+  validateResponses?: ResponseValidation | undefined;
   /** Where warnings and errors go. Default: one line each on stderr. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Environment the auth settings are read from when `auth` is not given. Default `process.env`. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
 }
 
 export interface ListenOptions {
-  port?: number;
-  host?: string;
+  /** Default 0: a free port chosen by the OS (see `url`). */
+  port?: number | undefined;
+  /** Default `127.0.0.1`. */
+  host?: string | undefined;
+}
+
+export interface CloseOptions {
+  /** How long in-flight requests may take before their connections are destroyed. Default 10 s. */
+  timeoutMs?: number | undefined;
 }
 
 export interface RunningServer {
@@ -57,17 +62,10 @@ export interface RunningServer {
    * Stops accepting connections, ends open event streams, lets in-flight requests finish, then
    * resolves. After `timeoutMs` (default 10 s) the remaining connections are destroyed.
    */
-  close(options?: { timeoutMs?: number }): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
 }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
-
-const defaultLogger: Logger = {
-  warn: (message, data) =>
-    process.stderr.write(`[arp-server] warn: ${message}${data ? ` ${JSON.stringify(data)}` : ""}\n`),
-  error: (message, data) =>
-    process.stderr.write(`[arp-server] error: ${message}${data ? ` ${JSON.stringify(data)}` : ""}\n`),
-};
 
 /**
  * Base of the generated service classes (`BaseRunGatewayServer`, ...). Subclasses implement the
@@ -94,18 +92,18 @@ export abstract class ArpServerBase {
         `${new.target.name || "The service class"} does not implement ${missing.join(", ")}: required by ARP v1 (${service.title})`,
       );
     }
-    this.#pipeline = new Pipeline(
-      {
-        implementation: this,
-        router: new Router(operations),
-        auth: new Authenticator(resolveAuthSettings(options.auth, options.env ?? process.env)),
-        logger: options.logger ?? defaultLogger,
-        bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-        responses: options.validateResponses ?? "strict",
-        cors: options.cors,
-      },
-      operations,
-    );
+    const auth = resolveAuthSettings(options.auth, options.env ?? process.env);
+    const logger = options.logger ?? defaultLogger;
+    this.#pipeline = new Pipeline({
+      implementation: this,
+      router: Router.of(service),
+      authenticator: new Authenticator(auth),
+      exempt: exemption(auth.exemptPaths),
+      bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      responses: new ResponseChecks(options.validateResponses ?? "strict", logger),
+      cors: options.cors === undefined ? undefined : new Cors(options.cors),
+      logger,
+    });
     this.#serviceName = options.serviceName ?? service.key;
     this.#serviceVersion = options.serviceVersion ?? "0.0.0";
   }

@@ -5,7 +5,24 @@
 import type * as T from "@arp/model";
 import { ATOMIC_EXECUTOR_SERVICE, COMPOSITE_EXECUTOR_SERVICE, NODE_REGISTRY_SERVICE, PDP_SERVICE, RUN_COORDINATOR_SERVICE, RUN_GATEWAY_SERVICE, SELECTION_SERVICE } from "@arp/model";
 import { notImplemented } from "../core/errors.js";
-import { type ArpRequest, ArpServerBase, type ServerOptions } from "../core/server.js";
+import type { ArpRequest } from "../core/request.js";
+import { ArpServerBase, type ServerOptions } from "../core/server.js";
+
+/**
+ * The request each ARP Atomic Executor API handler receives, by method name (`executeAtomicNodeRun(req: AtomicExecutorRequests["executeAtomicNodeRun"])`).
+ *
+ * `body` and `params` are typed from the operation table (path parameters are strings, query parameters their schema's type).
+ */
+export interface AtomicExecutorRequests {
+  /** `GET /v1/health` (`health`). */
+  health: ArpRequest<undefined>;
+  /** `GET /v1/version` (`version`). */
+  version: ArpRequest<undefined>;
+  /** `POST /v1/atomic-node-runs:execute` (`execute_atomic_node_run`). */
+  executeAtomicNodeRun: ArpRequest<T.AtomicExecuteRequest>;
+  /** `POST /v1/atomic-node-runs/{node_run_id}:cancel` (`cancel_atomic_node_run`). */
+  cancelAtomicNodeRun: ArpRequest<undefined, { node_run_id: string }>;
+}
 
 /**
  * Base class of an ARP Atomic Executor API implementation: extend it and implement the abstract methods.
@@ -29,7 +46,7 @@ export abstract class BaseAtomicExecutorServer extends ArpServerBase {
    *
    * `POST /v1/atomic-node-runs:execute`. Required.
    */
-  abstract executeAtomicNodeRun(req: ArpRequest<T.AtomicExecuteRequest>): T.AtomicExecuteResult | Promise<T.AtomicExecuteResult>;
+  abstract executeAtomicNodeRun(req: AtomicExecutorRequests["executeAtomicNodeRun"]): T.AtomicExecuteResult | Promise<T.AtomicExecuteResult>;
 
   /**
    * Cancel an atomic NodeRun (optional endpoint)
@@ -38,9 +55,25 @@ export abstract class BaseAtomicExecutorServer extends ArpServerBase {
    *
    * `POST /v1/atomic-node-runs/{node_run_id}:cancel`. Optional: answers 501 `not_implemented` unless overridden. Answer 204 by returning nothing.
    */
-  cancelAtomicNodeRun(_req: ArpRequest<undefined, { node_run_id: string }>): void | Promise<void> {
+  cancelAtomicNodeRun(_req: AtomicExecutorRequests["cancelAtomicNodeRun"]): void | Promise<void> {
     throw notImplemented("cancel_atomic_node_run is not implemented by this service");
   }
+}
+
+/**
+ * The request each ARP Composite Executor API handler receives, by method name (`beginCompositeNodeRun(req: CompositeExecutorRequests["beginCompositeNodeRun"])`).
+ *
+ * `body` and `params` are typed from the operation table (path parameters are strings, query parameters their schema's type).
+ */
+export interface CompositeExecutorRequests {
+  /** `GET /v1/health` (`health`). */
+  health: ArpRequest<undefined>;
+  /** `GET /v1/version` (`version`). */
+  version: ArpRequest<undefined>;
+  /** `POST /v1/composite-node-runs:begin` (`begin_composite_node_run`). */
+  beginCompositeNodeRun: ArpRequest<T.CompositeBeginRequest>;
+  /** `POST /v1/composite-node-runs/{node_run_id}:cancel` (`cancel_composite_node_run`). */
+  cancelCompositeNodeRun: ArpRequest<undefined, { node_run_id: string }>;
 }
 
 /**
@@ -65,7 +98,7 @@ export abstract class BaseCompositeExecutorServer extends ArpServerBase {
    *
    * `POST /v1/composite-node-runs:begin`. Required.
    */
-  abstract beginCompositeNodeRun(req: ArpRequest<T.CompositeBeginRequest>): T.CompositeBeginResponse | Promise<T.CompositeBeginResponse>;
+  abstract beginCompositeNodeRun(req: CompositeExecutorRequests["beginCompositeNodeRun"]): T.CompositeBeginResponse | Promise<T.CompositeBeginResponse>;
 
   /**
    * Cancel a composite NodeRun (optional endpoint)
@@ -74,9 +107,27 @@ export abstract class BaseCompositeExecutorServer extends ArpServerBase {
    *
    * `POST /v1/composite-node-runs/{node_run_id}:cancel`. Optional: answers 501 `not_implemented` unless overridden. Answer 204 by returning nothing.
    */
-  cancelCompositeNodeRun(_req: ArpRequest<undefined, { node_run_id: string }>): void | Promise<void> {
+  cancelCompositeNodeRun(_req: CompositeExecutorRequests["cancelCompositeNodeRun"]): void | Promise<void> {
     throw notImplemented("cancel_composite_node_run is not implemented by this service");
   }
+}
+
+/**
+ * The request each ARP Node Registry API handler receives, by method name (`listNodeTypes(req: NodeRegistryRequests["listNodeTypes"])`).
+ *
+ * `body` and `params` are typed from the operation table (path parameters are strings, query parameters their schema's type).
+ */
+export interface NodeRegistryRequests {
+  /** `GET /v1/health` (`health`). */
+  health: ArpRequest<undefined>;
+  /** `GET /v1/version` (`version`). */
+  version: ArpRequest<undefined>;
+  /** `GET /v1/node-types` (`list_node_types`). */
+  listNodeTypes: ArpRequest<undefined, { q?: string; kind?: T.NodeKind }>;
+  /** `POST /v1/node-types` (`publish_node_type`). */
+  publishNodeType: ArpRequest<T.NodeTypePublishRequest>;
+  /** `GET /v1/node-types/{node_type_id}` (`get_node_type`). */
+  getNodeType: ArpRequest<undefined, { node_type_id: string; version?: string }>;
 }
 
 /**
@@ -101,7 +152,7 @@ export abstract class BaseNodeRegistryServer extends ArpServerBase {
    *
    * `GET /v1/node-types`. Required.
    */
-  abstract listNodeTypes(req: ArpRequest<undefined, { q?: string; kind?: T.NodeKind }>): T.NodeType[] | Promise<T.NodeType[]>;
+  abstract listNodeTypes(req: NodeRegistryRequests["listNodeTypes"]): T.NodeType[] | Promise<T.NodeType[]>;
 
   /**
    * Publish a node type
@@ -110,7 +161,7 @@ export abstract class BaseNodeRegistryServer extends ArpServerBase {
    *
    * `POST /v1/node-types`. Required.
    */
-  abstract publishNodeType(req: ArpRequest<T.NodeTypePublishRequest>): T.NodeType | Promise<T.NodeType>;
+  abstract publishNodeType(req: NodeRegistryRequests["publishNodeType"]): T.NodeType | Promise<T.NodeType>;
 
   /**
    * Get a node type
@@ -119,7 +170,21 @@ export abstract class BaseNodeRegistryServer extends ArpServerBase {
    *
    * `GET /v1/node-types/{node_type_id}`. Required.
    */
-  abstract getNodeType(req: ArpRequest<undefined, { node_type_id: string; version?: string }>): T.NodeType | Promise<T.NodeType>;
+  abstract getNodeType(req: NodeRegistryRequests["getNodeType"]): T.NodeType | Promise<T.NodeType>;
+}
+
+/**
+ * The request each ARP Policy Decision Point (PDP) API handler receives, by method name (`decidePolicy(req: PdpRequests["decidePolicy"])`).
+ *
+ * `body` and `params` are typed from the operation table (path parameters are strings, query parameters their schema's type).
+ */
+export interface PdpRequests {
+  /** `GET /v1/health` (`health`). */
+  health: ArpRequest<undefined>;
+  /** `GET /v1/version` (`version`). */
+  version: ArpRequest<undefined>;
+  /** `POST /v1/policy:decide` (`decide_policy`). */
+  decidePolicy: ArpRequest<T.PolicyDecisionRequest>;
 }
 
 /**
@@ -144,7 +209,37 @@ export abstract class BasePdpServer extends ArpServerBase {
    *
    * `POST /v1/policy:decide`. Required.
    */
-  abstract decidePolicy(req: ArpRequest<T.PolicyDecisionRequest>): T.PolicyDecision | Promise<T.PolicyDecision>;
+  abstract decidePolicy(req: PdpRequests["decidePolicy"]): T.PolicyDecision | Promise<T.PolicyDecision>;
+}
+
+/**
+ * The request each ARP Run Coordinator API handler receives, by method name (`startRun(req: RunCoordinatorRequests["startRun"])`).
+ *
+ * `body` and `params` are typed from the operation table (path parameters are strings, query parameters their schema's type).
+ */
+export interface RunCoordinatorRequests {
+  /** `GET /v1/health` (`health`). */
+  health: ArpRequest<undefined>;
+  /** `GET /v1/version` (`version`). */
+  version: ArpRequest<undefined>;
+  /** `POST /v1/runs` (`start_run`). */
+  startRun: ArpRequest<T.RunStartRequest>;
+  /** `GET /v1/runs/{run_id}` (`get_run`). */
+  getRun: ArpRequest<undefined, { run_id: string }>;
+  /** `POST /v1/runs/{run_id}:cancel` (`cancel_run`). */
+  cancelRun: ArpRequest<undefined, { run_id: string }>;
+  /** `GET /v1/runs/{run_id}/events` (`stream_run_events`). */
+  streamRunEvents: ArpRequest<undefined, { run_id: string }>;
+  /** `POST /v1/node-runs` (`create_node_runs`). */
+  createNodeRuns: ArpRequest<T.NodeRunsCreateRequest>;
+  /** `GET /v1/node-runs/{node_run_id}` (`get_node_run`). */
+  getNodeRun: ArpRequest<undefined, { node_run_id: string }>;
+  /** `GET /v1/node-runs/{node_run_id}/events` (`stream_node_run_events`). */
+  streamNodeRunEvents: ArpRequest<undefined, { node_run_id: string }>;
+  /** `POST /v1/node-runs/{node_run_id}:evaluation` (`report_node_run_evaluation`). */
+  reportNodeRunEvaluation: ArpRequest<T.NodeRunEvaluationReportRequest, { node_run_id: string }>;
+  /** `POST /v1/node-runs/{node_run_id}:complete` (`complete_node_run`). */
+  completeNodeRun: ArpRequest<T.NodeRunCompleteRequest, { node_run_id: string }>;
 }
 
 /**
@@ -169,7 +264,7 @@ export abstract class BaseRunCoordinatorServer extends ArpServerBase {
    *
    * `POST /v1/runs`. Required.
    */
-  abstract startRun(req: ArpRequest<T.RunStartRequest>): T.Run | Promise<T.Run>;
+  abstract startRun(req: RunCoordinatorRequests["startRun"]): T.Run | Promise<T.Run>;
 
   /**
    * Get a run
@@ -178,7 +273,7 @@ export abstract class BaseRunCoordinatorServer extends ArpServerBase {
    *
    * `GET /v1/runs/{run_id}`. Required.
    */
-  abstract getRun(req: ArpRequest<undefined, { run_id: string }>): T.Run | Promise<T.Run>;
+  abstract getRun(req: RunCoordinatorRequests["getRun"]): T.Run | Promise<T.Run>;
 
   /**
    * Cancel a run
@@ -187,7 +282,7 @@ export abstract class BaseRunCoordinatorServer extends ArpServerBase {
    *
    * `POST /v1/runs/{run_id}:cancel`. Required.
    */
-  abstract cancelRun(req: ArpRequest<undefined, { run_id: string }>): T.Run | Promise<T.Run>;
+  abstract cancelRun(req: RunCoordinatorRequests["cancelRun"]): T.Run | Promise<T.Run>;
 
   /**
    * Stream run events (optional endpoint)
@@ -196,7 +291,7 @@ export abstract class BaseRunCoordinatorServer extends ArpServerBase {
    *
    * `GET /v1/runs/{run_id}/events`. Optional: answers 501 `not_implemented` unless overridden. Return the events as an async iterable; they are written as NDJSON as they are produced.
    */
-  streamRunEvents(_req: ArpRequest<undefined, { run_id: string }>): AsyncIterable<T.RunEvent> | Promise<AsyncIterable<T.RunEvent>> {
+  streamRunEvents(_req: RunCoordinatorRequests["streamRunEvents"]): AsyncIterable<T.RunEvent> | Promise<AsyncIterable<T.RunEvent>> {
     throw notImplemented("stream_run_events is not implemented by this service");
   }
 
@@ -207,7 +302,7 @@ export abstract class BaseRunCoordinatorServer extends ArpServerBase {
    *
    * `POST /v1/node-runs`. Required.
    */
-  abstract createNodeRuns(req: ArpRequest<T.NodeRunsCreateRequest>): T.NodeRunsCreateResponse | Promise<T.NodeRunsCreateResponse>;
+  abstract createNodeRuns(req: RunCoordinatorRequests["createNodeRuns"]): T.NodeRunsCreateResponse | Promise<T.NodeRunsCreateResponse>;
 
   /**
    * Get a NodeRun
@@ -216,7 +311,7 @@ export abstract class BaseRunCoordinatorServer extends ArpServerBase {
    *
    * `GET /v1/node-runs/{node_run_id}`. Required.
    */
-  abstract getNodeRun(req: ArpRequest<undefined, { node_run_id: string }>): T.NodeRun | Promise<T.NodeRun>;
+  abstract getNodeRun(req: RunCoordinatorRequests["getNodeRun"]): T.NodeRun | Promise<T.NodeRun>;
 
   /**
    * Stream NodeRun events (optional endpoint)
@@ -225,7 +320,7 @@ export abstract class BaseRunCoordinatorServer extends ArpServerBase {
    *
    * `GET /v1/node-runs/{node_run_id}/events`. Optional: answers 501 `not_implemented` unless overridden. Return the events as an async iterable; they are written as NDJSON as they are produced.
    */
-  streamNodeRunEvents(_req: ArpRequest<undefined, { node_run_id: string }>): AsyncIterable<T.RunEvent> | Promise<AsyncIterable<T.RunEvent>> {
+  streamNodeRunEvents(_req: RunCoordinatorRequests["streamNodeRunEvents"]): AsyncIterable<T.RunEvent> | Promise<AsyncIterable<T.RunEvent>> {
     throw notImplemented("stream_node_run_events is not implemented by this service");
   }
 
@@ -236,7 +331,7 @@ export abstract class BaseRunCoordinatorServer extends ArpServerBase {
    *
    * `POST /v1/node-runs/{node_run_id}:evaluation`. Required. Answer 204 by returning nothing.
    */
-  abstract reportNodeRunEvaluation(req: ArpRequest<T.NodeRunEvaluationReportRequest, { node_run_id: string }>): void | Promise<void>;
+  abstract reportNodeRunEvaluation(req: RunCoordinatorRequests["reportNodeRunEvaluation"]): void | Promise<void>;
 
   /**
    * Complete a NodeRun
@@ -245,7 +340,27 @@ export abstract class BaseRunCoordinatorServer extends ArpServerBase {
    *
    * `POST /v1/node-runs/{node_run_id}:complete`. Required. Answer 204 by returning nothing.
    */
-  abstract completeNodeRun(req: ArpRequest<T.NodeRunCompleteRequest, { node_run_id: string }>): void | Promise<void>;
+  abstract completeNodeRun(req: RunCoordinatorRequests["completeNodeRun"]): void | Promise<void>;
+}
+
+/**
+ * The request each ARP Run Gateway API handler receives, by method name (`startRun(req: RunGatewayRequests["startRun"])`).
+ *
+ * `body` and `params` are typed from the operation table (path parameters are strings, query parameters their schema's type).
+ */
+export interface RunGatewayRequests {
+  /** `GET /v1/health` (`health`). */
+  health: ArpRequest<undefined>;
+  /** `GET /v1/version` (`version`). */
+  version: ArpRequest<undefined>;
+  /** `POST /v1/runs` (`start_run`). */
+  startRun: ArpRequest<T.RunStartRequest>;
+  /** `GET /v1/runs/{run_id}` (`get_run`). */
+  getRun: ArpRequest<undefined, { run_id: string }>;
+  /** `POST /v1/runs/{run_id}:cancel` (`cancel_run`). */
+  cancelRun: ArpRequest<undefined, { run_id: string }>;
+  /** `GET /v1/runs/{run_id}/events` (`stream_run_events`). */
+  streamRunEvents: ArpRequest<undefined, { run_id: string }>;
 }
 
 /**
@@ -270,7 +385,7 @@ export abstract class BaseRunGatewayServer extends ArpServerBase {
    *
    * `POST /v1/runs`. Required.
    */
-  abstract startRun(req: ArpRequest<T.RunStartRequest>): T.Run | Promise<T.Run>;
+  abstract startRun(req: RunGatewayRequests["startRun"]): T.Run | Promise<T.Run>;
 
   /**
    * Get a run
@@ -279,7 +394,7 @@ export abstract class BaseRunGatewayServer extends ArpServerBase {
    *
    * `GET /v1/runs/{run_id}`. Required.
    */
-  abstract getRun(req: ArpRequest<undefined, { run_id: string }>): T.Run | Promise<T.Run>;
+  abstract getRun(req: RunGatewayRequests["getRun"]): T.Run | Promise<T.Run>;
 
   /**
    * Cancel a run
@@ -288,7 +403,7 @@ export abstract class BaseRunGatewayServer extends ArpServerBase {
    *
    * `POST /v1/runs/{run_id}:cancel`. Required.
    */
-  abstract cancelRun(req: ArpRequest<undefined, { run_id: string }>): T.Run | Promise<T.Run>;
+  abstract cancelRun(req: RunGatewayRequests["cancelRun"]): T.Run | Promise<T.Run>;
 
   /**
    * Stream run events (optional endpoint)
@@ -297,9 +412,23 @@ export abstract class BaseRunGatewayServer extends ArpServerBase {
    *
    * `GET /v1/runs/{run_id}/events`. Optional: answers 501 `not_implemented` unless overridden. Return the events as an async iterable; they are written as NDJSON as they are produced.
    */
-  streamRunEvents(_req: ArpRequest<undefined, { run_id: string }>): AsyncIterable<T.RunEvent> | Promise<AsyncIterable<T.RunEvent>> {
+  streamRunEvents(_req: RunGatewayRequests["streamRunEvents"]): AsyncIterable<T.RunEvent> | Promise<AsyncIterable<T.RunEvent>> {
     throw notImplemented("stream_run_events is not implemented by this service");
   }
+}
+
+/**
+ * The request each ARP Selection API handler receives, by method name (`generateCandidateSet(req: SelectionRequests["generateCandidateSet"])`).
+ *
+ * `body` and `params` are typed from the operation table (path parameters are strings, query parameters their schema's type).
+ */
+export interface SelectionRequests {
+  /** `GET /v1/health` (`health`). */
+  health: ArpRequest<undefined>;
+  /** `GET /v1/version` (`version`). */
+  version: ArpRequest<undefined>;
+  /** `POST /v1/candidate-sets` (`generate_candidate_set`). */
+  generateCandidateSet: ArpRequest<T.CandidateSetRequest>;
 }
 
 /**
@@ -324,5 +453,5 @@ export abstract class BaseSelectionServer extends ArpServerBase {
    *
    * `POST /v1/candidate-sets`. Required.
    */
-  abstract generateCandidateSet(req: ArpRequest<T.CandidateSetRequest>): T.CandidateSet | Promise<T.CandidateSet>;
+  abstract generateCandidateSet(req: SelectionRequests["generateCandidateSet"]): T.CandidateSet | Promise<T.CandidateSet>;
 }

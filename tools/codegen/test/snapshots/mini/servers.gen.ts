@@ -5,7 +5,26 @@
 import type * as T from "@arp/model";
 import { WIDGETS_SERVICE } from "@arp/model";
 import { notImplemented } from "../core/errors.js";
-import { type ArpRequest, ArpServerBase, type ServerOptions } from "../core/server.js";
+import type { ArpRequest } from "../core/request.js";
+import { ArpServerBase, type ServerOptions } from "../core/server.js";
+
+/**
+ * The request each Widget API handler receives, by method name (`listWidgets(req: WidgetsRequests["listWidgets"])`).
+ *
+ * `body` and `params` are typed from the operation table (path parameters are strings, query parameters their schema's type).
+ */
+export interface WidgetsRequests {
+  /** `GET /v1/health` (`health`). */
+  health: ArpRequest<undefined>;
+  /** `GET /v1/widgets` (`list_widgets`). */
+  listWidgets: ArpRequest<undefined, { color?: T.Color; q?: string }>;
+  /** `POST /v1/widgets` (`create_widget`). */
+  createWidget: ArpRequest<T.Widget>;
+  /** `POST /v1/widgets/{widget_id}/parts/{part_id}:destroy` (`destroy_part`). */
+  destroyPart: ArpRequest<undefined, { widget_id: string; part_id: string }>;
+  /** `GET /v1/widgets/{widget_id}/events` (`stream_widget_events`). */
+  streamWidgetEvents: ArpRequest<undefined, { widget_id: string }>;
+}
 
 /**
  * Base class of an Widget API implementation: extend it and implement the abstract methods.
@@ -27,7 +46,7 @@ export abstract class BaseWidgetsServer extends ArpServerBase {
    *
    * `GET /v1/widgets`. Required.
    */
-  abstract listWidgets(req: ArpRequest<undefined, { color?: T.Color; q?: string }>): T.Widget[] | Promise<T.Widget[]>;
+  abstract listWidgets(req: WidgetsRequests["listWidgets"]): T.Widget[] | Promise<T.Widget[]>;
 
   /**
    * Create a widget
@@ -36,14 +55,14 @@ export abstract class BaseWidgetsServer extends ArpServerBase {
    *
    * `POST /v1/widgets`. Required.
    */
-  abstract createWidget(req: ArpRequest<T.Widget>): T.Widget | Promise<T.Widget>;
+  abstract createWidget(req: WidgetsRequests["createWidget"]): T.Widget | Promise<T.Widget>;
 
   /**
    * destroy_part
    *
    * `POST /v1/widgets/{widget_id}/parts/{part_id}:destroy`. Optional: answers 501 `not_implemented` unless overridden. Answer 204 by returning nothing.
    */
-  destroyPart(_req: ArpRequest<undefined, { widget_id: string; part_id: string }>): void | Promise<void> {
+  destroyPart(_req: WidgetsRequests["destroyPart"]): void | Promise<void> {
     throw notImplemented("destroy_part is not implemented by this service");
   }
 
@@ -52,5 +71,5 @@ export abstract class BaseWidgetsServer extends ArpServerBase {
    *
    * `GET /v1/widgets/{widget_id}/events`. Required. Return the events as an async iterable; they are written as NDJSON as they are produced.
    */
-  abstract streamWidgetEvents(req: ArpRequest<undefined, { widget_id: string }>): AsyncIterable<T.Widget> | Promise<AsyncIterable<T.Widget>>;
+  abstract streamWidgetEvents(req: WidgetsRequests["streamWidgetEvents"]): AsyncIterable<T.Widget> | Promise<AsyncIterable<T.Widget>>;
 }

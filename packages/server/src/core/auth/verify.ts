@@ -1,0 +1,225 @@
+/**
+ * JWT bearer verification: the ARP security profiles' 401 answers, as the Python server
+ * (`arp-standard-server`) gives them, from resolved settings (`settings.ts`). Which requests need a
+ * token at all is `exempt.ts`'s question.
+ */
+import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { AuthConfigError, type AuthSettings, repr, settingNames } from "./settings.js";
+
+/** The verified token's claims (or `{ sub }` for the dev and anonymous principals). */
+export type Principal = Record<string, unknown> & { sub?: string };
+
+export type AuthResult =
+  | { ok: true; principal: Principal | undefined }
+  | {
+      ok: false;
+      status: 401;
+      error: "invalid_request" | "invalid_token";
+      message: string;
+      /** The `WWW-Authenticate` header value. */
+      challenge: string;
+    };
+
+type Failure = Extract<AuthResult, { ok: false }>;
+
+function failure(error: Failure["error"], message: string): Failure {
+  const description = message.replaceAll('"', '\\"');
+  return Object.freeze({
+    ok: false,
+    status: 401,
+    error,
+    message,
+    challenge: `Bearer error="${error}", error_description="${description}"`,
+  });
+}
+
+// Shared, frozen answers: nothing is allocated for them per request.
+/** The answer for an exempt request: no principal. */
+export const EXEMPT: AuthResult = Object.freeze({ ok: true, principal: undefined });
+const MISSING = failure("invalid_request", "Missing Authorization header");
+const BAD_HEADER = failure("invalid_request", "Invalid Authorization header");
+const EXPIRED = failure("invalid_token", "Token expired");
+const BAD_AUDIENCE = failure("invalid_token", "Invalid token audience");
+const BAD_ISSUER = failure("invalid_token", "Invalid token issuer");
+const NOT_YET_VALID = failure("invalid_token", "Token not yet valid");
+const NO_JWKS = failure("invalid_token", "Unable to fetch JWKS");
+const INVALID = failure("invalid_token", "Invalid token");
+
+function principalResult(sub: string): AuthResult {
+  return Object.freeze({ ok: true as const, principal: Object.freeze({ sub }) });
+}
+
+/** Python's `header.strip().split()` giving exactly `["bearer" (any case), token]`. */
+const BEARER = /^\s*bearer\s+(\S+)\s*$/i;
+
+/** Marks a failure to get the keys (discovery or JWKS), as opposed to a bad token. */
+class JwksUnavailable extends Error {}
+
+/** jose errors that come from choosing a key in a fetched set: the token's fault, not the JWKS's. */
+const KEY_SELECTION_ERRORS = new Set([
+  "ERR_JWKS_NO_MATCHING_KEY",
+  "ERR_JWKS_MULTIPLE_MATCHING_KEYS",
+  "ERR_JOSE_NOT_SUPPORTED",
+]);
+
+function codeOf(error: unknown): unknown {
+  return typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
+function classify(error: unknown): Failure {
+  if (error instanceof JwksUnavailable) return NO_JWKS;
+  const code = codeOf(error);
+  if (code === "ERR_JWT_EXPIRED") return EXPIRED;
+  if (code === "ERR_JWT_CLAIM_VALIDATION_FAILED") {
+    const { claim, reason } = error as { claim?: unknown; reason?: unknown };
+    // A missing claim is "Invalid token", as PyJWT's MissingRequiredClaimError.
+    if (reason === "check_failed") {
+      if (claim === "aud") return BAD_AUDIENCE;
+      if (claim === "iss") return BAD_ISSUER;
+      if (claim === "nbf") return NOT_YET_VALID;
+    }
+  }
+  return INVALID;
+}
+
+function httpUrl(value: string, name: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== "http:" && url?.protocol !== "https:") {
+    throw new AuthConfigError(`Invalid ${name}: ${repr(value)} (expected an http(s) URL)`);
+  }
+  return url;
+}
+
+async function fetchJwksUri(url: URL, timeoutMs: number): Promise<URL> {
+  const response = await fetch(url, {
+    headers: { accept: "application/json" },
+    // Bounds the body too, not only the headers.
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new Error(`OIDC discovery answered ${response.status}`);
+  }
+  const document: unknown = await response.json();
+  const jwksUri =
+    typeof document === "object" && document !== null
+      ? (document as { jwks_uri?: unknown }).jwks_uri
+      : undefined;
+  if (typeof jwksUri !== "string" || jwksUri.trim() === "") {
+    throw new Error("OIDC discovery document missing jwks_uri");
+  }
+  const parsed = new URL(jwksUri.trim());
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("jwks_uri is not http(s)");
+  return parsed;
+}
+
+type RemoteKeys = ReturnType<typeof createRemoteJWKSet>;
+
+/** Authenticates requests by the resolved settings. One per server; caches discovery and keys. */
+export class Authenticator {
+  readonly settings: AuthSettings;
+  readonly #dev: AuthResult;
+  readonly #anonymous: AuthResult | undefined;
+  readonly #discoveryUrl: URL | undefined;
+  readonly #verifyOptions: {
+    algorithms: string[];
+    clockTolerance: number;
+    issuer?: string;
+    audience?: string | string[];
+  };
+  readonly #getKey: JWTVerifyGetKey;
+  #keys: RemoteKeys | undefined;
+  #discovery: Promise<RemoteKeys> | undefined;
+
+  /** @throws AuthConfigError when mode is not `disabled` and there is no usable JWKS source. */
+  constructor(settings: AuthSettings) {
+    this.settings = settings;
+    this.#dev = principalResult(settings.devSubject);
+    this.#anonymous = settings.mode === "optional" ? principalResult(settings.anonymousSubject) : undefined;
+    const { issuer, audience } = settings;
+    this.#verifyOptions = {
+      algorithms: [...settings.algorithms],
+      clockTolerance: settings.clockSkewSeconds,
+      ...(issuer === undefined ? {} : { issuer }),
+      ...(audience === undefined
+        ? {}
+        : { audience: typeof audience === "string" ? audience : [...audience] }),
+    };
+    this.#getKey = (header, token) => this.#resolveKey(header, token);
+
+    if (settings.mode === "disabled") return;
+    const names = settingNames(settings);
+    if (settings.jwksUri !== undefined) {
+      this.#keys = this.#remote(httpUrl(settings.jwksUri, names.jwksUri));
+    } else if (settings.oidcDiscoveryUrl !== undefined) {
+      this.#discoveryUrl = httpUrl(settings.oidcDiscoveryUrl, names.oidcDiscoveryUrl);
+    } else if (issuer !== undefined) {
+      this.#discoveryUrl = httpUrl(
+        `${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`,
+        names.issuer,
+      );
+    } else {
+      throw new AuthConfigError(`JWT auth requires ${names.source}`);
+    }
+  }
+
+  /**
+   * Authenticates a request that is not exempt (see `exempt.ts`) by its `authorization` header (the
+   * raw value, or undefined). Never throws; never waits longer than the fetch timeout per fetch
+   * (discovery, then JWKS). Answers at once (no promise) when there is no token to verify, so that
+   * the common cases cost no await.
+   */
+  authenticate(authorization: string | undefined): AuthResult | Promise<AuthResult> {
+    if (this.settings.mode === "disabled") return this.#dev;
+    // An empty header counts as missing, as Python's `if not auth_header`.
+    if (!authorization) return this.#anonymous ?? MISSING;
+    const token = BEARER.exec(authorization)?.[1];
+    if (token === undefined) return BAD_HEADER;
+    return this.#verify(token);
+  }
+
+  async #verify(token: string): Promise<AuthResult> {
+    try {
+      const { payload } = await jwtVerify(token, this.#getKey, this.#verifyOptions);
+      return { ok: true, principal: payload as Principal };
+    } catch (error) {
+      return classify(error);
+    }
+  }
+
+  async #resolveKey(...args: Parameters<JWTVerifyGetKey>): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
+    const keys = this.#keys ?? (await this.#discover());
+    try {
+      return await keys(...args);
+    } catch (error) {
+      throw KEY_SELECTION_ERRORS.has(codeOf(error) as string)
+        ? error
+        : new JwksUnavailable("JWKS", { cause: error });
+    }
+  }
+
+  /** Lazy, so that an unreachable issuer answers 401 rather than failing start-up; retried after a failure. */
+  #discover(): Promise<RemoteKeys> {
+    this.#discovery ??= fetchJwksUri(this.#discoveryUrl!, this.settings.fetchTimeoutMs).then(
+      (jwksUri) => {
+        this.#keys = this.#remote(jwksUri);
+        return this.#keys;
+      },
+      (error: unknown) => {
+        this.#discovery = undefined;
+        throw new JwksUnavailable("OIDC discovery", { cause: error });
+      },
+    );
+    return this.#discovery;
+  }
+
+  #remote(url: URL): RemoteKeys {
+    // jose caches the set and refetches on an unknown `kid` (at most every 30 s): key rotation.
+    return createRemoteJWKSet(url, { timeoutDuration: this.settings.fetchTimeoutMs });
+  }
+}
