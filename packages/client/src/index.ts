@@ -2,6 +2,8 @@
  * @arp/client: a typed client per ARP v1 service, over one hand-written core (retries, timeouts,
  * typed errors, NDJSON event streams that end on purpose). Runs in Node.js, browsers, Deno and Bun.
  */
+
+export type { ArpWireErrorCode } from "@arp/model";
 export { ArpClientBase, CLIENT_VERSION, type EventStream } from "./core/client.js";
 export {
   ArpApiError,
@@ -13,7 +15,6 @@ export {
   ArpTimeoutError,
   ArpTransportError,
   ArpValidationError,
-  type ArpWireErrorCode,
 } from "./core/errors.js";
 export {
   type BearerToken,

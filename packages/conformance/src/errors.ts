@@ -1,6 +1,5 @@
 /** The error every command reports as a usage problem (exit code 2). */
-
-const BRAND = Symbol.for("@arp/conformance.UsageError");
+import { brandClass } from "@arp/model";
 
 /**
  * The command cannot be carried out as asked: a folder is missing, a vector maps to no schema, a
@@ -17,7 +16,6 @@ export class UsageError extends Error {
    * files fail to compile); empty when the error is itself the only problem.
    */
   readonly problems: readonly UsageError[];
-  readonly [BRAND] = true;
 
   constructor(message: string, options: { path?: string; problems?: readonly UsageError[] } = {}) {
     super(message);
@@ -25,12 +23,9 @@ export class UsageError extends Error {
     this.problems = options.problems ?? [];
   }
 
-  /** `instanceof` also recognises instances from another copy of this package (ESM next to CJS). */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of instanceof (maybe a subclass)
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    // biome-ignore lint/complexity/noThisInStatic: only the base class accepts a brand from another copy
-    return this === UsageError && typeof value === "object" && value !== null && BRAND in value;
+  // `instanceof` also recognises instances from another copy of this package (ESM next to CJS).
+  static {
+    brandClass(this, "@arp/conformance.UsageError");
   }
 }
 

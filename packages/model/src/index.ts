@@ -3,6 +3,7 @@
  * operation tables of the seven services.
  */
 export { brandClass } from "./brand.js";
+export type { ArpWireErrorCode } from "./error-codes.js";
 export { formatValidators, isDateTime, isUri } from "./formats.js";
 export * from "./generated/index.gen.js";
 export type { OperationSpec, ParamSpec, ResponseSpec, ServiceSpec } from "./operations.js";

@@ -6,7 +6,7 @@
  * or property ever carries the bearer token: requests are described by method and URL only.
  */
 import type { ErrorEnvelope, ValidationIssue } from "@arp/model";
-import { brandClass, formatIssues } from "@arp/model";
+import { type ArpWireErrorCode, brandClass, formatIssues } from "@arp/model";
 
 /** The codes the client gives its own failures (`ArpTransportError`, `ArpTimeoutError`, ...). */
 export type ArpLocalErrorCode =
@@ -15,24 +15,6 @@ export type ArpLocalErrorCode =
   | "stream_idle_timeout"
   | "validation_failed"
   | "protocol_error";
-
-/**
- * The codes the ARP SDKs' servers answer with (`@arp/server` and the Python server kit), listed so that
- * editors complete them; any other code a server sends is still a `string`.
- */
-export type ArpWireErrorCode =
-  | "invalid_request"
-  | "invalid_json"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "method_not_allowed"
-  | "conflict"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "internal_error"
-  | "not_implemented"
-  | "unavailable";
 
 /** An error's `code`: ours, a server's, `http_<status>` for an error body that is no envelope, or any other string. */
 export type ArpErrorCode = ArpLocalErrorCode | ArpWireErrorCode | `http_${number}` | (string & {});

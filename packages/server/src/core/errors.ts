@@ -3,28 +3,13 @@
  * core writes the `ErrorEnvelope`. Anything else thrown becomes a 500 `internal_error` whose message
  * and stack stay in the server's log, never on the wire.
  */
-import type { ErrorEnvelope } from "@arp/model";
-
-const BRAND = Symbol.for("@arp/server.ArpServerError");
+import { type ArpWireErrorCode, brandClass, type ErrorEnvelope } from "@arp/model";
 
 /**
  * The `code` of an ARP error envelope: the codes this package answers with (and its helpers throw)
  * complete in editors; any other string is accepted too, for codes of your own.
  */
-export type ArpServerErrorCode =
-  | "invalid_request"
-  | "invalid_json"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "method_not_allowed"
-  | "conflict"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "internal_error"
-  | "not_implemented"
-  | "unavailable"
-  | (string & {});
+export type ArpServerErrorCode = ArpWireErrorCode | (string & {});
 
 export interface ArpServerErrorInit {
   status: number;
@@ -43,7 +28,6 @@ export class ArpServerError extends Error {
   readonly details?: Record<string, unknown>;
   readonly retryable?: boolean;
   readonly headers?: Record<string, string>;
-  readonly [BRAND] = true;
 
   constructor(init: ArpServerErrorInit) {
     super(init.message);
@@ -66,12 +50,9 @@ export class ArpServerError extends Error {
     };
   }
 
-  /** `instanceof` also recognises errors from another copy of this package (ESM next to CJS). */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    // biome-ignore lint/complexity/noThisInStatic: only the base class accepts branded copies
-    return this === ArpServerError && typeof value === "object" && value !== null && BRAND in value;
+  // `instanceof` also recognises errors from another copy of this package (ESM next to CJS).
+  static {
+    brandClass(this, "@arp/server.ArpServerError");
   }
 }
 
