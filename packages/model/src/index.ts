@@ -6,6 +6,7 @@ export { formatValidators, isDateTime, isUri } from "./formats.js";
 export * from "./generated/index.gen.js";
 export type { OperationSpec, ParamSpec, ResponseSpec, ServiceSpec } from "./operations.js";
 export {
+  arrayIssues,
   assertValid,
   type CompiledError,
   type CompiledValidator,
@@ -18,4 +19,5 @@ export {
   type ValidationIssue,
   type ValidationResult,
   validate,
+  validatorFor,
 } from "./validation.js";

@@ -4,17 +4,17 @@
  * operation tables of `@arp/model`.
  */
 import {
+  arrayIssues,
   type CompiledValidator,
   type ErrorEnvelope,
+  isErrorEnvelope,
   type OperationSpec,
   type OperationValidators,
   operationValidators,
   type ParamSpec,
   type RunEvent,
-  SCHEMAS,
   type SchemaName,
   toIssues,
-  validate,
 } from "@arp/model";
 import {
   ArpApiError,
@@ -165,17 +165,14 @@ function redactError(err: unknown, token: string | undefined): unknown {
   return err;
 }
 
-/** The compiled validator of a schema: looked up by name once, then held. */
-function validatorOf(schema: string): CompiledValidator {
-  return SCHEMAS[schema as SchemaName].validate as CompiledValidator;
-}
-
+// Validators come from the operation tables (never looked up by name): a bundle keeps only those of
+// the operations it calls.
 function checkSchema(
   direction: "request" | "response" | "event",
   schema: SchemaName,
   data: unknown,
   info: RequestInfo | (() => RequestInfo),
-  check: CompiledValidator = validatorOf(schema),
+  check: CompiledValidator,
 ): void {
   if (check(data)) return;
   throw new ArpValidationError(
@@ -289,7 +286,8 @@ export class ArpClientBase {
     for (const param of op.queryParams) {
       const value = options[param.name];
       if (value === undefined) continue;
-      if (validateRequest && param.schema) checkSchema("request", param.schema, value, info);
+      if (validateRequest && param.schema && param.validate)
+        checkSchema("request", param.schema, value, info, param.validate);
       else if (validateRequest && typeof value !== "string") {
         throw new ArpValidationError(
           "request",
@@ -427,7 +425,7 @@ export class ArpClientBase {
     } catch {
       parsed = undefined;
     }
-    if (validate("ErrorEnvelope", parsed).ok) {
+    if (isErrorEnvelope(parsed)) {
       return new ArpApiError(response.status, {
         ...info,
         envelope: parsed as ErrorEnvelope,
@@ -454,7 +452,7 @@ export class ArpClientBase {
       const info = { method: op.method, url };
       const plan = planOf(op);
       if (op.requestBody && validateRequest)
-        checkSchema("request", op.requestBody.schema, body, info, plan.request);
+        checkSchema("request", op.requestBody.schema, body, info, op.requestBody.validate);
       scope = new CallScope(
         options.signal,
         options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -482,14 +480,11 @@ export class ArpClientBase {
         throw new ArpProtocolError(`response body is not JSON (${type})`, info);
       }
       if (this.#options.validateResponses !== "off") {
-        if (spec.array && !Array.isArray(data)) {
-          const issue = { pointer: "", message: "must be of type array", keyword: "type", params: {} };
-          throw new ArpValidationError("response", `${spec.schema}[]`, [issue], info);
+        if (!spec.array) checkSchema("response", spec.schema, data, info, plan.response!);
+        else {
+          const issues = arrayIssues(plan.response!, data);
+          if (issues) throw new ArpValidationError("response", `${spec.schema}[]`, issues, info);
         }
-        if (!spec.array) checkSchema("response", spec.schema, data, info, plan.response);
-        else
-          for (const item of data as unknown[])
-            checkSchema("response", spec.schema, item, info, plan.response);
       }
       completed = true;
       return data as R;
@@ -552,7 +547,7 @@ export class ArpClientBase {
         if (!response.body) throw new ArpProtocolError("stream response has no body", info);
         try {
           for await (const { value, line } of readNdjson(response.body, info)) {
-            if (strict) checkSchema("event", itemSchema, value, info, eventCheck);
+            if (strict) checkSchema("event", itemSchema, value, info, eventCheck!);
             const seq = (value as { seq?: unknown } | null)?.seq;
             if (!Number.isInteger(seq) || (seq as number) < 0) {
               throw new ArpProtocolError("event without a non-negative integer `seq`", { ...info, line });

@@ -12,12 +12,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import {
+  arrayIssues,
   type CompiledValidator,
   type OperationSpec,
   type OperationValidators,
   operationValidators,
-  SCHEMAS,
-  type SchemaName,
   toIssues,
   type ValidationIssue,
 } from "@arp/model";
@@ -87,10 +86,6 @@ const FIRST_EVENT_GRACE_MS = 50;
 /** Thrown when a response breaks the contract (already logged): answered 500, not logged again. */
 class ContractViolation extends Error {}
 
-function validatorOf(schema: string): CompiledValidator {
-  return SCHEMAS[schema as SchemaName].validate as CompiledValidator;
-}
-
 function issueDetails(issues: readonly ValidationIssue[]): {
   errors: { pointer: string; message: string }[];
 } {
@@ -150,7 +145,7 @@ export class Pipeline {
           name: p.name,
           schema: p.schema ?? "",
           required: p.required,
-          check: p.schema ? validatorOf(p.schema) : undefined,
+          check: p.validate,
         })),
       });
     }
@@ -462,14 +457,8 @@ class Exchange implements InFlight {
     if (!isArray) {
       if (check(data)) return true;
       issues = toIssues(check.errors);
-    } else if (!Array.isArray(data)) {
-      issues = [{ pointer: "", message: "must be of type array", keyword: "type", params: {} }];
     } else {
-      for (let i = 0; i < data.length; i++) {
-        if (check(data[i])) continue;
-        issues ??= [];
-        for (const e of toIssues(check.errors)) issues.push({ ...e, pointer: `/${i}${e.pointer}` });
-      }
+      issues = arrayIssues(check, data);
       if (!issues) return true;
     }
     this.#pipeline.settings.logger[mode === "strict" ? "error" : "warn"](
