@@ -115,7 +115,8 @@ export class ValidationError extends Error {
   override name = "ValidationError";
   /** Stable string code, shared with the other ARP error classes. */
   readonly code = "validation_failed";
-  readonly [BRAND] = true;
+  // Set in the constructor: a computed-key field would make bundlers keep the class in every bundle.
+  declare readonly [BRAND]: true;
 
   constructor(
     /** The schema the value was checked against. */
@@ -124,6 +125,7 @@ export class ValidationError extends Error {
     readonly errors: readonly ValidationIssue[],
   ) {
     super(`Invalid ${schema}: ${formatIssues(errors)}`);
+    (this as { [BRAND]: true })[BRAND] = true;
   }
 
   /** `instanceof` also recognises instances from another copy of this package (ESM next to CJS). */

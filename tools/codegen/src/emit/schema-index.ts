@@ -60,9 +60,7 @@ export function emitGuards(schemas: readonly NamedSchemaIR[], specHash: string):
     const name = JSON.stringify(s.name);
     w.line();
     w.doc(`True when \`value\` is a valid {@link T.${s.name} | ${s.name}}.`);
-    w.line(
-      `export const is${s.name} = V.${s.name} as unknown as (value: unknown) => value is T.${s.name};`,
-    );
+    w.line(`export const is${s.name} = V.${s.name} as unknown as (value: unknown) => value is T.${s.name};`);
     w.doc(
       `Throws a \`ValidationError\` listing every issue unless \`value\` is a valid {@link T.${s.name} | ${s.name}}.`,
     );
