@@ -3,6 +3,7 @@
 // Regenerate with: npm run codegen
 
 import type { ServiceSpec } from "../operations.js";
+import * as V from "./validators.gen.js";
 
 /**
  * Widget API
@@ -28,7 +29,7 @@ export const WIDGETS_SERVICE = {
       path: "/v1/health",
       pathParams: [],
       queryParams: [],
-      response: { status: 200, kind: "json", schema: "Color", array: false },
+      response: { status: 200, kind: "json", schema: "Color", array: false, validate: V.Color },
       conformance: "required",
       auth: "none",
     },
@@ -43,8 +44,8 @@ export const WIDGETS_SERVICE = {
       method: "GET",
       path: "/v1/widgets",
       pathParams: [],
-      queryParams: [{ name: "color", required: false, schema: "Color" }, { name: "q", required: false }],
-      response: { status: 200, kind: "json", schema: "Widget", array: true },
+      queryParams: [{ name: "color", required: false, schema: "Color", validate: V.Color }, { name: "q", required: false }],
+      response: { status: 200, kind: "json", schema: "Widget", array: true, validate: V.Widget },
       conformance: "required",
       auth: "bearer",
     },
@@ -62,8 +63,8 @@ export const WIDGETS_SERVICE = {
       path: "/v1/widgets",
       pathParams: [],
       queryParams: [],
-      requestBody: { schema: "Widget", required: true },
-      response: { status: 200, kind: "json", schema: "Widget", array: false },
+      requestBody: { schema: "Widget", required: true, validate: V.Widget },
+      response: { status: 200, kind: "json", schema: "Widget", array: false, validate: V.Widget },
       conformance: "required",
       auth: "bearer",
     },
@@ -95,7 +96,7 @@ export const WIDGETS_SERVICE = {
       path: "/v1/widgets/{widget_id}/events",
       pathParams: [{ name: "widget_id", required: true }],
       queryParams: [],
-      response: { status: 200, kind: "ndjson", itemSchema: "Widget" },
+      response: { status: 200, kind: "ndjson", itemSchema: "Widget", validate: V.Widget },
       conformance: "required",
       auth: "bearer",
     },

@@ -2,13 +2,13 @@
 // Spec content hash: sha256:122acbd0794c7b1e5d799828d39cf206a19636f9fc5d5e7592e851cfb43de1e3
 // Regenerate with: npm run codegen
 // Compiled by ajv (standalone mode) from the JSON Schemas; see ../validation.ts for the API.
+// One pure closure per schema (see tools/codegen/src/emit/validators.ts): bundlers keep only
+// the validators a program uses.
 
 import { formatValidators as arpFormats } from "../formats.js";
 
-const validators = ((exports) => {
-exports.Color = validate52;
+export const Color = /* @__PURE__ */ (() => {
 const schema19 = {"$id":"https://arp.invalid/spec/v1/schemas/common/color.schema.json","type":"string","enum":["red","green","blue"]};
-
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/color.schema.json" */;
 let vErrors = null;
@@ -44,10 +44,10 @@ validate52.errors = vErrors;
 return errors === 0;
 }
 validate52.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate52;
+})();
 
-exports.ErrorDetail = validate53;
-const schema20 = {"$id":"https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json","type":"object","additionalProperties":false,"required":["code"],"properties":{"code":{"type":"string"},"details":{"type":"object","additionalProperties":true}}};
-
+export const ErrorDetail = /* @__PURE__ */ (() => {
 function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json" */;
 let vErrors = null;
@@ -124,11 +124,11 @@ validate53.errors = vErrors;
 return errors === 0;
 }
 validate53.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate53;
+})();
 
-exports.Widget = validate54;
-const schema21 = {"$id":"https://arp.invalid/spec/v1/schemas/widgets/widget.schema.json","type":"object","additionalProperties":false,"required":["id","parts"],"properties":{"id":{"type":"string"},"color":{"$ref":"https://arp.invalid/spec/v1/schemas/common/color.schema.json"},"made_at":{"type":"string","format":"date-time"},"weight":{"type":"number","minimum":0,"maximum":10},"parts":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["n"],"properties":{"n":{"type":"integer","minimum":0}}}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"error":{"$ref":"https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json"}}};
+export const Widget = /* @__PURE__ */ ((validate52, validate53) => {
 const formats0 = arpFormats["date-time"];
-
 function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/widgets/widget.schema.json" */;
 let vErrors = null;
@@ -387,10 +387,10 @@ validate54.errors = vErrors;
 return errors === 0;
 }
 validate54.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate54;
+})(Color, ErrorDetail);
 
-exports.Part = validate57;
-const schema22 = {"type":"object","additionalProperties":false,"required":["n"],"properties":{"n":{"type":"integer","minimum":0}}};
-
+export const Part = /* @__PURE__ */ (() => {
 function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
@@ -464,10 +464,5 @@ validate57.errors = vErrors;
 return errors === 0;
 }
 validate57.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-return exports;
-})({});
-
-export const Color = validators.Color;
-export const ErrorDetail = validators.ErrorDetail;
-export const Widget = validators.Widget;
-export const Part = validators.Part;
+return validate57;
+})();
