@@ -30,6 +30,8 @@ interface Statement {
   text: string;
   /** Names it declares (`validate12`, `pattern3`, `formats0`); empty for an assignment. */
   declares: string[];
+  /** A function declaration: a validator (the others are constants it reads). */
+  isFunction?: boolean;
   /** For `validate12.evaluated = ...`: the function it belongs to. */
   attachedTo?: string;
   reads: Set<string>;
@@ -62,7 +64,7 @@ function parseStandalone(code: string): {
     visit(node);
     const text = code.slice(node.getStart(file), node.end);
     if (ts.isFunctionDeclaration(node) && node.name) {
-      statements.push({ text, declares: [node.name.text], reads });
+      statements.push({ text, declares: [node.name.text], isFunction: true, reads });
     } else if (ts.isVariableStatement(node)) {
       const declares = node.declarationList.declarations.map((d) => {
         if (!ts.isIdentifier(d.name)) throw new Error(`unexpected destructuring in validator code: ${text}`);
@@ -128,7 +130,7 @@ export function emitValidators(
     if (!declaredBy.has(st.attachedTo)) throw new Error(`assignment to an unknown name: ${st.text}`);
     attached.set(st.attachedTo, [...(attached.get(st.attachedTo) ?? []), st]);
   }
-  const isFunction = (name: string): boolean => /^function\b/.test(declaredBy.get(name)?.text ?? "");
+  const isFunction = (name: string): boolean => declaredBy.get(name)?.isFunction === true;
 
   // The const a function is published under: its schema's name, else (a function no schema names) its own.
   const constOf = new Map<string, string>();
