@@ -349,7 +349,10 @@ describe("response validation", () => {
     expect(notArray.schema).toBe("NodeType[]");
     const badItem = (await rejection(registry.listNodeTypes({ q: "items" }))) as ArpValidationError;
     expect(badItem).toBeInstanceOf(ArpValidationError);
-    expect(badItem.schema).toBe("NodeType");
+    // Every failing item is reported, its index in front of the pointer (the server's wording too).
+    expect(badItem.schema).toBe("NodeType[]");
+    expect(badItem.errors.length).toBeGreaterThan(0);
+    expect(badItem.errors.every((i) => i.pointer.startsWith("/1/"))).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 /** The error every command reports as a usage problem (exit code 2). */
-import { brandClass } from "@arp/model";
+import { brand, brandCheck } from "@arp/model";
 
 /**
  * The command cannot be carried out as asked: a folder is missing, a vector maps to no schema, a
@@ -7,6 +7,7 @@ import { brandClass } from "@arp/model";
  */
 export class UsageError extends Error {
   override name = "UsageError";
+  static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/conformance.UsageError");
   /** Stable string code, in the style of the other ARP error classes. */
   readonly code = "usage_error";
   /** The file or folder the problem is about, when there is one. */
@@ -19,13 +20,9 @@ export class UsageError extends Error {
 
   constructor(message: string, options: { path?: string; problems?: readonly UsageError[] } = {}) {
     super(message);
+    brand(this, "@arp/conformance.UsageError");
     this.path = options.path;
     this.problems = options.problems ?? [];
-  }
-
-  // `instanceof` also recognises instances from another copy of this package (ESM next to CJS).
-  static {
-    brandClass(this, "@arp/conformance.UsageError");
   }
 }
 

@@ -3,6 +3,7 @@
  * or a server needs to call or route an operation, read by their hand-written cores.
  */
 import type { SchemaName } from "./generated/schemas.gen.js";
+import type { CompiledValidator } from "./validation.js";
 
 export interface ParamSpec {
   /** Spec name (`run_id`, `node_type_id`, `q`). */
@@ -10,16 +11,25 @@ export interface ParamSpec {
   readonly required: boolean;
   /** Named schema of the value when the spec refers to one (`NodeKind`); else a plain string. */
   readonly schema?: SchemaName;
+  /** `schema`'s precompiled validator, referenced directly (present exactly when `schema` is). */
+  readonly validate?: CompiledValidator;
 }
 
 export type ResponseSpec =
-  /** A JSON body of `schema` (an array of it when `array`). */
-  | { readonly status: number; readonly kind: "json"; readonly schema: SchemaName; readonly array: boolean }
-  /** `application/x-ndjson`: one `itemSchema` JSON value per line. */
+  /** A JSON body of `schema` (an array of it when `array`); `validate` is `schema`'s validator (each item's). */
+  | {
+      readonly status: number;
+      readonly kind: "json";
+      readonly schema: SchemaName;
+      readonly array: boolean;
+      readonly validate: CompiledValidator;
+    }
+  /** `application/x-ndjson`: one `itemSchema` JSON value per line, each checked by `validate`. */
   | {
       readonly status: number;
       readonly kind: "ndjson";
       readonly itemSchema: SchemaName;
+      readonly validate: CompiledValidator;
       /**
        * The path parameter naming what the stream is about (`run_id`, `node_run_id`); each item
        * carries the same value in the field of that name.
@@ -42,7 +52,12 @@ export interface OperationSpec {
   /** Path parameters in the order they appear in `path`. */
   readonly pathParams: readonly ParamSpec[];
   readonly queryParams: readonly ParamSpec[];
-  readonly requestBody?: { readonly schema: SchemaName; readonly required: boolean };
+  /** `validate` is `schema`'s precompiled validator, referenced directly (tree-shakeable). */
+  readonly requestBody?: {
+    readonly schema: SchemaName;
+    readonly required: boolean;
+    readonly validate: CompiledValidator;
+  };
   readonly response: ResponseSpec;
   /** Whether a conforming service must implement it. */
   readonly conformance: "required" | "optional";

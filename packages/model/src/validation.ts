@@ -2,6 +2,7 @@
  * The validation API over the precompiled validators: typed results, readable issues (JSON pointer
  * and message), type guards and an assert form that throws {@link ValidationError}.
  */
+import { brand, brandCheck } from "./brand.js";
 import { SCHEMAS, type SchemaName, type SchemaTypes } from "./generated/schemas.gen.js";
 import type { OperationSpec } from "./operations.js";
 
@@ -108,14 +109,12 @@ export function formatIssues(issues: readonly ValidationIssue[], limit = 3): str
   return shown.join("; ");
 }
 
-const BRAND = Symbol.for("@arp/model.ValidationError");
-
 /** Thrown by `assertValid` and the `assertX` guards when a value does not match its schema. */
 export class ValidationError extends Error {
   override name = "ValidationError";
+  static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/model.ValidationError");
   /** Stable string code, shared with the other ARP error classes. */
   readonly code = "validation_failed";
-  readonly [BRAND] = true;
 
   constructor(
     /** The schema the value was checked against. */
@@ -124,24 +123,25 @@ export class ValidationError extends Error {
     readonly errors: readonly ValidationIssue[],
   ) {
     super(`Invalid ${schema}: ${formatIssues(errors)}`);
-  }
-
-  /** `instanceof` also recognises instances from another copy of this package (ESM next to CJS). */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    // `this` is the class `instanceof` was asked about: subclasses keep the ordinary prototype check.
-    // biome-ignore lint/complexity/noThisInStatic: see above
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    // biome-ignore lint/complexity/noThisInStatic: only the base class accepts branded copies
-    return this === ValidationError && typeof value === "object" && value !== null && BRAND in value;
+    brand(this, "@arp/model.ValidationError");
   }
 }
 
-// A Map: looking a name up here costs about half of a keyed lookup on the 51-entry SCHEMAS object.
-const VALIDATORS: ReadonlyMap<string, CompiledValidator> = new Map(
-  Object.entries(SCHEMAS).map(([name, entry]) => [name, entry.validate as CompiledValidator]),
-);
+// By name: a Map (a lookup here costs about half of a keyed lookup on the 51-entry SCHEMAS object),
+// built by a pure call, so that a bundle that never looks a validator up by name carries none of them.
+const VALIDATORS: ReadonlyMap<string, CompiledValidator> = /* @__PURE__ */ validatorsByName();
 
-function validatorFor(schema: string): CompiledValidator {
+function validatorsByName(): ReadonlyMap<string, CompiledValidator> {
+  return new Map(Object.entries(SCHEMAS).map(([name, entry]) => [name, entry.validate as CompiledValidator]));
+}
+
+/**
+ * The precompiled validator of a schema, by name; throws a `TypeError` for an unknown name. Code that
+ * validates often holds on to the result (or imports the `isX` guard) instead of naming the schema on
+ * every call. Looking validators up by name brings every schema into a bundle; the guards and the
+ * operation tables reference theirs directly.
+ */
+export function validatorFor(schema: SchemaName | (string & {})): CompiledValidator {
   const check = VALIDATORS.get(schema);
   if (check) return check;
   throw new TypeError(
@@ -149,23 +149,31 @@ function validatorFor(schema: string): CompiledValidator {
   );
 }
 
-/**
- * A type guard for one schema (the generated `isX` functions): the compiled validator itself, so a
- * guard costs no lookup and no extra call. Extra arguments are harmless (`items.filter(isRun)` passes
- * an index, which the validator's optional second parameter ignores).
- */
-export function guardFor<K extends SchemaName>(schema: K): (value: unknown) => value is SchemaTypes[K] {
-  return validatorFor(schema) as unknown as (value: unknown) => value is SchemaTypes[K];
-}
-
 /** An assertion bound to one schema's validator (the generated `assertX` functions). */
 export function asserterFor<K extends SchemaName>(
   schema: K,
+  check: CompiledValidator,
 ): (value: unknown) => asserts value is SchemaTypes[K] {
-  const check = validatorFor(schema);
   return (value: unknown): asserts value is SchemaTypes[K] => {
     if (!check(value)) throw new ValidationError(schema, toIssues(check.errors));
   };
+}
+
+/**
+ * The issues of an array of `check`'s schema: `undefined` when `data` is an array whose every item
+ * passes; otherwise one issue when it is not an array, or each failing item's issues with its index
+ * in front of the pointer (`/2/state`). What a client and a server report for an array response.
+ */
+export function arrayIssues(check: CompiledValidator, data: unknown): ValidationIssue[] | undefined {
+  if (!Array.isArray(data))
+    return [{ pointer: "", message: "must be of type array", keyword: "type", params: { type: "array" } }];
+  let issues: ValidationIssue[] | undefined;
+  for (let i = 0; i < data.length; i++) {
+    if (check(data[i])) continue;
+    issues ??= [];
+    for (const e of toIssues(check.errors)) issues.push({ ...e, pointer: `/${i}${e.pointer}` });
+  }
+  return issues;
 }
 
 /** The compiled validators of one operation (see {@link operationValidators}). */
@@ -179,21 +187,17 @@ export interface OperationValidators {
 const operationCache = new WeakMap<OperationSpec, OperationValidators>();
 
 /**
- * The validators a request body and a response (or each stream event) of `op` must pass, looked up
- * once per operation: what a client or server holds on to instead of naming schemas on every call.
+ * The validators a request body and a response (or each stream event) of `op` must pass: the ones
+ * its operation table references (no lookup by name, so a bundle carries only the validators of the
+ * operations it calls). What a client or server holds on to instead of naming schemas on every call.
  */
 export function operationValidators(op: OperationSpec): OperationValidators {
   let found = operationCache.get(op);
   if (!found) {
     const response = op.response;
     found = Object.freeze({
-      request: op.requestBody ? validatorFor(op.requestBody.schema) : undefined,
-      response:
-        response.kind === "json"
-          ? validatorFor(response.schema)
-          : response.kind === "ndjson"
-            ? validatorFor(response.itemSchema)
-            : undefined,
+      request: op.requestBody?.validate,
+      response: response.kind === "empty" ? undefined : response.validate,
     });
     operationCache.set(op, found);
   }

@@ -1,23 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { brandClass } from "../src/index.js";
+import { brand, brandCheck } from "../src/index.js";
 
 /** Two copies of the same classes, as an ESM and a CJS build of one package would define them. */
 function copy() {
   class Base extends Error {
-    static {
-      brandClass(this, "@arp/test.Base");
+    static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/test.Base");
+    constructor() {
+      super("base");
+      brand(this, "@arp/test.Base");
     }
   }
   class Child extends Base {
-    static {
-      brandClass(this, "@arp/test.Child");
+    static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/test.Child");
+    constructor() {
+      super();
+      brand(this, "@arp/test.Child");
     }
   }
   class Unbranded extends Base {}
   return { Base, Child, Unbranded };
 }
 
-describe("brandClass", () => {
+describe("brand and brandCheck", () => {
   const a = copy();
   const b = copy();
 
@@ -42,4 +46,14 @@ describe("brandClass", () => {
     expect(new a.Base()).not.toBeInstanceOf(a.Unbranded);
     expect(new b.Unbranded()).not.toBeInstanceOf(a.Unbranded);
   });
+});
+
+it("the brand is not an enumerable property (logs and JSON stay clean)", () => {
+  const { Child } = copy();
+  const e = new Child();
+  expect(Object.keys(e)).toEqual([]);
+  expect(Object.getOwnPropertySymbols(e).map(String)).toEqual([
+    "Symbol(@arp/test.Base)",
+    "Symbol(@arp/test.Child)",
+  ]);
 });

@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
+  isNodeKind,
+  isNodeType,
+  isRunEvent,
   NODE_REGISTRY_SERVICE,
   type OperationSpec,
+  operationValidators,
   RUN_COORDINATOR_SERVICE,
   RUN_GATEWAY_SERVICE,
+  SCHEMAS,
   SERVICES,
 } from "../src/index.js";
 
@@ -71,7 +76,12 @@ describe("operation tables", () => {
       "streamRunEvents",
     ]);
     for (const o of ndjson)
-      expect(o.response).toMatchObject({ status: 200, kind: "ndjson", itemSchema: "RunEvent" });
+      expect(o.response).toMatchObject({
+        status: 200,
+        kind: "ndjson",
+        itemSchema: "RunEvent",
+        validate: isRunEvent,
+      });
   });
 
   it("say which event ends a stream and which path parameter scopes it", () => {
@@ -124,9 +134,36 @@ describe("operation tables", () => {
     const r = NODE_REGISTRY_SERVICE.operations;
     expect(r.listNodeTypes.queryParams).toEqual([
       { name: "q", required: false },
-      { name: "kind", required: false, schema: "NodeKind" },
+      { name: "kind", required: false, schema: "NodeKind", validate: isNodeKind },
     ]);
-    expect(r.listNodeTypes.response).toEqual({ status: 200, kind: "json", schema: "NodeType", array: true });
+    expect(r.listNodeTypes.response).toEqual({
+      status: 200,
+      kind: "json",
+      schema: "NodeType",
+      array: true,
+      validate: isNodeType,
+    });
     expect(r.getNodeType.queryParams).toEqual([{ name: "version", required: false }]);
+  });
+
+  it("hold, next to every schema name, that schema's own validator (no lookup by name)", () => {
+    let checked = 0;
+    for (const key of Object.keys(SERVICES) as (keyof typeof SERVICES)[]) {
+      for (const o of ops(key)) {
+        for (const p of [...o.pathParams, ...o.queryParams]) {
+          expect(p.validate, `${route(o)} ${p.name}`).toBe(p.schema ? SCHEMAS[p.schema].validate : undefined);
+          if (p.schema) checked++;
+        }
+        const v = operationValidators(o);
+        expect(v.request, route(o)).toBe(o.requestBody ? SCHEMAS[o.requestBody.schema].validate : undefined);
+        expect(o.requestBody?.validate).toBe(v.request);
+        const r = o.response;
+        const name = r.kind === "json" ? r.schema : r.kind === "ndjson" ? r.itemSchema : undefined;
+        expect(v.response, route(o)).toBe(name ? SCHEMAS[name].validate : undefined);
+        if (r.kind !== "empty") expect(r.validate).toBe(v.response);
+        checked += (v.request ? 1 : 0) + (v.response ? 1 : 0);
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
   });
 });

@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import {
+  arrayIssues,
   assertRun,
   assertValid,
   formatIssues,
@@ -16,6 +17,7 @@ import {
   type SchemaName,
   ValidationError,
   validate,
+  validatorFor,
 } from "../src/index.js";
 
 const run: Run = { run_id: "run_1", state: "running", root_node_run_id: "nr_1" };
@@ -190,5 +192,28 @@ describe("operationValidators", () => {
     const empty = Object.values(ops).find((op) => op.response.kind === "empty");
     expect(empty).toBeDefined();
     expect(operationValidators(empty!).response).toBeUndefined();
+  });
+});
+
+describe("validatorFor and arrayIssues", () => {
+  it("validatorFor gives a schema's validator by name and rejects unknown names", () => {
+    expect(validatorFor("Run")).toBe(SCHEMAS.Run.validate);
+    expect(validatorFor("Run")).toBe(isRun);
+    expect(() => validatorFor("Nope")).toThrow(/Unknown ARP schema name "Nope"; expected one of: .*Run/);
+  });
+
+  it("arrayIssues: undefined for an array of valid items, else the issues with the item's index", () => {
+    const check = validatorFor("Run");
+    expect(arrayIssues(check, [])).toBeUndefined();
+    expect(arrayIssues(check, [run, run])).toBeUndefined();
+    expect(arrayIssues(check, { ...run })).toEqual([
+      { pointer: "", message: "must be of type array", keyword: "type", params: { type: "array" } },
+    ]);
+    const issues = arrayIssues(check, [run, { ...run, state: "paused" }, { run_id: "run_3" }]);
+    expect(issues?.map((i) => `${i.pointer} ${i.keyword}`)).toEqual([
+      "/1/state enum",
+      "/2/state required",
+      "/2/root_node_run_id required",
+    ]);
   });
 });

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { serviceConstName } from "../src/emit/operations.js";
 import { emitServers } from "../src/emit/server.js";
@@ -10,7 +11,7 @@ import { emitValidators } from "../src/emit/validators.js";
 import { CodeWriter } from "../src/emit/writer.js";
 import { generate } from "../src/generate.js";
 import { buildIR, type OperationIR, type TypeNode } from "../src/ir/index.js";
-import { loadSpec } from "../src/load.js";
+import { type LoadedSchema, loadSpec } from "../src/load.js";
 import { MINI, REPO_SPEC } from "./fixture.js";
 
 describe("type expressions", () => {
@@ -168,6 +169,78 @@ describe("the emitted validators", () => {
     expect(v.Widget!({ id: "w", parts: [] })).toBe(false);
     expect(v.Part!({ n: -1 })).toBe(false);
     expect(v.Color!("red")).toBe(true);
+  });
+});
+
+describe("the validators' layout (tree-shakeable, nothing on the hot path at module level)", () => {
+  const spec = loadSpec(MINI);
+  const { js } = emitValidators(spec.schemas, buildIR(spec).schemas, spec.hash);
+  const body = js.slice(js.indexOf("import "));
+
+  it("is one pure closure per schema, which receives the validators it refers to", () => {
+    // At top level: the import and one `export const` per schema, bound to a call; all else is inside.
+    const file = ts.createSourceFile("v.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+    const kinds = file.statements.map((st) =>
+      ts.isImportDeclaration(st)
+        ? "import"
+        : ts.isVariableStatement(st) && ts.isCallExpression(st.declarationList.declarations[0]!.initializer!)
+          ? "const = call"
+          : ts.SyntaxKind[st.kind],
+    );
+    expect(kinds).toEqual(["import", "const = call", "const = call", "const = call", "const = call"]);
+    const exportsLines = body.split("\n").filter((l) => l.startsWith("export "));
+    expect(exportsLines.map((l) => l.replace(/ = .*/, ""))).toEqual([
+      "export const Color",
+      "export const ErrorDetail",
+      "export const Widget",
+      "export const Part",
+    ]);
+    for (const l of exportsLines) expect(l).toMatch(/^export const \w+ = \/\* @__PURE__ \*\/ \(\(/);
+    // Widget refers to Color and ErrorDetail: their validators come in as arguments, not copies.
+    expect(body).toMatch(
+      /export const Widget = \/\* @__PURE__ \*\/ \(\((validate\d+), (validate\d+)\) => \{/,
+    );
+    expect(body).toContain("})(Color, ErrorDetail);");
+    expect(body.match(/^function validate/gm)).toHaveLength(4);
+  });
+
+  it("keeps only the constants the validators read", () => {
+    // ajv emits every schema as a constant; only Color's enum reads its own.
+    expect(body.match(/^const schema\d+ = /gm)).toHaveLength(1);
+    expect(body).not.toContain('widget.schema.json","type"');
+  });
+
+  it("reports a $ref cycle across schemas instead of miscompiling it", () => {
+    const base = "https://arp.invalid/spec/v1/schemas/";
+    const files: LoadedSchema[] = [
+      {
+        file: "a.schema.json",
+        id: `${base}a.schema.json`,
+        schema: {
+          $id: `${base}a.schema.json`,
+          type: "object",
+          properties: { b: { $ref: `${base}b.schema.json` } },
+        },
+      },
+      {
+        file: "b.schema.json",
+        id: `${base}b.schema.json`,
+        schema: {
+          $id: `${base}b.schema.json`,
+          type: "object",
+          properties: { a: { $ref: `${base}a.schema.json` } },
+        },
+      },
+    ];
+    const named = files.map((f) => ({
+      name: f.file[0]!.toUpperCase(),
+      title: f.file,
+      file: f.file,
+      pointer: "",
+      id: f.id,
+      type: { kind: "unknown" } as unknown as TypeNode,
+    }));
+    expect(() => emitValidators(files, named, "0")).toThrow(/recursive \$ref between validators/);
   });
 });
 

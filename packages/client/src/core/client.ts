@@ -4,14 +4,15 @@
  * operation tables of `@arp/model`.
  */
 import {
+  arrayIssues,
   type CompiledValidator,
   type ErrorEnvelope,
+  isErrorEnvelope,
   type OperationSpec,
   type OperationValidators,
   operationValidators,
   type ParamSpec,
   type RunEvent,
-  SCHEMAS,
   type SchemaName,
   toIssues,
 } from "@arp/model";
@@ -239,10 +240,8 @@ function withOverrides(base: Readonly<RetryPolicy>, overrides: RetryOptions | un
   return policy;
 }
 
-/** The compiled validator of a schema: looked up by name once, then held. */
-function validatorOf(schema: string): CompiledValidator {
-  return SCHEMAS[schema as SchemaName].validate as CompiledValidator;
-}
+// Validators come from the operation tables (never looked up by name): a bundle keeps only those of
+// the operations it calls.
 
 /**
  * Throws ArpValidationError unless `data` matches. With `lenient` (reading, unless `strictWire`), a
@@ -254,7 +253,7 @@ function checkSchema(
   schema: SchemaName,
   data: unknown,
   info: ArpRequestInfo | (() => ArpRequestInfo),
-  check: CompiledValidator = validatorOf(schema),
+  check: CompiledValidator,
   lenient = false,
 ): void {
   if (check(data)) return;
@@ -369,7 +368,8 @@ export class ArpClientBase {
     for (const param of op.queryParams) {
       const value = options[param.name];
       if (value === undefined) continue;
-      if (validateRequest && param.schema) checkSchema("request", param.schema, value, info);
+      if (validateRequest && param.schema && param.validate)
+        checkSchema("request", param.schema, value, info, param.validate);
       else if (validateRequest && typeof value !== "string") {
         throw new ArpValidationError(
           "request",
@@ -507,8 +507,7 @@ export class ArpClientBase {
     } catch {
       parsed = undefined;
     }
-    const check = validatorOf("ErrorEnvelope");
-    if (check(parsed) || (this.#lenient && dropNullOptionals(check, parsed))) {
+    if (isErrorEnvelope(parsed) || (this.#lenient && dropNullOptionals(isErrorEnvelope, parsed))) {
       return new ArpApiError(response.status, {
         ...info,
         envelope: parsed as ErrorEnvelope,
@@ -535,7 +534,7 @@ export class ArpClientBase {
       const info = { method: op.method, url };
       const plan = planOf(op);
       if (op.requestBody && validateRequest)
-        checkSchema("request", op.requestBody.schema, body, info, plan.request);
+        checkSchema("request", op.requestBody.schema, body, info, op.requestBody.validate);
       scope = new CallScope(
         options.signal,
         options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -563,15 +562,21 @@ export class ArpClientBase {
         throw new ArpProtocolError(`response body is not JSON (${type})`, info);
       }
       if (this.#options.validateResponses !== "off") {
-        if (spec.array && !Array.isArray(data)) {
-          const issue = { pointer: "", message: "must be of type array", keyword: "type", params: {} };
-          throw new ArpValidationError("response", `${spec.schema}[]`, [issue], info);
-        }
+        const check = plan.response!;
         const lenient = this.#lenient;
-        if (!spec.array) checkSchema("response", spec.schema, data, info, plan.response, lenient);
-        else
-          for (const item of data as unknown[])
-            checkSchema("response", spec.schema, item, info, plan.response, lenient);
+        if (!spec.array) checkSchema("response", spec.schema, data, info, check, lenient);
+        else {
+          let issues = arrayIssues(check, data);
+          // Leniency item by item; when an item stays invalid, the issues are of what was sent.
+          if (
+            issues &&
+            lenient &&
+            Array.isArray(data) &&
+            data.every((d) => check(d) || dropNullOptionals(check, d))
+          )
+            issues = undefined;
+          if (issues) throw new ArpValidationError("response", `${spec.schema}[]`, issues, info);
+        }
       }
       completed = true;
       return data as R;
@@ -615,7 +620,7 @@ export class ArpClientBase {
     const random = this.#options.random ?? Math.random;
     const strict = this.#options.validateResponses !== "off";
     const lenient = this.#lenient;
-    const eventCheck = planOf(op).response;
+    const eventCheck = spec.validate;
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const idle = new IdleWatch(
       options.signal,

@@ -2,11 +2,11 @@
  * Every failure the client reports is an {@link ArpError}: a wire error answered by a server
  * ({@link ArpApiError}) or a local one (transport, timeout, validation, protocol). Each class has a
  * stable string `code`; `instanceof` works across the ESM and CJS builds through a brand
- * (`brandClass` of `@arp/model`). No message
+ * (`brand` and `brandCheck` of `@arp/model`). No message
  * or property ever carries the bearer token: requests are described by method and URL only.
  */
 import type { ErrorEnvelope, ValidationIssue } from "@arp/model";
-import { type ArpWireErrorCode, brandClass, formatIssues } from "@arp/model";
+import { type ArpWireErrorCode, brand, brandCheck, formatIssues } from "@arp/model";
 
 /** The codes the client gives its own failures (`ArpTransportError`, `ArpTimeoutError`, ...). */
 export type ArpLocalErrorCode =
@@ -32,6 +32,7 @@ interface ErrorInit extends Partial<ArpRequestInfo> {
 /** Base class of every error thrown by `@arp/client`. */
 export class ArpError extends Error {
   override name = "ArpError";
+  static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/client.ArpError");
   /** Stable, machine-readable: `not_found`, `http_502`, `transport_error`, `timeout`, ... */
   readonly code: ArpErrorCode;
   /** HTTP method of the request the error is about, when there was one. */
@@ -41,14 +42,10 @@ export class ArpError extends Error {
 
   constructor(code: ArpErrorCode, message: string, init: ErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    brand(this, "@arp/client.ArpError");
     this.code = code;
     if (init.method !== undefined) this.method = init.method;
     if (init.url !== undefined) this.url = init.url;
-  }
-
-  // `instanceof` also recognises errors from another copy of this package (ESM next to CJS).
-  static {
-    brandClass(this, "@arp/client.ArpError");
   }
 }
 
@@ -59,9 +56,8 @@ function where(init: Partial<ArpRequestInfo>): string {
 /** A non-2xx answer from an ARP service: its `ErrorEnvelope`, or a synthesized one for a non-ARP body. */
 export class ArpApiError extends ArpError {
   override name = "ArpApiError";
-  static {
-    brandClass(this, "@arp/client.ArpApiError");
-  }
+  static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/client.ArpApiError");
+
   /** HTTP status code. */
   readonly status: number;
   /** The error's `details` map from the envelope, when present. */
@@ -82,6 +78,7 @@ export class ArpApiError extends ArpError {
     const message =
       detail?.message ?? (init.bodyExcerpt ? `HTTP ${status}: ${init.bodyExcerpt}` : `HTTP ${status}`);
     super(code, `${message}${where(init)}`, init);
+    brand(this, "@arp/client.ArpApiError");
     this.status = status;
     if (detail?.details !== undefined) this.details = detail.details;
     if (detail?.retryable !== undefined) this.retryable = detail.retryable;
@@ -93,11 +90,11 @@ export class ArpApiError extends ArpError {
 /** The request never got an answer: DNS, refused or reset connection, TLS, CORS, ... */
 export class ArpTransportError extends ArpError {
   override name = "ArpTransportError";
-  static {
-    brandClass(this, "@arp/client.ArpTransportError");
-  }
+  static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/client.ArpTransportError");
+
   constructor(message: string, init: ErrorInit = {}) {
     super("transport_error", `${message}${where(init)}`, init);
+    brand(this, "@arp/client.ArpTransportError");
   }
 }
 
@@ -108,9 +105,8 @@ export class ArpTransportError extends ArpError {
  */
 export class ArpTimeoutError extends ArpError {
   override name = "ArpTimeoutError";
-  static {
-    brandClass(this, "@arp/client.ArpTimeoutError");
-  }
+  static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/client.ArpTimeoutError");
+
   declare readonly code: "timeout" | "stream_idle_timeout";
   readonly timeoutMs: number;
   readonly phase: "call" | "stream_idle";
@@ -121,6 +117,7 @@ export class ArpTimeoutError extends ArpError {
       `${idle ? "no new event" : "no answer"} within ${timeoutMs} ms${where(init)}`,
       init,
     );
+    brand(this, "@arp/client.ArpTimeoutError");
     this.timeoutMs = timeoutMs;
     this.phase = idle ? "stream_idle" : "call";
   }
@@ -129,9 +126,8 @@ export class ArpTimeoutError extends ArpError {
 /** A body did not match its schema: a request before sending, or a response or event when validated. */
 export class ArpValidationError extends ArpError {
   override name = "ArpValidationError";
-  static {
-    brandClass(this, "@arp/client.ArpValidationError");
-  }
+  static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/client.ArpValidationError");
+
   /** Which document was checked. */
   readonly direction: "request" | "response" | "event";
   /** The schema it was checked against (`RunStartRequest`, `Run`, `RunEvent`, ...). */
@@ -145,6 +141,7 @@ export class ArpValidationError extends ArpError {
     init: ErrorInit = {},
   ) {
     super("validation_failed", `invalid ${direction} ${schema}: ${formatIssues(errors)}${where(init)}`, init);
+    brand(this, "@arp/client.ArpValidationError");
     this.direction = direction;
     this.schema = schema;
     this.errors = errors;
@@ -154,9 +151,8 @@ export class ArpValidationError extends ArpError {
 /** The server broke the protocol: a malformed NDJSON line, a wrong content type, a bad JSON body. */
 export class ArpProtocolError extends ArpError {
   override name = "ArpProtocolError";
-  static {
-    brandClass(this, "@arp/client.ArpProtocolError");
-  }
+  static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/client.ArpProtocolError");
+
   /** 1-based line number in an NDJSON stream, when the error is about a line. */
   readonly line?: number;
   constructor(message: string, init: ErrorInit & { line?: number } = {}) {
@@ -165,6 +161,7 @@ export class ArpProtocolError extends ArpError {
       `${init.line === undefined ? "" : `line ${init.line}: `}${message}${where(init)}`,
       init,
     );
+    brand(this, "@arp/client.ArpProtocolError");
     if (init.line !== undefined) this.line = init.line;
   }
 }

@@ -2,358 +2,359 @@
 // Spec content hash: sha256:d224868e5d5e1e04af8c746c6dcaf56c921027c540f715ee294a07c1cae6bee0
 // Regenerate with: npm run codegen
 
-import { asserterFor, guardFor } from "../validation.js";
+import { asserterFor } from "../validation.js";
 import type * as T from "./types.gen.js";
+import * as V from "./validators.gen.js";
 
 /** True when `value` is a valid {@link T.AtomicExecuteRequest | AtomicExecuteRequest}. */
-export const isAtomicExecuteRequest: (value: unknown) => value is T.AtomicExecuteRequest = /* @__PURE__ */ guardFor("AtomicExecuteRequest");
+export const isAtomicExecuteRequest = V.AtomicExecuteRequest as unknown as (value: unknown) => value is T.AtomicExecuteRequest;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.AtomicExecuteRequest | AtomicExecuteRequest}.
  */
-export const assertAtomicExecuteRequest: (value: unknown) => asserts value is T.AtomicExecuteRequest = /* @__PURE__ */ asserterFor("AtomicExecuteRequest");
+export const assertAtomicExecuteRequest: (value: unknown) => asserts value is T.AtomicExecuteRequest = /* @__PURE__ */ asserterFor("AtomicExecuteRequest", V.AtomicExecuteRequest);
 
 /** True when `value` is a valid {@link T.AtomicExecuteResult | AtomicExecuteResult}. */
-export const isAtomicExecuteResult: (value: unknown) => value is T.AtomicExecuteResult = /* @__PURE__ */ guardFor("AtomicExecuteResult");
+export const isAtomicExecuteResult = V.AtomicExecuteResult as unknown as (value: unknown) => value is T.AtomicExecuteResult;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.AtomicExecuteResult | AtomicExecuteResult}.
  */
-export const assertAtomicExecuteResult: (value: unknown) => asserts value is T.AtomicExecuteResult = /* @__PURE__ */ asserterFor("AtomicExecuteResult");
+export const assertAtomicExecuteResult: (value: unknown) => asserts value is T.AtomicExecuteResult = /* @__PURE__ */ asserterFor("AtomicExecuteResult", V.AtomicExecuteResult);
 
 /** True when `value` is a valid {@link T.EndpointLocator | EndpointLocator}. */
-export const isEndpointLocator: (value: unknown) => value is T.EndpointLocator = /* @__PURE__ */ guardFor("EndpointLocator");
+export const isEndpointLocator = V.EndpointLocator as unknown as (value: unknown) => value is T.EndpointLocator;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.EndpointLocator | EndpointLocator}.
  */
-export const assertEndpointLocator: (value: unknown) => asserts value is T.EndpointLocator = /* @__PURE__ */ asserterFor("EndpointLocator");
+export const assertEndpointLocator: (value: unknown) => asserts value is T.EndpointLocator = /* @__PURE__ */ asserterFor("EndpointLocator", V.EndpointLocator);
 
 /** True when `value` is a valid {@link T.ErrorEnvelope | ErrorEnvelope}. */
-export const isErrorEnvelope: (value: unknown) => value is T.ErrorEnvelope = /* @__PURE__ */ guardFor("ErrorEnvelope");
+export const isErrorEnvelope = V.ErrorEnvelope as unknown as (value: unknown) => value is T.ErrorEnvelope;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ErrorEnvelope | ErrorEnvelope}.
  */
-export const assertErrorEnvelope: (value: unknown) => asserts value is T.ErrorEnvelope = /* @__PURE__ */ asserterFor("ErrorEnvelope");
+export const assertErrorEnvelope: (value: unknown) => asserts value is T.ErrorEnvelope = /* @__PURE__ */ asserterFor("ErrorEnvelope", V.ErrorEnvelope);
 
 /** True when `value` is a valid {@link T.ErrorCause | ErrorCause}. */
-export const isErrorCause: (value: unknown) => value is T.ErrorCause = /* @__PURE__ */ guardFor("ErrorCause");
+export const isErrorCause = V.ErrorCause as unknown as (value: unknown) => value is T.ErrorCause;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ErrorCause | ErrorCause}.
  */
-export const assertErrorCause: (value: unknown) => asserts value is T.ErrorCause = /* @__PURE__ */ asserterFor("ErrorCause");
+export const assertErrorCause: (value: unknown) => asserts value is T.ErrorCause = /* @__PURE__ */ asserterFor("ErrorCause", V.ErrorCause);
 
 /** True when `value` is a valid {@link T.ErrorDetail | ErrorDetail}. */
-export const isErrorDetail: (value: unknown) => value is T.ErrorDetail = /* @__PURE__ */ guardFor("ErrorDetail");
+export const isErrorDetail = V.ErrorDetail as unknown as (value: unknown) => value is T.ErrorDetail;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ErrorDetail | ErrorDetail}.
  */
-export const assertErrorDetail: (value: unknown) => asserts value is T.ErrorDetail = /* @__PURE__ */ asserterFor("ErrorDetail");
+export const assertErrorDetail: (value: unknown) => asserts value is T.ErrorDetail = /* @__PURE__ */ asserterFor("ErrorDetail", V.ErrorDetail);
 
 /** True when `value` is a valid {@link T.Extensions | Extensions}. */
-export const isExtensions: (value: unknown) => value is T.Extensions = /* @__PURE__ */ guardFor("Extensions");
+export const isExtensions = V.Extensions as unknown as (value: unknown) => value is T.Extensions;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Extensions | Extensions}.
  */
-export const assertExtensions: (value: unknown) => asserts value is T.Extensions = /* @__PURE__ */ asserterFor("Extensions");
+export const assertExtensions: (value: unknown) => asserts value is T.Extensions = /* @__PURE__ */ asserterFor("Extensions", V.Extensions);
 
 /** True when `value` is a valid {@link T.Health | Health}. */
-export const isHealth: (value: unknown) => value is T.Health = /* @__PURE__ */ guardFor("Health");
+export const isHealth = V.Health as unknown as (value: unknown) => value is T.Health;
 /** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Health | Health}. */
-export const assertHealth: (value: unknown) => asserts value is T.Health = /* @__PURE__ */ asserterFor("Health");
+export const assertHealth: (value: unknown) => asserts value is T.Health = /* @__PURE__ */ asserterFor("Health", V.Health);
 
 /** True when `value` is a valid {@link T.Metadata | Metadata}. */
-export const isMetadata: (value: unknown) => value is T.Metadata = /* @__PURE__ */ guardFor("Metadata");
+export const isMetadata = V.Metadata as unknown as (value: unknown) => value is T.Metadata;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Metadata | Metadata}.
  */
-export const assertMetadata: (value: unknown) => asserts value is T.Metadata = /* @__PURE__ */ asserterFor("Metadata");
+export const assertMetadata: (value: unknown) => asserts value is T.Metadata = /* @__PURE__ */ asserterFor("Metadata", V.Metadata);
 
 /** True when `value` is a valid {@link T.Pagination | Pagination}. */
-export const isPagination: (value: unknown) => value is T.Pagination = /* @__PURE__ */ guardFor("Pagination");
+export const isPagination = V.Pagination as unknown as (value: unknown) => value is T.Pagination;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Pagination | Pagination}.
  */
-export const assertPagination: (value: unknown) => asserts value is T.Pagination = /* @__PURE__ */ asserterFor("Pagination");
+export const assertPagination: (value: unknown) => asserts value is T.Pagination = /* @__PURE__ */ asserterFor("Pagination", V.Pagination);
 
 /** True when `value` is a valid {@link T.ResourceRef | ResourceRef}. */
-export const isResourceRef: (value: unknown) => value is T.ResourceRef = /* @__PURE__ */ guardFor("ResourceRef");
+export const isResourceRef = V.ResourceRef as unknown as (value: unknown) => value is T.ResourceRef;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ResourceRef | ResourceRef}.
  */
-export const assertResourceRef: (value: unknown) => asserts value is T.ResourceRef = /* @__PURE__ */ asserterFor("ResourceRef");
+export const assertResourceRef: (value: unknown) => asserts value is T.ResourceRef = /* @__PURE__ */ asserterFor("ResourceRef", V.ResourceRef);
 
 /** True when `value` is a valid {@link T.Status | Status}. */
-export const isStatus: (value: unknown) => value is T.Status = /* @__PURE__ */ guardFor("Status");
+export const isStatus = V.Status as unknown as (value: unknown) => value is T.Status;
 /** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Status | Status}. */
-export const assertStatus: (value: unknown) => asserts value is T.Status = /* @__PURE__ */ asserterFor("Status");
+export const assertStatus: (value: unknown) => asserts value is T.Status = /* @__PURE__ */ asserterFor("Status", V.Status);
 
 /** True when `value` is a valid {@link T.VersionInfo | VersionInfo}. */
-export const isVersionInfo: (value: unknown) => value is T.VersionInfo = /* @__PURE__ */ guardFor("VersionInfo");
+export const isVersionInfo = V.VersionInfo as unknown as (value: unknown) => value is T.VersionInfo;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.VersionInfo | VersionInfo}.
  */
-export const assertVersionInfo: (value: unknown) => asserts value is T.VersionInfo = /* @__PURE__ */ asserterFor("VersionInfo");
+export const assertVersionInfo: (value: unknown) => asserts value is T.VersionInfo = /* @__PURE__ */ asserterFor("VersionInfo", V.VersionInfo);
 
 /** True when `value` is a valid {@link T.CompositeBeginRequest | CompositeBeginRequest}. */
-export const isCompositeBeginRequest: (value: unknown) => value is T.CompositeBeginRequest = /* @__PURE__ */ guardFor("CompositeBeginRequest");
+export const isCompositeBeginRequest = V.CompositeBeginRequest as unknown as (value: unknown) => value is T.CompositeBeginRequest;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.CompositeBeginRequest | CompositeBeginRequest}.
  */
-export const assertCompositeBeginRequest: (value: unknown) => asserts value is T.CompositeBeginRequest = /* @__PURE__ */ asserterFor("CompositeBeginRequest");
+export const assertCompositeBeginRequest: (value: unknown) => asserts value is T.CompositeBeginRequest = /* @__PURE__ */ asserterFor("CompositeBeginRequest", V.CompositeBeginRequest);
 
 /** True when `value` is a valid {@link T.CompositeBeginResponse | CompositeBeginResponse}. */
-export const isCompositeBeginResponse: (value: unknown) => value is T.CompositeBeginResponse = /* @__PURE__ */ guardFor("CompositeBeginResponse");
+export const isCompositeBeginResponse = V.CompositeBeginResponse as unknown as (value: unknown) => value is T.CompositeBeginResponse;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.CompositeBeginResponse | CompositeBeginResponse}.
  */
-export const assertCompositeBeginResponse: (value: unknown) => asserts value is T.CompositeBeginResponse = /* @__PURE__ */ asserterFor("CompositeBeginResponse");
+export const assertCompositeBeginResponse: (value: unknown) => asserts value is T.CompositeBeginResponse = /* @__PURE__ */ asserterFor("CompositeBeginResponse", V.CompositeBeginResponse);
 
 /** True when `value` is a valid {@link T.ApprovalRef | ApprovalRef}. */
-export const isApprovalRef: (value: unknown) => value is T.ApprovalRef = /* @__PURE__ */ guardFor("ApprovalRef");
+export const isApprovalRef = V.ApprovalRef as unknown as (value: unknown) => value is T.ApprovalRef;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ApprovalRef | ApprovalRef}.
  */
-export const assertApprovalRef: (value: unknown) => asserts value is T.ApprovalRef = /* @__PURE__ */ asserterFor("ApprovalRef");
+export const assertApprovalRef: (value: unknown) => asserts value is T.ApprovalRef = /* @__PURE__ */ asserterFor("ApprovalRef", V.ApprovalRef);
 
 /** True when `value` is a valid {@link T.BindingDecision | BindingDecision}. */
-export const isBindingDecision: (value: unknown) => value is T.BindingDecision = /* @__PURE__ */ guardFor("BindingDecision");
+export const isBindingDecision = V.BindingDecision as unknown as (value: unknown) => value is T.BindingDecision;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.BindingDecision | BindingDecision}.
  */
-export const assertBindingDecision: (value: unknown) => asserts value is T.BindingDecision = /* @__PURE__ */ asserterFor("BindingDecision");
+export const assertBindingDecision: (value: unknown) => asserts value is T.BindingDecision = /* @__PURE__ */ asserterFor("BindingDecision", V.BindingDecision);
 
 /** True when `value` is a valid {@link T.Candidate | Candidate}. */
-export const isCandidate: (value: unknown) => value is T.Candidate = /* @__PURE__ */ guardFor("Candidate");
+export const isCandidate = V.Candidate as unknown as (value: unknown) => value is T.Candidate;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Candidate | Candidate}.
  */
-export const assertCandidate: (value: unknown) => asserts value is T.Candidate = /* @__PURE__ */ asserterFor("Candidate");
+export const assertCandidate: (value: unknown) => asserts value is T.Candidate = /* @__PURE__ */ asserterFor("Candidate", V.Candidate);
 
 /** True when `value` is a valid {@link T.CandidateSet | CandidateSet}. */
-export const isCandidateSet: (value: unknown) => value is T.CandidateSet = /* @__PURE__ */ guardFor("CandidateSet");
+export const isCandidateSet = V.CandidateSet as unknown as (value: unknown) => value is T.CandidateSet;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.CandidateSet | CandidateSet}.
  */
-export const assertCandidateSet: (value: unknown) => asserts value is T.CandidateSet = /* @__PURE__ */ asserterFor("CandidateSet");
+export const assertCandidateSet: (value: unknown) => asserts value is T.CandidateSet = /* @__PURE__ */ asserterFor("CandidateSet", V.CandidateSet);
 
 /** True when `value` is a valid {@link T.ConstraintEnvelope | ConstraintEnvelope}. */
-export const isConstraintEnvelope: (value: unknown) => value is T.ConstraintEnvelope = /* @__PURE__ */ guardFor("ConstraintEnvelope");
+export const isConstraintEnvelope = V.ConstraintEnvelope as unknown as (value: unknown) => value is T.ConstraintEnvelope;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ConstraintEnvelope | ConstraintEnvelope}.
  */
-export const assertConstraintEnvelope: (value: unknown) => asserts value is T.ConstraintEnvelope = /* @__PURE__ */ asserterFor("ConstraintEnvelope");
+export const assertConstraintEnvelope: (value: unknown) => asserts value is T.ConstraintEnvelope = /* @__PURE__ */ asserterFor("ConstraintEnvelope", V.ConstraintEnvelope);
 
 /** True when `value` is a valid {@link T.SideEffectClass | SideEffectClass}. */
-export const isSideEffectClass: (value: unknown) => value is T.SideEffectClass = /* @__PURE__ */ guardFor("SideEffectClass");
+export const isSideEffectClass = V.SideEffectClass as unknown as (value: unknown) => value is T.SideEffectClass;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.SideEffectClass | SideEffectClass}.
  */
-export const assertSideEffectClass: (value: unknown) => asserts value is T.SideEffectClass = /* @__PURE__ */ asserterFor("SideEffectClass");
+export const assertSideEffectClass: (value: unknown) => asserts value is T.SideEffectClass = /* @__PURE__ */ asserterFor("SideEffectClass", V.SideEffectClass);
 
 /** True when `value` is a valid {@link T.EvaluationResult | EvaluationResult}. */
-export const isEvaluationResult: (value: unknown) => value is T.EvaluationResult = /* @__PURE__ */ guardFor("EvaluationResult");
+export const isEvaluationResult = V.EvaluationResult as unknown as (value: unknown) => value is T.EvaluationResult;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.EvaluationResult | EvaluationResult}.
  */
-export const assertEvaluationResult: (value: unknown) => asserts value is T.EvaluationResult = /* @__PURE__ */ asserterFor("EvaluationResult");
+export const assertEvaluationResult: (value: unknown) => asserts value is T.EvaluationResult = /* @__PURE__ */ asserterFor("EvaluationResult", V.EvaluationResult);
 
 /** True when `value` is a valid {@link T.EvaluationStatus | EvaluationStatus}. */
-export const isEvaluationStatus: (value: unknown) => value is T.EvaluationStatus = /* @__PURE__ */ guardFor("EvaluationStatus");
+export const isEvaluationStatus = V.EvaluationStatus as unknown as (value: unknown) => value is T.EvaluationStatus;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.EvaluationStatus | EvaluationStatus}.
  */
-export const assertEvaluationStatus: (value: unknown) => asserts value is T.EvaluationStatus = /* @__PURE__ */ asserterFor("EvaluationStatus");
+export const assertEvaluationStatus: (value: unknown) => asserts value is T.EvaluationStatus = /* @__PURE__ */ asserterFor("EvaluationStatus", V.EvaluationStatus);
 
 /** True when `value` is a valid {@link T.ExecutorBinding | ExecutorBinding}. */
-export const isExecutorBinding: (value: unknown) => value is T.ExecutorBinding = /* @__PURE__ */ guardFor("ExecutorBinding");
+export const isExecutorBinding = V.ExecutorBinding as unknown as (value: unknown) => value is T.ExecutorBinding;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ExecutorBinding | ExecutorBinding}.
  */
-export const assertExecutorBinding: (value: unknown) => asserts value is T.ExecutorBinding = /* @__PURE__ */ asserterFor("ExecutorBinding");
+export const assertExecutorBinding: (value: unknown) => asserts value is T.ExecutorBinding = /* @__PURE__ */ asserterFor("ExecutorBinding", V.ExecutorBinding);
 
 /** True when `value` is a valid {@link T.ExecutorInstance | ExecutorInstance}. */
-export const isExecutorInstance: (value: unknown) => value is T.ExecutorInstance = /* @__PURE__ */ guardFor("ExecutorInstance");
+export const isExecutorInstance = V.ExecutorInstance as unknown as (value: unknown) => value is T.ExecutorInstance;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ExecutorInstance | ExecutorInstance}.
  */
-export const assertExecutorInstance: (value: unknown) => asserts value is T.ExecutorInstance = /* @__PURE__ */ asserterFor("ExecutorInstance");
+export const assertExecutorInstance: (value: unknown) => asserts value is T.ExecutorInstance = /* @__PURE__ */ asserterFor("ExecutorInstance", V.ExecutorInstance);
 
 /** True when `value` is a valid {@link T.ExecutorType | ExecutorType}. */
-export const isExecutorType: (value: unknown) => value is T.ExecutorType = /* @__PURE__ */ guardFor("ExecutorType");
+export const isExecutorType = V.ExecutorType as unknown as (value: unknown) => value is T.ExecutorType;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ExecutorType | ExecutorType}.
  */
-export const assertExecutorType: (value: unknown) => asserts value is T.ExecutorType = /* @__PURE__ */ asserterFor("ExecutorType");
+export const assertExecutorType: (value: unknown) => asserts value is T.ExecutorType = /* @__PURE__ */ asserterFor("ExecutorType", V.ExecutorType);
 
 /** True when `value` is a valid {@link T.NodeKind | NodeKind}. */
-export const isNodeKind: (value: unknown) => value is T.NodeKind = /* @__PURE__ */ guardFor("NodeKind");
+export const isNodeKind = V.NodeKind as unknown as (value: unknown) => value is T.NodeKind;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeKind | NodeKind}.
  */
-export const assertNodeKind: (value: unknown) => asserts value is T.NodeKind = /* @__PURE__ */ asserterFor("NodeKind");
+export const assertNodeKind: (value: unknown) => asserts value is T.NodeKind = /* @__PURE__ */ asserterFor("NodeKind", V.NodeKind);
 
 /** True when `value` is a valid {@link T.NodeRun | NodeRun}. */
-export const isNodeRun: (value: unknown) => value is T.NodeRun = /* @__PURE__ */ guardFor("NodeRun");
+export const isNodeRun = V.NodeRun as unknown as (value: unknown) => value is T.NodeRun;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRun | NodeRun}.
  */
-export const assertNodeRun: (value: unknown) => asserts value is T.NodeRun = /* @__PURE__ */ asserterFor("NodeRun");
+export const assertNodeRun: (value: unknown) => asserts value is T.NodeRun = /* @__PURE__ */ asserterFor("NodeRun", V.NodeRun);
 
 /** True when `value` is a valid {@link T.NodeRunState | NodeRunState}. */
-export const isNodeRunState: (value: unknown) => value is T.NodeRunState = /* @__PURE__ */ guardFor("NodeRunState");
+export const isNodeRunState = V.NodeRunState as unknown as (value: unknown) => value is T.NodeRunState;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunState | NodeRunState}.
  */
-export const assertNodeRunState: (value: unknown) => asserts value is T.NodeRunState = /* @__PURE__ */ asserterFor("NodeRunState");
+export const assertNodeRunState: (value: unknown) => asserts value is T.NodeRunState = /* @__PURE__ */ asserterFor("NodeRunState", V.NodeRunState);
 
 /** True when `value` is a valid {@link T.NodeRunTerminalState | NodeRunTerminalState}. */
-export const isNodeRunTerminalState: (value: unknown) => value is T.NodeRunTerminalState = /* @__PURE__ */ guardFor("NodeRunTerminalState");
+export const isNodeRunTerminalState = V.NodeRunTerminalState as unknown as (value: unknown) => value is T.NodeRunTerminalState;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunTerminalState | NodeRunTerminalState}.
  */
-export const assertNodeRunTerminalState: (value: unknown) => asserts value is T.NodeRunTerminalState = /* @__PURE__ */ asserterFor("NodeRunTerminalState");
+export const assertNodeRunTerminalState: (value: unknown) => asserts value is T.NodeRunTerminalState = /* @__PURE__ */ asserterFor("NodeRunTerminalState", V.NodeRunTerminalState);
 
 /** True when `value` is a valid {@link T.NodeType | NodeType}. */
-export const isNodeType: (value: unknown) => value is T.NodeType = /* @__PURE__ */ guardFor("NodeType");
+export const isNodeType = V.NodeType as unknown as (value: unknown) => value is T.NodeType;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeType | NodeType}.
  */
-export const assertNodeType: (value: unknown) => asserts value is T.NodeType = /* @__PURE__ */ asserterFor("NodeType");
+export const assertNodeType: (value: unknown) => asserts value is T.NodeType = /* @__PURE__ */ asserterFor("NodeType", V.NodeType);
 
 /** True when `value` is a valid {@link T.NodeTypeRef | NodeTypeRef}. */
-export const isNodeTypeRef: (value: unknown) => value is T.NodeTypeRef = /* @__PURE__ */ guardFor("NodeTypeRef");
+export const isNodeTypeRef = V.NodeTypeRef as unknown as (value: unknown) => value is T.NodeTypeRef;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeTypeRef | NodeTypeRef}.
  */
-export const assertNodeTypeRef: (value: unknown) => asserts value is T.NodeTypeRef = /* @__PURE__ */ asserterFor("NodeTypeRef");
+export const assertNodeTypeRef: (value: unknown) => asserts value is T.NodeTypeRef = /* @__PURE__ */ asserterFor("NodeTypeRef", V.NodeTypeRef);
 
 /** True when `value` is a valid {@link T.PolicyDecision | PolicyDecision}. */
-export const isPolicyDecision: (value: unknown) => value is T.PolicyDecision = /* @__PURE__ */ guardFor("PolicyDecision");
+export const isPolicyDecision = V.PolicyDecision as unknown as (value: unknown) => value is T.PolicyDecision;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.PolicyDecision | PolicyDecision}.
  */
-export const assertPolicyDecision: (value: unknown) => asserts value is T.PolicyDecision = /* @__PURE__ */ asserterFor("PolicyDecision");
+export const assertPolicyDecision: (value: unknown) => asserts value is T.PolicyDecision = /* @__PURE__ */ asserterFor("PolicyDecision", V.PolicyDecision);
 
 /** True when `value` is a valid {@link T.PolicyDecisionOutcome | PolicyDecisionOutcome}. */
-export const isPolicyDecisionOutcome: (value: unknown) => value is T.PolicyDecisionOutcome = /* @__PURE__ */ guardFor("PolicyDecisionOutcome");
+export const isPolicyDecisionOutcome = V.PolicyDecisionOutcome as unknown as (value: unknown) => value is T.PolicyDecisionOutcome;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.PolicyDecisionOutcome | PolicyDecisionOutcome}.
  */
-export const assertPolicyDecisionOutcome: (value: unknown) => asserts value is T.PolicyDecisionOutcome = /* @__PURE__ */ asserterFor("PolicyDecisionOutcome");
+export const assertPolicyDecisionOutcome: (value: unknown) => asserts value is T.PolicyDecisionOutcome = /* @__PURE__ */ asserterFor("PolicyDecisionOutcome", V.PolicyDecisionOutcome);
 
 /** True when `value` is a valid {@link T.RecoveryAction | RecoveryAction}. */
-export const isRecoveryAction: (value: unknown) => value is T.RecoveryAction = /* @__PURE__ */ guardFor("RecoveryAction");
+export const isRecoveryAction = V.RecoveryAction as unknown as (value: unknown) => value is T.RecoveryAction;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RecoveryAction | RecoveryAction}.
  */
-export const assertRecoveryAction: (value: unknown) => asserts value is T.RecoveryAction = /* @__PURE__ */ asserterFor("RecoveryAction");
+export const assertRecoveryAction: (value: unknown) => asserts value is T.RecoveryAction = /* @__PURE__ */ asserterFor("RecoveryAction", V.RecoveryAction);
 
 /** True when `value` is a valid {@link T.RecoveryActionType | RecoveryActionType}. */
-export const isRecoveryActionType: (value: unknown) => value is T.RecoveryActionType = /* @__PURE__ */ guardFor("RecoveryActionType");
+export const isRecoveryActionType = V.RecoveryActionType as unknown as (value: unknown) => value is T.RecoveryActionType;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RecoveryActionType | RecoveryActionType}.
  */
-export const assertRecoveryActionType: (value: unknown) => asserts value is T.RecoveryActionType = /* @__PURE__ */ asserterFor("RecoveryActionType");
+export const assertRecoveryActionType: (value: unknown) => asserts value is T.RecoveryActionType = /* @__PURE__ */ asserterFor("RecoveryActionType", V.RecoveryActionType);
 
 /** True when `value` is a valid {@link T.Run | Run}. */
-export const isRun: (value: unknown) => value is T.Run = /* @__PURE__ */ guardFor("Run");
+export const isRun = V.Run as unknown as (value: unknown) => value is T.Run;
 /** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Run | Run}. */
-export const assertRun: (value: unknown) => asserts value is T.Run = /* @__PURE__ */ asserterFor("Run");
+export const assertRun: (value: unknown) => asserts value is T.Run = /* @__PURE__ */ asserterFor("Run", V.Run);
 
 /** True when `value` is a valid {@link T.RunContext | RunContext}. */
-export const isRunContext: (value: unknown) => value is T.RunContext = /* @__PURE__ */ guardFor("RunContext");
+export const isRunContext = V.RunContext as unknown as (value: unknown) => value is T.RunContext;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RunContext | RunContext}.
  */
-export const assertRunContext: (value: unknown) => asserts value is T.RunContext = /* @__PURE__ */ asserterFor("RunContext");
+export const assertRunContext: (value: unknown) => asserts value is T.RunContext = /* @__PURE__ */ asserterFor("RunContext", V.RunContext);
 
 /** True when `value` is a valid {@link T.RunEvent | RunEvent}. */
-export const isRunEvent: (value: unknown) => value is T.RunEvent = /* @__PURE__ */ guardFor("RunEvent");
+export const isRunEvent = V.RunEvent as unknown as (value: unknown) => value is T.RunEvent;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RunEvent | RunEvent}.
  */
-export const assertRunEvent: (value: unknown) => asserts value is T.RunEvent = /* @__PURE__ */ asserterFor("RunEvent");
+export const assertRunEvent: (value: unknown) => asserts value is T.RunEvent = /* @__PURE__ */ asserterFor("RunEvent", V.RunEvent);
 
 /** True when `value` is a valid {@link T.RunEventType | RunEventType}. */
-export const isRunEventType: (value: unknown) => value is T.RunEventType = /* @__PURE__ */ guardFor("RunEventType");
+export const isRunEventType = V.RunEventType as unknown as (value: unknown) => value is T.RunEventType;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RunEventType | RunEventType}.
  */
-export const assertRunEventType: (value: unknown) => asserts value is T.RunEventType = /* @__PURE__ */ asserterFor("RunEventType");
+export const assertRunEventType: (value: unknown) => asserts value is T.RunEventType = /* @__PURE__ */ asserterFor("RunEventType", V.RunEventType);
 
 /** True when `value` is a valid {@link T.RunState | RunState}. */
-export const isRunState: (value: unknown) => value is T.RunState = /* @__PURE__ */ guardFor("RunState");
+export const isRunState = V.RunState as unknown as (value: unknown) => value is T.RunState;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RunState | RunState}.
  */
-export const assertRunState: (value: unknown) => asserts value is T.RunState = /* @__PURE__ */ asserterFor("RunState");
+export const assertRunState: (value: unknown) => asserts value is T.RunState = /* @__PURE__ */ asserterFor("RunState", V.RunState);
 
 /** True when `value` is a valid {@link T.SubtaskSpec | SubtaskSpec}. */
-export const isSubtaskSpec: (value: unknown) => value is T.SubtaskSpec = /* @__PURE__ */ guardFor("SubtaskSpec");
+export const isSubtaskSpec = V.SubtaskSpec as unknown as (value: unknown) => value is T.SubtaskSpec;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.SubtaskSpec | SubtaskSpec}.
  */
-export const assertSubtaskSpec: (value: unknown) => asserts value is T.SubtaskSpec = /* @__PURE__ */ asserterFor("SubtaskSpec");
+export const assertSubtaskSpec: (value: unknown) => asserts value is T.SubtaskSpec = /* @__PURE__ */ asserterFor("SubtaskSpec", V.SubtaskSpec);
 
 /** True when `value` is a valid {@link T.NodeTypePublishRequest | NodeTypePublishRequest}. */
-export const isNodeTypePublishRequest: (value: unknown) => value is T.NodeTypePublishRequest = /* @__PURE__ */ guardFor("NodeTypePublishRequest");
+export const isNodeTypePublishRequest = V.NodeTypePublishRequest as unknown as (value: unknown) => value is T.NodeTypePublishRequest;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeTypePublishRequest | NodeTypePublishRequest}.
  */
-export const assertNodeTypePublishRequest: (value: unknown) => asserts value is T.NodeTypePublishRequest = /* @__PURE__ */ asserterFor("NodeTypePublishRequest");
+export const assertNodeTypePublishRequest: (value: unknown) => asserts value is T.NodeTypePublishRequest = /* @__PURE__ */ asserterFor("NodeTypePublishRequest", V.NodeTypePublishRequest);
 
 /** True when `value` is a valid {@link T.PolicyDecisionRequest | PolicyDecisionRequest}. */
-export const isPolicyDecisionRequest: (value: unknown) => value is T.PolicyDecisionRequest = /* @__PURE__ */ guardFor("PolicyDecisionRequest");
+export const isPolicyDecisionRequest = V.PolicyDecisionRequest as unknown as (value: unknown) => value is T.PolicyDecisionRequest;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.PolicyDecisionRequest | PolicyDecisionRequest}.
  */
-export const assertPolicyDecisionRequest: (value: unknown) => asserts value is T.PolicyDecisionRequest = /* @__PURE__ */ asserterFor("PolicyDecisionRequest");
+export const assertPolicyDecisionRequest: (value: unknown) => asserts value is T.PolicyDecisionRequest = /* @__PURE__ */ asserterFor("PolicyDecisionRequest", V.PolicyDecisionRequest);
 
 /** True when `value` is a valid {@link T.NodeRunCompleteRequest | NodeRunCompleteRequest}. */
-export const isNodeRunCompleteRequest: (value: unknown) => value is T.NodeRunCompleteRequest = /* @__PURE__ */ guardFor("NodeRunCompleteRequest");
+export const isNodeRunCompleteRequest = V.NodeRunCompleteRequest as unknown as (value: unknown) => value is T.NodeRunCompleteRequest;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunCompleteRequest | NodeRunCompleteRequest}.
  */
-export const assertNodeRunCompleteRequest: (value: unknown) => asserts value is T.NodeRunCompleteRequest = /* @__PURE__ */ asserterFor("NodeRunCompleteRequest");
+export const assertNodeRunCompleteRequest: (value: unknown) => asserts value is T.NodeRunCompleteRequest = /* @__PURE__ */ asserterFor("NodeRunCompleteRequest", V.NodeRunCompleteRequest);
 
 /**
  * True when `value` is a valid {@link T.NodeRunEvaluationReportRequest | NodeRunEvaluationReportRequest}.
  */
-export const isNodeRunEvaluationReportRequest: (value: unknown) => value is T.NodeRunEvaluationReportRequest = /* @__PURE__ */ guardFor("NodeRunEvaluationReportRequest");
+export const isNodeRunEvaluationReportRequest = V.NodeRunEvaluationReportRequest as unknown as (value: unknown) => value is T.NodeRunEvaluationReportRequest;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunEvaluationReportRequest | NodeRunEvaluationReportRequest}.
  */
-export const assertNodeRunEvaluationReportRequest: (value: unknown) => asserts value is T.NodeRunEvaluationReportRequest = /* @__PURE__ */ asserterFor("NodeRunEvaluationReportRequest");
+export const assertNodeRunEvaluationReportRequest: (value: unknown) => asserts value is T.NodeRunEvaluationReportRequest = /* @__PURE__ */ asserterFor("NodeRunEvaluationReportRequest", V.NodeRunEvaluationReportRequest);
 
 /** True when `value` is a valid {@link T.NodeRunsCreateRequest | NodeRunsCreateRequest}. */
-export const isNodeRunsCreateRequest: (value: unknown) => value is T.NodeRunsCreateRequest = /* @__PURE__ */ guardFor("NodeRunsCreateRequest");
+export const isNodeRunsCreateRequest = V.NodeRunsCreateRequest as unknown as (value: unknown) => value is T.NodeRunsCreateRequest;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunsCreateRequest | NodeRunsCreateRequest}.
  */
-export const assertNodeRunsCreateRequest: (value: unknown) => asserts value is T.NodeRunsCreateRequest = /* @__PURE__ */ asserterFor("NodeRunsCreateRequest");
+export const assertNodeRunsCreateRequest: (value: unknown) => asserts value is T.NodeRunsCreateRequest = /* @__PURE__ */ asserterFor("NodeRunsCreateRequest", V.NodeRunsCreateRequest);
 
 /** True when `value` is a valid {@link T.NodeRunCreateSpec | NodeRunCreateSpec}. */
-export const isNodeRunCreateSpec: (value: unknown) => value is T.NodeRunCreateSpec = /* @__PURE__ */ guardFor("NodeRunCreateSpec");
+export const isNodeRunCreateSpec = V.NodeRunCreateSpec as unknown as (value: unknown) => value is T.NodeRunCreateSpec;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunCreateSpec | NodeRunCreateSpec}.
  */
-export const assertNodeRunCreateSpec: (value: unknown) => asserts value is T.NodeRunCreateSpec = /* @__PURE__ */ asserterFor("NodeRunCreateSpec");
+export const assertNodeRunCreateSpec: (value: unknown) => asserts value is T.NodeRunCreateSpec = /* @__PURE__ */ asserterFor("NodeRunCreateSpec", V.NodeRunCreateSpec);
 
 /** True when `value` is a valid {@link T.NodeRunsCreateResponse | NodeRunsCreateResponse}. */
-export const isNodeRunsCreateResponse: (value: unknown) => value is T.NodeRunsCreateResponse = /* @__PURE__ */ guardFor("NodeRunsCreateResponse");
+export const isNodeRunsCreateResponse = V.NodeRunsCreateResponse as unknown as (value: unknown) => value is T.NodeRunsCreateResponse;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.NodeRunsCreateResponse | NodeRunsCreateResponse}.
  */
-export const assertNodeRunsCreateResponse: (value: unknown) => asserts value is T.NodeRunsCreateResponse = /* @__PURE__ */ asserterFor("NodeRunsCreateResponse");
+export const assertNodeRunsCreateResponse: (value: unknown) => asserts value is T.NodeRunsCreateResponse = /* @__PURE__ */ asserterFor("NodeRunsCreateResponse", V.NodeRunsCreateResponse);
 
 /** True when `value` is a valid {@link T.RunStartRequest | RunStartRequest}. */
-export const isRunStartRequest: (value: unknown) => value is T.RunStartRequest = /* @__PURE__ */ guardFor("RunStartRequest");
+export const isRunStartRequest = V.RunStartRequest as unknown as (value: unknown) => value is T.RunStartRequest;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.RunStartRequest | RunStartRequest}.
  */
-export const assertRunStartRequest: (value: unknown) => asserts value is T.RunStartRequest = /* @__PURE__ */ asserterFor("RunStartRequest");
+export const assertRunStartRequest: (value: unknown) => asserts value is T.RunStartRequest = /* @__PURE__ */ asserterFor("RunStartRequest", V.RunStartRequest);
 
 /** True when `value` is a valid {@link T.CandidateSetRequest | CandidateSetRequest}. */
-export const isCandidateSetRequest: (value: unknown) => value is T.CandidateSetRequest = /* @__PURE__ */ guardFor("CandidateSetRequest");
+export const isCandidateSetRequest = V.CandidateSetRequest as unknown as (value: unknown) => value is T.CandidateSetRequest;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.CandidateSetRequest | CandidateSetRequest}.
  */
-export const assertCandidateSetRequest: (value: unknown) => asserts value is T.CandidateSetRequest = /* @__PURE__ */ asserterFor("CandidateSetRequest");
+export const assertCandidateSetRequest: (value: unknown) => asserts value is T.CandidateSetRequest = /* @__PURE__ */ asserterFor("CandidateSetRequest", V.CandidateSetRequest);

@@ -2,16 +2,13 @@
 // Spec content hash: sha256:d224868e5d5e1e04af8c746c6dcaf56c921027c540f715ee294a07c1cae6bee0
 // Regenerate with: npm run codegen
 // Compiled by ajv (standalone mode) from the JSON Schemas; see ../validation.ts for the API.
+// One pure closure per schema (see tools/codegen/src/emit/validators.ts): bundlers keep only
+// the validators a program uses.
 
 import { formatValidators as arpFormats } from "../formats.js";
 
-const validators = ((exports) => {
-exports.AtomicExecuteRequest = validate52;
-const schema19 = {"$id":"https://arp.invalid/spec/v1/schemas/atomic_executor/node_runs/atomic_execute_request.schema.json","type":"object","additionalProperties":false,"required":["node_run_id","run_id","node_type_ref","inputs"],"properties":{"node_run_id":{"type":"string"},"run_id":{"type":"string"},"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"inputs":{"type":"object","additionalProperties":true},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-const schema20 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json","type":"object","additionalProperties":false,"required":["node_type_id","version"],"properties":{"node_type_id":{"type":"string"},"version":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-const schema21 = {"$id":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json","type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]+$":{}},"additionalProperties":false};
+export const Extensions = /* @__PURE__ */ (() => {
 const pattern3 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]+$", "u");
-
 function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/extensions.schema.json" */;
 let vErrors = null;
@@ -51,8 +48,10 @@ validate54.errors = vErrors;
 return errors === 0;
 }
 validate54.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate54;
+})();
 
-
+export const NodeTypeRef = /* @__PURE__ */ ((validate54) => {
 function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json" */;
 let vErrors = null;
@@ -142,11 +141,11 @@ validate53.errors = vErrors;
 return errors === 0;
 }
 validate53.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate53;
+})(Extensions);
 
-const schema22 = {"$id":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json","type":"object","additionalProperties":false,"properties":{"tenant_id":{"type":"string"},"actor":{"$ref":"https://arp.invalid/spec/v1/schemas/common/resource_ref.schema.json"},"identity":{"type":"object","additionalProperties":true},"trace":{"type":"object","additionalProperties":false,"properties":{"trace_id":{"type":"string"},"span_id":{"type":"string"},"request_id":{"type":"string"}}},"policy":{"type":"object","additionalProperties":true},"budgets":{"type":"object","additionalProperties":true},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-const schema23 = {"$id":"https://arp.invalid/spec/v1/schemas/common/resource_ref.schema.json","type":"object","additionalProperties":false,"required":["type","id"],"properties":{"type":{"type":"string"},"id":{"type":"string"},"uri":{"type":"string","format":"uri"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
+export const ResourceRef = /* @__PURE__ */ ((validate54) => {
 const formats0 = arpFormats.uri;
-
 function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/resource_ref.schema.json" */;
 let vErrors = null;
@@ -261,8 +260,10 @@ validate58.errors = vErrors;
 return errors === 0;
 }
 validate58.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate58;
+})(Extensions);
 
-
+export const RunContext = /* @__PURE__ */ ((validate54, validate58) => {
 function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/run_context.schema.json" */;
 let vErrors = null;
@@ -434,9 +435,11 @@ validate57.errors = vErrors;
 return errors === 0;
 }
 validate57.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate57;
+})(Extensions, ResourceRef);
 
+export const ConstraintEnvelope = /* @__PURE__ */ ((validate54) => {
 const schema24 = {"$id":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json","type":"object","additionalProperties":false,"properties":{"structural":{"type":"object","additionalProperties":false,"properties":{"max_depth":{"type":"integer","minimum":0},"max_children_per_composite":{"type":"integer","minimum":0},"max_total_nodes_per_run":{"type":"integer","minimum":0},"max_decomposition_rounds_per_node":{"type":"integer","minimum":0}}},"candidates":{"type":"object","additionalProperties":false,"properties":{"max_candidates_per_subtask":{"type":"integer","minimum":1},"allowed_node_type_ids":{"type":"array","items":{"type":"string"}},"denied_node_type_ids":{"type":"array","items":{"type":"string"}}}},"budgets":{"type":"object","additionalProperties":false,"properties":{"max_wall_time_ms":{"type":"integer","minimum":0},"max_steps":{"type":"integer","minimum":0},"max_external_calls":{"type":"integer","minimum":0},"max_cost":{"type":"number","minimum":0}}},"gates":{"type":"object","additionalProperties":false,"properties":{"side_effect_class":{"type":"string","enum":["read","write","irreversible"]},"require_approval":{"type":"boolean"}}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
 function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json" */;
 let vErrors = null;
@@ -906,8 +909,10 @@ validate63.errors = vErrors;
 return errors === 0;
 }
 validate63.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate63;
+})(Extensions);
 
-
+export const AtomicExecuteRequest = /* @__PURE__ */ ((validate53, validate54, validate57, validate63) => {
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/atomic_executor/node_runs/atomic_execute_request.schema.json" */;
 let vErrors = null;
@@ -1050,11 +1055,11 @@ validate52.errors = vErrors;
 return errors === 0;
 }
 validate52.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate52;
+})(NodeTypeRef, Extensions, RunContext, ConstraintEnvelope);
 
-exports.AtomicExecuteResult = validate67;
-const schema25 = {"$id":"https://arp.invalid/spec/v1/schemas/atomic_executor/node_runs/atomic_execute_result.schema.json","type":"object","additionalProperties":false,"required":["node_run_id","state"],"properties":{"node_run_id":{"type":"string"},"state":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_run_state.schema.json"},"outputs":{"type":"object","additionalProperties":true},"output_artifacts":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/common/resource_ref.schema.json"}},"started_at":{"type":"string","format":"date-time"},"ended_at":{"type":"string","format":"date-time"},"error":{"$ref":"https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
+export const NodeRunState = /* @__PURE__ */ (() => {
 const schema26 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_run_state.schema.json","type":"string","enum":["queued","assigned","running","succeeded","failed","canceled"]};
-
 function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/node_run_state.schema.json" */;
 let vErrors = null;
@@ -1090,10 +1095,10 @@ validate68.errors = vErrors;
 return errors === 0;
 }
 validate68.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate68;
+})();
 
-const schema27 = {"$id":"https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json","type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string"},"message":{"type":"string"},"details":{"type":"object","additionalProperties":true},"retryable":{"type":"boolean"},"cause":{"$ref":"https://arp.invalid/spec/v1/schemas/common/error_cause.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-const schema28 = {"$id":"https://arp.invalid/spec/v1/schemas/common/error_cause.schema.json","type":"object","additionalProperties":false,"required":["message"],"properties":{"code":{"type":"string"},"message":{"type":"string"},"details":{"type":"object","additionalProperties":true},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const ErrorCause = /* @__PURE__ */ ((validate54) => {
 function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/error_cause.schema.json" */;
 let vErrors = null;
@@ -1188,8 +1193,10 @@ validate72.errors = vErrors;
 return errors === 0;
 }
 validate72.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate72;
+})(Extensions);
 
-
+export const ErrorDetail = /* @__PURE__ */ ((validate54, validate72) => {
 function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json" */;
 let vErrors = null;
@@ -1312,9 +1319,11 @@ validate71.errors = vErrors;
 return errors === 0;
 }
 validate71.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate71;
+})(Extensions, ErrorCause);
 
+export const AtomicExecuteResult = /* @__PURE__ */ ((validate54, validate58, validate68, validate71) => {
 const formats2 = arpFormats["date-time"];
-
 function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/atomic_executor/node_runs/atomic_execute_result.schema.json" */;
 let vErrors = null;
@@ -1491,10 +1500,11 @@ validate67.errors = vErrors;
 return errors === 0;
 }
 validate67.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate67;
+})(Extensions, ResourceRef, NodeRunState, ErrorDetail);
 
-exports.EndpointLocator = validate78;
-const schema29 = {"$id":"https://arp.invalid/spec/v1/schemas/common/endpoint_locator.schema.json","type":"string","format":"uri"};
-
+export const EndpointLocator = /* @__PURE__ */ (() => {
+const formats0 = arpFormats.uri;
 function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/endpoint_locator.schema.json" */;
 let vErrors = null;
@@ -1532,10 +1542,10 @@ validate78.errors = vErrors;
 return errors === 0;
 }
 validate78.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate78;
+})();
 
-exports.ErrorEnvelope = validate79;
-const schema30 = {"$id":"https://arp.invalid/spec/v1/schemas/common/error.schema.json","type":"object","additionalProperties":false,"required":["error"],"properties":{"error":{"$ref":"https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const ErrorEnvelope = /* @__PURE__ */ ((validate54, validate71) => {
 function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/error.schema.json" */;
 let vErrors = null;
@@ -1597,17 +1607,11 @@ validate79.errors = vErrors;
 return errors === 0;
 }
 validate79.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate79;
+})(Extensions, ErrorDetail);
 
-exports.ErrorCause = validate72;
-
-exports.ErrorDetail = validate71;
-
-exports.Extensions = validate54;
-
-exports.Health = validate82;
-const schema31 = {"$id":"https://arp.invalid/spec/v1/schemas/common/health.schema.json","type":"object","additionalProperties":false,"required":["status","time"],"properties":{"status":{"$ref":"https://arp.invalid/spec/v1/schemas/common/status.schema.json"},"time":{"type":"string","format":"date-time"},"checks":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["name","status"],"properties":{"name":{"type":"string"},"status":{"$ref":"https://arp.invalid/spec/v1/schemas/common/status.schema.json"},"message":{"type":"string"},"details":{"type":"object","additionalProperties":true}}}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
+export const Status = /* @__PURE__ */ (() => {
 const schema32 = {"$id":"https://arp.invalid/spec/v1/schemas/common/status.schema.json","type":"string","enum":["ok","degraded","down"]};
-
 function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/status.schema.json" */;
 let vErrors = null;
@@ -1643,8 +1647,11 @@ validate83.errors = vErrors;
 return errors === 0;
 }
 validate83.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate83;
+})();
 
-
+export const Health = /* @__PURE__ */ ((validate54, validate83) => {
+const formats2 = arpFormats["date-time"];
 function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/health.schema.json" */;
 let vErrors = null;
@@ -1849,10 +1856,10 @@ validate82.errors = vErrors;
 return errors === 0;
 }
 validate82.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate82;
+})(Extensions, Status);
 
-exports.Metadata = validate87;
-const schema33 = {"$id":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json","type":"object","additionalProperties":false,"properties":{"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const Metadata = /* @__PURE__ */ ((validate54) => {
 function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/metadata.schema.json" */;
 let vErrors = null;
@@ -1952,10 +1959,10 @@ validate87.errors = vErrors;
 return errors === 0;
 }
 validate87.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate87;
+})(Extensions);
 
-exports.Pagination = validate89;
-const schema34 = {"$id":"https://arp.invalid/spec/v1/schemas/common/pagination.schema.json","type":"object","additionalProperties":false,"properties":{"next_page_token":{"type":"string"},"page_size":{"type":"integer","minimum":1,"maximum":1000},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const Pagination = /* @__PURE__ */ ((validate54) => {
 function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/pagination.schema.json" */;
 let vErrors = null;
@@ -2048,14 +2055,11 @@ validate89.errors = vErrors;
 return errors === 0;
 }
 validate89.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate89;
+})(Extensions);
 
-exports.ResourceRef = validate58;
-
-exports.Status = validate83;
-
-exports.VersionInfo = validate91;
-const schema35 = {"$id":"https://arp.invalid/spec/v1/schemas/common/version_info.schema.json","type":"object","additionalProperties":false,"required":["service_name","service_version","supported_api_versions"],"properties":{"service_name":{"type":"string"},"service_version":{"type":"string"},"supported_api_versions":{"type":"array","items":{"type":"string"},"minItems":1},"build":{"type":"object","additionalProperties":false,"properties":{"commit":{"type":"string"},"built_at":{"type":"string","format":"date-time"},"dirty":{"type":"boolean"}}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const VersionInfo = /* @__PURE__ */ ((validate54) => {
+const formats2 = arpFormats["date-time"];
 function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/common/version_info.schema.json" */;
 let vErrors = null;
@@ -2269,11 +2273,12 @@ validate91.errors = vErrors;
 return errors === 0;
 }
 validate91.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate91;
+})(Extensions);
 
-exports.CompositeBeginRequest = validate93;
+export const CompositeBeginRequest = /* @__PURE__ */ ((validate53, validate54, validate57, validate63, validate78) => {
 const schema36 = {"$id":"https://arp.invalid/spec/v1/schemas/composite_executor/node_runs/composite_begin_request.schema.json","type":"object","additionalProperties":false,"required":["node_run_id","run_id","node_type_ref","inputs","coordinator_endpoint"],"properties":{"node_run_id":{"type":"string"},"run_id":{"type":"string"},"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"inputs":{"type":"object","additionalProperties":true},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"coordinator_endpoint":{"$ref":"https://arp.invalid/spec/v1/schemas/common/endpoint_locator.schema.json"},"assignment_token":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 const func1 = Object.prototype.hasOwnProperty;
-
 function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/composite_executor/node_runs/composite_begin_request.schema.json" */;
 let vErrors = null;
@@ -2444,10 +2449,10 @@ validate93.errors = vErrors;
 return errors === 0;
 }
 validate93.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate93;
+})(NodeTypeRef, Extensions, RunContext, ConstraintEnvelope, EndpointLocator);
 
-exports.CompositeBeginResponse = validate99;
-const schema37 = {"$id":"https://arp.invalid/spec/v1/schemas/composite_executor/node_runs/composite_begin_response.schema.json","type":"object","additionalProperties":false,"required":["accepted"],"properties":{"accepted":{"type":"boolean"},"message":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const CompositeBeginResponse = /* @__PURE__ */ ((validate54) => {
 function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/composite_executor/node_runs/composite_begin_response.schema.json" */;
 let vErrors = null;
@@ -2527,10 +2532,11 @@ validate99.errors = vErrors;
 return errors === 0;
 }
 validate99.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate99;
+})(Extensions);
 
-exports.ApprovalRef = validate101;
-const schema38 = {"$id":"https://arp.invalid/spec/v1/schemas/core/approval_ref.schema.json","type":"object","additionalProperties":false,"required":["approval_id"],"properties":{"approval_id":{"type":"string"},"uri":{"type":"string","format":"uri"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const ApprovalRef = /* @__PURE__ */ ((validate54) => {
+const formats0 = arpFormats.uri;
 function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/approval_ref.schema.json" */;
 let vErrors = null;
@@ -2623,10 +2629,10 @@ validate101.errors = vErrors;
 return errors === 0;
 }
 validate101.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate101;
+})(Extensions);
 
-exports.BindingDecision = validate103;
-const schema39 = {"$id":"https://arp.invalid/spec/v1/schemas/core/binding_decision.schema.json","type":"object","additionalProperties":false,"required":["subtask_id","chosen_node_type_ref"],"properties":{"subtask_id":{"type":"string"},"candidate_set_id":{"type":"string"},"chosen_node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"rationale":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const BindingDecision = /* @__PURE__ */ ((validate53, validate54) => {
 function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/binding_decision.schema.json" */;
 let vErrors = null;
@@ -2734,10 +2740,10 @@ validate103.errors = vErrors;
 return errors === 0;
 }
 validate103.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate103;
+})(NodeTypeRef, Extensions);
 
-exports.Candidate = validate106;
-const schema40 = {"$id":"https://arp.invalid/spec/v1/schemas/core/candidate.schema.json","type":"object","additionalProperties":false,"required":["node_type_ref"],"properties":{"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"score":{"type":"number"},"rationale":{"type":"string"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const Candidate = /* @__PURE__ */ ((validate53, validate54, validate63, validate87) => {
 function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/candidate.schema.json" */;
 let vErrors = null;
@@ -2836,10 +2842,11 @@ validate106.errors = vErrors;
 return errors === 0;
 }
 validate106.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate106;
+})(NodeTypeRef, Extensions, ConstraintEnvelope, Metadata);
 
-exports.CandidateSet = validate111;
-const schema41 = {"$id":"https://arp.invalid/spec/v1/schemas/core/candidate_set.schema.json","type":"object","additionalProperties":false,"required":["candidate_set_id","subtask_id","candidates"],"properties":{"candidate_set_id":{"type":"string"},"subtask_id":{"type":"string"},"candidates":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/core/candidate.schema.json"}},"top_k":{"type":"integer","minimum":1},"generated_at":{"type":"string","format":"date-time"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const CandidateSet = /* @__PURE__ */ ((validate106, validate54, validate63) => {
+const formats2 = arpFormats["date-time"];
 function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/candidate_set.schema.json" */;
 let vErrors = null;
@@ -3017,12 +3024,11 @@ validate111.errors = vErrors;
 return errors === 0;
 }
 validate111.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate111;
+})(Candidate, Extensions, ConstraintEnvelope);
 
-exports.ConstraintEnvelope = validate63;
-
-exports.SideEffectClass = validate115;
+export const SideEffectClass = /* @__PURE__ */ (() => {
 const schema42 = {"type":"string","enum":["read","write","irreversible"]};
-
 function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
@@ -3057,11 +3063,11 @@ validate115.errors = vErrors;
 return errors === 0;
 }
 validate115.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate115;
+})();
 
-exports.EvaluationResult = validate116;
-const schema43 = {"$id":"https://arp.invalid/spec/v1/schemas/core/evaluation_result.schema.json","type":"object","additionalProperties":false,"required":["status"],"properties":{"status":{"$ref":"https://arp.invalid/spec/v1/schemas/core/evaluation_status.schema.json"},"reason_code":{"type":"string"},"message":{"type":"string"},"details":{"type":"object","additionalProperties":true},"confidence":{"type":"number","minimum":0,"maximum":1},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
+export const EvaluationStatus = /* @__PURE__ */ (() => {
 const schema44 = {"$id":"https://arp.invalid/spec/v1/schemas/core/evaluation_status.schema.json","type":"string","enum":["success","fail","unknown"]};
-
 function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/evaluation_status.schema.json" */;
 let vErrors = null;
@@ -3097,8 +3103,10 @@ validate117.errors = vErrors;
 return errors === 0;
 }
 validate117.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate117;
+})();
 
-
+export const EvaluationResult = /* @__PURE__ */ ((validate117, validate54) => {
 function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/evaluation_result.schema.json" */;
 let vErrors = null;
@@ -3234,12 +3242,10 @@ validate116.errors = vErrors;
 return errors === 0;
 }
 validate116.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate116;
+})(EvaluationStatus, Extensions);
 
-exports.EvaluationStatus = validate117;
-
-exports.ExecutorBinding = validate120;
-const schema45 = {"$id":"https://arp.invalid/spec/v1/schemas/core/executor_binding.schema.json","type":"object","additionalProperties":false,"required":["executor_instance_id","endpoint"],"properties":{"executor_instance_id":{"type":"string"},"endpoint":{"$ref":"https://arp.invalid/spec/v1/schemas/common/endpoint_locator.schema.json"},"audience":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const ExecutorBinding = /* @__PURE__ */ ((validate54, validate78) => {
 function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/executor_binding.schema.json" */;
 let vErrors = null;
@@ -3335,10 +3341,12 @@ validate120.errors = vErrors;
 return errors === 0;
 }
 validate120.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate120;
+})(Extensions, EndpointLocator);
 
-exports.ExecutorInstance = validate123;
+export const ExecutorInstance = /* @__PURE__ */ ((validate54, validate78, validate83, validate87) => {
+const func1 = Object.prototype.hasOwnProperty;
 const schema46 = {"$id":"https://arp.invalid/spec/v1/schemas/core/executor_instance.schema.json","type":"object","additionalProperties":false,"required":["executor_instance_id","executor_type_id","endpoint"],"properties":{"executor_instance_id":{"type":"string"},"executor_type_id":{"type":"string"},"endpoint":{"$ref":"https://arp.invalid/spec/v1/schemas/common/endpoint_locator.schema.json"},"environment":{"type":"string"},"region":{"type":"string"},"status":{"$ref":"https://arp.invalid/spec/v1/schemas/common/status.schema.json"},"auth":{"type":"object","additionalProperties":true},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
 function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/executor_instance.schema.json" */;
 let vErrors = null;
@@ -3495,11 +3503,11 @@ validate123.errors = vErrors;
 return errors === 0;
 }
 validate123.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate123;
+})(Extensions, EndpointLocator, Status, Metadata);
 
-exports.ExecutorType = validate128;
-const schema47 = {"$id":"https://arp.invalid/spec/v1/schemas/core/executor_type.schema.json","type":"object","additionalProperties":false,"required":["executor_type_id","kind"],"properties":{"executor_type_id":{"type":"string"},"kind":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_kind.schema.json"},"description":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
+export const NodeKind = /* @__PURE__ */ (() => {
 const schema48 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_kind.schema.json","type":"string","enum":["atomic","composite"]};
-
 function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/node_kind.schema.json" */;
 let vErrors = null;
@@ -3535,8 +3543,10 @@ validate129.errors = vErrors;
 return errors === 0;
 }
 validate129.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate129;
+})();
 
-
+export const ExecutorType = /* @__PURE__ */ ((validate129, validate54) => {
 function validate128(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/executor_type.schema.json" */;
 let vErrors = null;
@@ -3632,14 +3642,11 @@ validate128.errors = vErrors;
 return errors === 0;
 }
 validate128.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate128;
+})(NodeKind, Extensions);
 
-exports.NodeKind = validate129;
-
-exports.NodeRun = validate132;
-const schema49 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_run.schema.json","type":"object","additionalProperties":false,"required":["node_run_id","run_id","node_type_ref","state"],"properties":{"node_run_id":{"type":"string"},"run_id":{"type":"string"},"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"kind":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_kind.schema.json"},"parent_node_run_id":{"type":"string"},"state":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_run_state.schema.json"},"created_at":{"type":"string","format":"date-time"},"started_at":{"type":"string","format":"date-time"},"ended_at":{"type":"string","format":"date-time"},"inputs":{"type":"object","additionalProperties":true},"outputs":{"type":"object","additionalProperties":true},"output_artifacts":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/common/resource_ref.schema.json"}},"executor_binding":{"$ref":"https://arp.invalid/spec/v1/schemas/core/executor_binding.schema.json"},"evaluation_result":{"$ref":"https://arp.invalid/spec/v1/schemas/core/evaluation_result.schema.json"},"recovery_actions":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/core/recovery_action.schema.json"}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-const schema50 = {"$id":"https://arp.invalid/spec/v1/schemas/core/recovery_action.schema.json","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"$ref":"https://arp.invalid/spec/v1/schemas/core/recovery_action_type.schema.json"},"target_node_run_id":{"type":"string"},"target_node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"message":{"type":"string"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
+export const RecoveryActionType = /* @__PURE__ */ (() => {
 const schema51 = {"$id":"https://arp.invalid/spec/v1/schemas/core/recovery_action_type.schema.json","type":"string","enum":["retry","remap","decompose_further","ask_user","abort"]};
-
 function validate140(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/recovery_action_type.schema.json" */;
 let vErrors = null;
@@ -3675,8 +3682,10 @@ validate140.errors = vErrors;
 return errors === 0;
 }
 validate140.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate140;
+})();
 
-
+export const RecoveryAction = /* @__PURE__ */ ((validate140, validate53, validate54) => {
 function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/recovery_action.schema.json" */;
 let vErrors = null;
@@ -3768,8 +3777,13 @@ validate139.errors = vErrors;
 return errors === 0;
 }
 validate139.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate139;
+})(RecoveryActionType, NodeTypeRef, Extensions);
 
-
+export const NodeRun = /* @__PURE__ */ ((validate116, validate120, validate129, validate139, validate53, validate54, validate58, validate68) => {
+const formats2 = arpFormats["date-time"];
+const func1 = Object.prototype.hasOwnProperty;
+const schema49 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_run.schema.json","type":"object","additionalProperties":false,"required":["node_run_id","run_id","node_type_ref","state"],"properties":{"node_run_id":{"type":"string"},"run_id":{"type":"string"},"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"kind":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_kind.schema.json"},"parent_node_run_id":{"type":"string"},"state":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_run_state.schema.json"},"created_at":{"type":"string","format":"date-time"},"started_at":{"type":"string","format":"date-time"},"ended_at":{"type":"string","format":"date-time"},"inputs":{"type":"object","additionalProperties":true},"outputs":{"type":"object","additionalProperties":true},"output_artifacts":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/common/resource_ref.schema.json"}},"executor_binding":{"$ref":"https://arp.invalid/spec/v1/schemas/core/executor_binding.schema.json"},"evaluation_result":{"$ref":"https://arp.invalid/spec/v1/schemas/core/evaluation_result.schema.json"},"recovery_actions":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/core/recovery_action.schema.json"}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
 function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/node_run.schema.json" */;
 let vErrors = null;
@@ -4070,12 +4084,11 @@ validate132.errors = vErrors;
 return errors === 0;
 }
 validate132.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate132;
+})(EvaluationResult, ExecutorBinding, NodeKind, RecoveryAction, NodeTypeRef, Extensions, ResourceRef, NodeRunState);
 
-exports.NodeRunState = validate68;
-
-exports.NodeRunTerminalState = validate146;
+export const NodeRunTerminalState = /* @__PURE__ */ (() => {
 const schema52 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_run_terminal_state.schema.json","type":"string","enum":["succeeded","failed","canceled"]};
-
 function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/node_run_terminal_state.schema.json" */;
 let vErrors = null;
@@ -4111,10 +4124,12 @@ validate146.errors = vErrors;
 return errors === 0;
 }
 validate146.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate146;
+})();
 
-exports.NodeType = validate147;
+export const NodeType = /* @__PURE__ */ ((validate129, validate54, validate63, validate87) => {
+const func1 = Object.prototype.hasOwnProperty;
 const schema53 = {"$id":"https://arp.invalid/spec/v1/schemas/core/node_type.schema.json","type":"object","additionalProperties":false,"required":["node_type_id","version","kind"],"properties":{"node_type_id":{"type":"string"},"version":{"type":"string"},"kind":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_kind.schema.json"},"description":{"type":"string"},"input_schema":{"type":"object","additionalProperties":true},"output_schema":{"type":"object","additionalProperties":true},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"evaluation":{"type":"object","additionalProperties":true},"preferred_executor_types":{"type":"array","items":{"type":"string"}},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
 function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/node_type.schema.json" */;
 let vErrors = null;
@@ -4317,13 +4332,11 @@ validate147.errors = vErrors;
 return errors === 0;
 }
 validate147.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate147;
+})(NodeKind, Extensions, ConstraintEnvelope, Metadata);
 
-exports.NodeTypeRef = validate53;
-
-exports.PolicyDecision = validate152;
-const schema54 = {"$id":"https://arp.invalid/spec/v1/schemas/core/policy_decision.schema.json","type":"object","additionalProperties":false,"required":["decision"],"properties":{"decision":{"$ref":"https://arp.invalid/spec/v1/schemas/core/policy_decision_outcome.schema.json"},"reason_code":{"type":"string"},"message":{"type":"string"},"approval_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/approval_ref.schema.json"},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
+export const PolicyDecisionOutcome = /* @__PURE__ */ (() => {
 const schema55 = {"$id":"https://arp.invalid/spec/v1/schemas/core/policy_decision_outcome.schema.json","type":"string","enum":["allow","deny","require_approval"]};
-
 function validate153(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/policy_decision_outcome.schema.json" */;
 let vErrors = null;
@@ -4359,8 +4372,10 @@ validate153.errors = vErrors;
 return errors === 0;
 }
 validate153.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate153;
+})();
 
-
+export const PolicyDecision = /* @__PURE__ */ ((validate101, validate153, validate54, validate87) => {
 function validate152(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/policy_decision.schema.json" */;
 let vErrors = null;
@@ -4458,17 +4473,11 @@ validate152.errors = vErrors;
 return errors === 0;
 }
 validate152.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate152;
+})(ApprovalRef, PolicyDecisionOutcome, Extensions, Metadata);
 
-exports.PolicyDecisionOutcome = validate153;
-
-exports.RecoveryAction = validate139;
-
-exports.RecoveryActionType = validate140;
-
-exports.Run = validate158;
-const schema56 = {"$id":"https://arp.invalid/spec/v1/schemas/core/run.schema.json","type":"object","additionalProperties":false,"required":["run_id","state","root_node_run_id"],"properties":{"run_id":{"type":"string"},"state":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_state.schema.json"},"root_node_run_id":{"type":"string"},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"started_at":{"type":"string","format":"date-time"},"ended_at":{"type":"string","format":"date-time"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
+export const RunState = /* @__PURE__ */ (() => {
 const schema57 = {"$id":"https://arp.invalid/spec/v1/schemas/core/run_state.schema.json","type":"string","enum":["queued","running","succeeded","failed","canceled"]};
-
 function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/run_state.schema.json" */;
 let vErrors = null;
@@ -4504,8 +4513,11 @@ validate159.errors = vErrors;
 return errors === 0;
 }
 validate159.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate159;
+})();
 
-
+export const Run = /* @__PURE__ */ ((validate159, validate54, validate57) => {
+const formats2 = arpFormats["date-time"];
 function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/run.schema.json" */;
 let vErrors = null;
@@ -4667,13 +4679,11 @@ validate158.errors = vErrors;
 return errors === 0;
 }
 validate158.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate158;
+})(RunState, Extensions, RunContext);
 
-exports.RunContext = validate57;
-
-exports.RunEvent = validate163;
-const schema58 = {"$id":"https://arp.invalid/spec/v1/schemas/core/run_event.schema.json","type":"object","additionalProperties":false,"required":["run_id","seq","type","time"],"properties":{"run_id":{"type":"string"},"node_run_id":{"type":"string"},"seq":{"type":"integer","minimum":0},"type":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_event_type.schema.json"},"time":{"type":"string","format":"date-time"},"data":{"type":"object","additionalProperties":true},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
+export const RunEventType = /* @__PURE__ */ (() => {
 const schema59 = {"$id":"https://arp.invalid/spec/v1/schemas/core/run_event_type.schema.json","type":"string","enum":["run_started","node_run_assigned","composite_decomposed","candidate_set_generated","subtask_mapped","atomic_executed","node_evaluated","recovery_applied","policy_decided","run_completed"]};
-
 function validate164(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/run_event_type.schema.json" */;
 let vErrors = null;
@@ -4709,8 +4719,11 @@ validate164.errors = vErrors;
 return errors === 0;
 }
 validate164.evaluated = {"dynamicProps":false,"dynamicItems":false};
+return validate164;
+})();
 
-
+export const RunEvent = /* @__PURE__ */ ((validate164, validate54) => {
+const formats2 = arpFormats["date-time"];
 function validate163(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/run_event.schema.json" */;
 let vErrors = null;
@@ -4891,14 +4904,10 @@ validate163.errors = vErrors;
 return errors === 0;
 }
 validate163.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate163;
+})(RunEventType, Extensions);
 
-exports.RunEventType = validate164;
-
-exports.RunState = validate159;
-
-exports.SubtaskSpec = validate167;
-const schema60 = {"$id":"https://arp.invalid/spec/v1/schemas/core/subtask_spec.schema.json","type":"object","additionalProperties":false,"required":["subtask_id","goal"],"properties":{"subtask_id":{"type":"string"},"goal":{"type":"string"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"expected_output_schema":{"type":"object","additionalProperties":true},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const SubtaskSpec = /* @__PURE__ */ ((validate54, validate63, validate87) => {
 function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/core/subtask_spec.schema.json" */;
 let vErrors = null;
@@ -5015,10 +5024,10 @@ validate167.errors = vErrors;
 return errors === 0;
 }
 validate167.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate167;
+})(Extensions, ConstraintEnvelope, Metadata);
 
-exports.NodeTypePublishRequest = validate171;
-const schema61 = {"$id":"https://arp.invalid/spec/v1/schemas/node_registry/node_types/node_type_publish_request.schema.json","type":"object","additionalProperties":false,"required":["node_type"],"properties":{"node_type":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const NodeTypePublishRequest = /* @__PURE__ */ ((validate147, validate54) => {
 function validate171(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/node_registry/node_types/node_type_publish_request.schema.json" */;
 let vErrors = null;
@@ -5080,10 +5089,10 @@ validate171.errors = vErrors;
 return errors === 0;
 }
 validate171.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate171;
+})(NodeType, Extensions);
 
-exports.PolicyDecisionRequest = validate174;
-const schema62 = {"$id":"https://arp.invalid/spec/v1/schemas/pdp/policy/policy_decision_request.schema.json","type":"object","additionalProperties":false,"required":["action"],"properties":{"action":{"type":"string"},"run_id":{"type":"string"},"node_run_id":{"type":"string"},"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"context":{"type":"object","additionalProperties":true},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const PolicyDecisionRequest = /* @__PURE__ */ ((validate53, validate54, validate57, validate63) => {
 function validate174(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/pdp/policy/policy_decision_request.schema.json" */;
 let vErrors = null;
@@ -5208,10 +5217,10 @@ validate174.errors = vErrors;
 return errors === 0;
 }
 validate174.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate174;
+})(NodeTypeRef, Extensions, RunContext, ConstraintEnvelope);
 
-exports.NodeRunCompleteRequest = validate179;
-const schema63 = {"$id":"https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_run_complete_request.schema.json","type":"object","additionalProperties":false,"required":["state"],"properties":{"state":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_run_terminal_state.schema.json"},"outputs":{"type":"object","additionalProperties":true},"output_artifacts":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/common/resource_ref.schema.json"}},"error":{"$ref":"https://arp.invalid/spec/v1/schemas/common/error_detail.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const NodeRunCompleteRequest = /* @__PURE__ */ ((validate146, validate54, validate58, validate71) => {
 function validate179(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_run_complete_request.schema.json" */;
 let vErrors = null;
@@ -5316,10 +5325,10 @@ validate179.errors = vErrors;
 return errors === 0;
 }
 validate179.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate179;
+})(NodeRunTerminalState, Extensions, ResourceRef, ErrorDetail);
 
-exports.NodeRunEvaluationReportRequest = validate184;
-const schema64 = {"$id":"https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_run_evaluation_report_request.schema.json","type":"object","additionalProperties":false,"required":["evaluation_result"],"properties":{"evaluation_result":{"$ref":"https://arp.invalid/spec/v1/schemas/core/evaluation_result.schema.json"},"recovery_action":{"$ref":"https://arp.invalid/spec/v1/schemas/core/recovery_action.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const NodeRunEvaluationReportRequest = /* @__PURE__ */ ((validate116, validate139, validate54) => {
 function validate184(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_run_evaluation_report_request.schema.json" */;
 let vErrors = null;
@@ -5387,10 +5396,12 @@ validate184.errors = vErrors;
 return errors === 0;
 }
 validate184.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate184;
+})(EvaluationResult, RecoveryAction, Extensions);
 
-exports.NodeRunsCreateRequest = validate188;
+export const NodeRunsCreateRequest = /* @__PURE__ */ ((validate103, validate53, validate54, validate63, validate87) => {
+const func1 = Object.prototype.hasOwnProperty;
 const schema65 = {"$id":"https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_runs_create_request.schema.json","type":"object","additionalProperties":false,"required":["run_id","parent_node_run_id","node_runs"],"properties":{"run_id":{"type":"string"},"parent_node_run_id":{"type":"string"},"node_runs":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["node_type_ref","inputs"],"properties":{"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"inputs":{"type":"object","additionalProperties":true},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"candidate_set_id":{"type":"string"},"binding_decision":{"$ref":"https://arp.invalid/spec/v1/schemas/core/binding_decision.schema.json"},"requested_executor_instance_id":{"type":"string"},"idempotency_key":{"type":"string"},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
 function validate188(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_runs_create_request.schema.json" */;
 let vErrors = null;
@@ -5644,10 +5655,12 @@ validate188.errors = vErrors;
 return errors === 0;
 }
 validate188.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate188;
+})(BindingDecision, NodeTypeRef, Extensions, ConstraintEnvelope, Metadata);
 
-exports.NodeRunCreateSpec = validate195;
+export const NodeRunCreateSpec = /* @__PURE__ */ ((validate103, validate53, validate54, validate63, validate87) => {
+const func1 = Object.prototype.hasOwnProperty;
 const schema66 = {"type":"object","additionalProperties":false,"required":["node_type_ref","inputs"],"properties":{"node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"inputs":{"type":"object","additionalProperties":true},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"candidate_set_id":{"type":"string"},"binding_decision":{"$ref":"https://arp.invalid/spec/v1/schemas/core/binding_decision.schema.json"},"requested_executor_instance_id":{"type":"string"},"idempotency_key":{"type":"string"},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
 function validate195(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
@@ -5787,10 +5800,10 @@ validate195.errors = vErrors;
 return errors === 0;
 }
 validate195.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate195;
+})(BindingDecision, NodeTypeRef, Extensions, ConstraintEnvelope, Metadata);
 
-exports.NodeRunsCreateResponse = validate201;
-const schema67 = {"$id":"https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_runs_create_response.schema.json","type":"object","additionalProperties":false,"required":["node_runs"],"properties":{"node_runs":{"type":"array","items":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_run.schema.json"}},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const NodeRunsCreateResponse = /* @__PURE__ */ ((validate132, validate54) => {
 function validate201(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/run_coordinator/node_runs/node_runs_create_response.schema.json" */;
 let vErrors = null;
@@ -5868,10 +5881,10 @@ validate201.errors = vErrors;
 return errors === 0;
 }
 validate201.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate201;
+})(NodeRun, Extensions);
 
-exports.RunStartRequest = validate204;
-const schema68 = {"$id":"https://arp.invalid/spec/v1/schemas/run_gateway/runs/run_start_request.schema.json","type":"object","additionalProperties":false,"required":["root_node_type_ref","input"],"properties":{"run_id":{"type":"string"},"root_node_type_ref":{"$ref":"https://arp.invalid/spec/v1/schemas/core/node_type_ref.schema.json"},"input":{"type":"object","additionalProperties":true},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"metadata":{"$ref":"https://arp.invalid/spec/v1/schemas/common/metadata.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const RunStartRequest = /* @__PURE__ */ ((validate53, validate54, validate57, validate63, validate87) => {
 function validate204(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/run_gateway/runs/run_start_request.schema.json" */;
 let vErrors = null;
@@ -5988,10 +6001,10 @@ validate204.errors = vErrors;
 return errors === 0;
 }
 validate204.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+return validate204;
+})(NodeTypeRef, Extensions, RunContext, ConstraintEnvelope, Metadata);
 
-exports.CandidateSetRequest = validate210;
-const schema69 = {"$id":"https://arp.invalid/spec/v1/schemas/selection/candidate_sets/candidate_set_request.schema.json","type":"object","additionalProperties":false,"required":["subtask_spec"],"properties":{"subtask_spec":{"$ref":"https://arp.invalid/spec/v1/schemas/core/subtask_spec.schema.json"},"run_context":{"$ref":"https://arp.invalid/spec/v1/schemas/core/run_context.schema.json"},"constraints":{"$ref":"https://arp.invalid/spec/v1/schemas/core/constraint_envelope.schema.json"},"extensions":{"$ref":"https://arp.invalid/spec/v1/schemas/common/extensions.schema.json"}}};
-
+export const CandidateSetRequest = /* @__PURE__ */ ((validate167, validate54, validate57, validate63) => {
 function validate210(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://arp.invalid/spec/v1/schemas/selection/candidate_sets/candidate_set_request.schema.json" */;
 let vErrors = null;
@@ -6065,57 +6078,5 @@ validate210.errors = vErrors;
 return errors === 0;
 }
 validate210.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-return exports;
-})({});
-
-export const AtomicExecuteRequest = validators.AtomicExecuteRequest;
-export const AtomicExecuteResult = validators.AtomicExecuteResult;
-export const EndpointLocator = validators.EndpointLocator;
-export const ErrorEnvelope = validators.ErrorEnvelope;
-export const ErrorCause = validators.ErrorCause;
-export const ErrorDetail = validators.ErrorDetail;
-export const Extensions = validators.Extensions;
-export const Health = validators.Health;
-export const Metadata = validators.Metadata;
-export const Pagination = validators.Pagination;
-export const ResourceRef = validators.ResourceRef;
-export const Status = validators.Status;
-export const VersionInfo = validators.VersionInfo;
-export const CompositeBeginRequest = validators.CompositeBeginRequest;
-export const CompositeBeginResponse = validators.CompositeBeginResponse;
-export const ApprovalRef = validators.ApprovalRef;
-export const BindingDecision = validators.BindingDecision;
-export const Candidate = validators.Candidate;
-export const CandidateSet = validators.CandidateSet;
-export const ConstraintEnvelope = validators.ConstraintEnvelope;
-export const SideEffectClass = validators.SideEffectClass;
-export const EvaluationResult = validators.EvaluationResult;
-export const EvaluationStatus = validators.EvaluationStatus;
-export const ExecutorBinding = validators.ExecutorBinding;
-export const ExecutorInstance = validators.ExecutorInstance;
-export const ExecutorType = validators.ExecutorType;
-export const NodeKind = validators.NodeKind;
-export const NodeRun = validators.NodeRun;
-export const NodeRunState = validators.NodeRunState;
-export const NodeRunTerminalState = validators.NodeRunTerminalState;
-export const NodeType = validators.NodeType;
-export const NodeTypeRef = validators.NodeTypeRef;
-export const PolicyDecision = validators.PolicyDecision;
-export const PolicyDecisionOutcome = validators.PolicyDecisionOutcome;
-export const RecoveryAction = validators.RecoveryAction;
-export const RecoveryActionType = validators.RecoveryActionType;
-export const Run = validators.Run;
-export const RunContext = validators.RunContext;
-export const RunEvent = validators.RunEvent;
-export const RunEventType = validators.RunEventType;
-export const RunState = validators.RunState;
-export const SubtaskSpec = validators.SubtaskSpec;
-export const NodeTypePublishRequest = validators.NodeTypePublishRequest;
-export const PolicyDecisionRequest = validators.PolicyDecisionRequest;
-export const NodeRunCompleteRequest = validators.NodeRunCompleteRequest;
-export const NodeRunEvaluationReportRequest = validators.NodeRunEvaluationReportRequest;
-export const NodeRunsCreateRequest = validators.NodeRunsCreateRequest;
-export const NodeRunCreateSpec = validators.NodeRunCreateSpec;
-export const NodeRunsCreateResponse = validators.NodeRunsCreateResponse;
-export const RunStartRequest = validators.RunStartRequest;
-export const CandidateSetRequest = validators.CandidateSetRequest;
+return validate210;
+})(SubtaskSpec, Extensions, RunContext, ConstraintEnvelope);

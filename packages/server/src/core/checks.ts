@@ -6,12 +6,11 @@
  * not sent.
  */
 import {
+  arrayIssues,
   type CompiledValidator,
   type OperationSpec,
   type OperationValidators,
   operationValidators,
-  SCHEMAS,
-  type SchemaName,
   toIssues,
   type ValidationIssue,
 } from "@arp/model";
@@ -32,10 +31,6 @@ export interface OperationChecks extends OperationValidators {
   readonly query: readonly QueryCheck[];
 }
 
-function validatorOf(schema: string): CompiledValidator {
-  return SCHEMAS[schema as SchemaName].validate as CompiledValidator;
-}
-
 export function operationChecks(op: OperationSpec): OperationChecks {
   return {
     ...operationValidators(op),
@@ -43,7 +38,7 @@ export function operationChecks(op: OperationSpec): OperationChecks {
       name: p.name,
       schema: p.schema ?? "",
       required: p.required,
-      check: p.schema ? validatorOf(p.schema) : undefined,
+      check: p.validate,
     })),
   };
 }
@@ -104,14 +99,8 @@ export class ResponseChecks {
     if (!isArray) {
       if (check(data)) return true;
       issues = toIssues(check.errors);
-    } else if (!Array.isArray(data)) {
-      issues = [{ pointer: "", message: "must be of type array", keyword: "type", params: {} }];
     } else {
-      for (let i = 0; i < data.length; i++) {
-        if (check(data[i])) continue;
-        issues ??= [];
-        for (const e of toIssues(check.errors)) issues.push({ ...e, pointer: `/${i}${e.pointer}` });
-      }
+      issues = arrayIssues(check, data);
       if (!issues) return true;
     }
     this.#logger[mode === "strict" ? "error" : "warn"](

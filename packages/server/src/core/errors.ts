@@ -3,7 +3,7 @@
  * core writes the `ErrorEnvelope`. Anything else thrown becomes a 500 `internal_error` whose message
  * and stack stay in the server's log, never on the wire.
  */
-import { type ArpWireErrorCode, brandClass, type ErrorEnvelope } from "@arp/model";
+import { type ArpWireErrorCode, brand, brandCheck, type ErrorEnvelope } from "@arp/model";
 
 /**
  * The `code` of an ARP error envelope: the codes this package answers with (and its helpers throw)
@@ -23,6 +23,7 @@ export interface ArpServerErrorInit {
 
 export class ArpServerError extends Error {
   override name = "ArpServerError";
+  static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/server.ArpServerError");
   readonly status: number;
   readonly code: ArpServerErrorCode;
   readonly details?: Record<string, unknown>;
@@ -31,6 +32,7 @@ export class ArpServerError extends Error {
 
   constructor(init: ArpServerErrorInit) {
     super(init.message);
+    brand(this, "@arp/server.ArpServerError");
     this.status = init.status;
     this.code = init.code;
     if (init.details !== undefined) this.details = init.details;
@@ -48,11 +50,6 @@ export class ArpServerError extends Error {
         ...(this.retryable === undefined ? {} : { retryable: this.retryable }),
       },
     };
-  }
-
-  // `instanceof` also recognises errors from another copy of this package (ESM next to CJS).
-  static {
-    brandClass(this, "@arp/server.ArpServerError");
   }
 }
 

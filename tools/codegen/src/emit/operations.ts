@@ -8,7 +8,7 @@ import { header } from "./header.js";
 import { CodeWriter, propertyKey } from "./writer.js";
 
 function param(p: ParamIR): string {
-  const schema = p.schema ? `, schema: ${JSON.stringify(p.schema)}` : "";
+  const schema = p.schema ? `, schema: ${JSON.stringify(p.schema)}, validate: V.${p.schema}` : "";
   return `{ name: ${JSON.stringify(p.name)}, required: ${p.required}${schema} }`;
 }
 
@@ -25,18 +25,18 @@ function writeOperation(w: CodeWriter, op: OperationIR): void {
       w.line(`queryParams: [${op.queryParams.map(param).join(", ")}],`);
       if (op.requestBody) {
         w.line(
-          `requestBody: { schema: ${JSON.stringify(op.requestBody.schema)}, required: ${op.requestBody.required} },`,
+          `requestBody: { schema: ${JSON.stringify(op.requestBody.schema)}, required: ${op.requestBody.required}, validate: V.${op.requestBody.schema} },`,
         );
       }
       const r = op.response;
       if (r.kind === "json") {
         w.line(
-          `response: { status: ${r.status}, kind: "json", schema: ${JSON.stringify(r.schema)}, array: ${r.array} },`,
+          `response: { status: ${r.status}, kind: "json", schema: ${JSON.stringify(r.schema)}, array: ${r.array}, validate: V.${r.schema} },`,
         );
       } else if (r.kind === "ndjson") {
         const end = r.endEvent ? `, endEvent: ${JSON.stringify(r.endEvent)}` : "";
         w.line(
-          `response: { status: ${r.status}, kind: "ndjson", itemSchema: ${JSON.stringify(r.itemSchema)}, scope: ${JSON.stringify(r.scope)}${end} },`,
+          `response: { status: ${r.status}, kind: "ndjson", itemSchema: ${JSON.stringify(r.itemSchema)}, validate: V.${r.itemSchema}, scope: ${JSON.stringify(r.scope)}${end} },`,
         );
       } else {
         w.line(`response: { status: ${r.status}, kind: "empty" },`);
@@ -60,6 +60,8 @@ export function emitOperations(services: readonly ServiceIR[], specHash: string)
   const w = new CodeWriter();
   w.line(header(specHash)).line();
   w.line('import type { ServiceSpec } from "../operations.js";');
+  // Each schema named in a table comes with its validator, so a bundle keeps only the tables' own.
+  w.line('import * as V from "./validators.gen.js";');
   for (const service of services) {
     w.line();
     w.doc(service.title, service.description, `Spec: \`spec/v1/openapi/${service.file}\``);

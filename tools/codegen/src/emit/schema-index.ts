@@ -1,6 +1,7 @@
 /**
  * Emits the schema table: name → type, validator and source file. The hand-written validation API
- * (`packages/model/src/validation.ts`) reads it; guards.gen.ts gives each schema a named guard.
+ * (`packages/model/src/validation.ts`) reads it for the by-name API; guards.gen.ts gives each schema a
+ * named guard over its validator directly, so that a bundle using a guard carries no other schema.
  */
 import { SPEC_REF } from "../config.js";
 import type { NamedSchemaIR } from "../ir/index.js";
@@ -52,20 +53,19 @@ export function emitSchemaIndex(schemas: readonly NamedSchemaIR[], specHash: str
 export function emitGuards(schemas: readonly NamedSchemaIR[], specHash: string): string {
   const w = new CodeWriter();
   w.line(header(specHash)).line();
-  w.line('import { asserterFor, guardFor } from "../validation.js";');
+  w.line('import { asserterFor } from "../validation.js";');
   w.line('import type * as T from "./types.gen.js";');
+  w.line('import * as V from "./validators.gen.js";');
   for (const s of schemas) {
     const name = JSON.stringify(s.name);
     w.line();
     w.doc(`True when \`value\` is a valid {@link T.${s.name} | ${s.name}}.`);
-    w.line(
-      `export const is${s.name}: (value: unknown) => value is T.${s.name} = /* @__PURE__ */ guardFor(${name});`,
-    );
+    w.line(`export const is${s.name} = V.${s.name} as unknown as (value: unknown) => value is T.${s.name};`);
     w.doc(
       `Throws a \`ValidationError\` listing every issue unless \`value\` is a valid {@link T.${s.name} | ${s.name}}.`,
     );
     w.line(
-      `export const assert${s.name}: (value: unknown) => asserts value is T.${s.name} = /* @__PURE__ */ asserterFor(${name});`,
+      `export const assert${s.name}: (value: unknown) => asserts value is T.${s.name} = /* @__PURE__ */ asserterFor(${name}, V.${s.name});`,
     );
   }
   return w.toString();

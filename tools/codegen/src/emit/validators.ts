@@ -2,10 +2,18 @@
  * Emits the precompiled validators: ajv's standalone code for every named schema, so nothing is
  * compiled when `@arp/model` is imported. The code is JavaScript (`validators.gen.js`) with a
  * declaration file beside it; TypeScript never has to type-check ajv's output.
+ *
+ * Layout (what keeps it tree-shakeable and fast): one `export const X = /* @__PURE__ *\/ ((...) => {
+ * ... })(...)` per named schema. The closure holds that schema's ajv function and the constants it
+ * uses; the validators of the schemas it `$ref`s come in as arguments, so a shared one (Extensions)
+ * exists once, and a bundler drops every schema a program does not reach. Nothing on the validation
+ * path is an ES-module binding: V8 runs the same code 3-5% slower when its functions and constants
+ * are module-level bindings (measured in bench/validators.bench.ts).
  */
+import { formatValidators } from "@arp/model";
 import { _, Ajv2020 } from "ajv/dist/2020.js";
 import standalone from "ajv/dist/standalone/index.js";
-import { formatValidators } from "../../../../packages/model/src/formats.js";
+import ts from "typescript";
 import type { NamedSchemaIR } from "../ir/index.js";
 import { type JsonObject, type LoadedSchema, stripAnnotations } from "../load.js";
 import { header } from "./header.js";
@@ -17,6 +25,74 @@ import { CodeWriter } from "./writer.js";
 // `validation.ts` writes the messages from keyword and params.
 export const AJV_OPTIONS = { allErrors: true, strict: true, inlineRefs: false, messages: false } as const;
 
+/** One top-level statement of ajv's output: what it declares and which top-level names it reads. */
+interface Statement {
+  text: string;
+  /** Names it declares (`validate12`, `pattern3`, `formats0`); empty for an assignment. */
+  declares: string[];
+  /** A function declaration: a validator (the others are constants it reads). */
+  isFunction?: boolean;
+  /** For `validate12.evaluated = ...`: the function it belongs to. */
+  attachedTo?: string;
+  reads: Set<string>;
+}
+
+/** Splits ajv's standalone (CommonJS-style) output into statements and its `exports.X = fn` map. */
+function parseStandalone(code: string): {
+  statements: Statement[];
+  exported: Map<string, string>;
+  identifiers: Set<string>;
+} {
+  const file = ts.createSourceFile("validators.js", code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+  const identifiers = new Set<string>();
+  const statements: Statement[] = [];
+  const exported = new Map<string, string>();
+  for (const node of file.statements) {
+    const reads = new Set<string>();
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n)) {
+        const p = n.parent;
+        const isMemberName =
+          (ts.isPropertyAccessExpression(p) && p.name === n) || (ts.isPropertyAssignment(p) && p.name === n);
+        if (!isMemberName) {
+          reads.add(n.text);
+          identifiers.add(n.text);
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(node);
+    const text = code.slice(node.getStart(file), node.end);
+    if (ts.isFunctionDeclaration(node) && node.name) {
+      statements.push({ text, declares: [node.name.text], isFunction: true, reads });
+    } else if (ts.isVariableStatement(node)) {
+      const declares = node.declarationList.declarations.map((d) => {
+        if (!ts.isIdentifier(d.name)) throw new Error(`unexpected destructuring in validator code: ${text}`);
+        return d.name.text;
+      });
+      statements.push({ text, declares, reads });
+    } else if (
+      ts.isExpressionStatement(node) &&
+      ts.isBinaryExpression(node.expression) &&
+      node.expression.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isPropertyAccessExpression(node.expression.left) &&
+      ts.isIdentifier(node.expression.left.expression)
+    ) {
+      const target = node.expression.left.expression.text;
+      const right = node.expression.right;
+      if (target === "exports") {
+        if (!ts.isIdentifier(right)) throw new Error(`unexpected export in validator code: ${text}`);
+        exported.set(node.expression.left.name.text, right.text);
+      } else {
+        statements.push({ text, declares: [], attachedTo: target, reads });
+      }
+    } else {
+      throw new Error(`unexpected top-level statement in validator code: ${text.slice(0, 200)}`);
+    }
+  }
+  return { statements, exported, identifiers };
+}
+
 /** Compiles `schemas` into one ES module exporting a validator per named schema. */
 export function emitValidators(
   files: readonly LoadedSchema[],
@@ -25,36 +101,102 @@ export function emitValidators(
 ): { js: string; dts: string } {
   const ajv = new Ajv2020({
     ...AJV_OPTIONS,
-    // CommonJS-style output (`exports.X = ...`), wrapped in a function below. The module imports our
-    // own format checks under this name.
+    // CommonJS-style output (`exports.X = ...`), regrouped below. The module imports our own format
+    // checks under this name.
     code: { source: true, esm: false, lines: true, formats: _`arpFormats` },
   });
   for (const [name, check] of Object.entries(formatValidators)) ajv.addFormat(name, check);
   // Prose is not needed to validate; leaving it out keeps it out of the generated module.
   for (const file of files) ajv.addSchema(stripAnnotations(file.schema) as JsonObject);
 
-  const exports: Record<string, string> = {};
-  for (const schema of schemas) exports[schema.name] = schema.id;
+  const exportMap: Record<string, string> = {};
+  for (const schema of schemas) exportMap[schema.name] = schema.id;
   // A CommonJS module: under NodeNext its default import is `module.exports`, whose `.default` is the function.
-  const code = standalone.default(ajv, exports).replace(/^"use strict";\n?/, "");
+  const code = standalone.default(ajv, exportMap).replace(/^"use strict";\n?/, "");
   const requires = code.match(/require\([^)]*\)/g);
   if (requires)
     throw new Error(`validator code needs runtime modules we do not ship: ${requires.join(", ")}`);
 
-  // The validators live in one function scope rather than at module top level: V8 runs the same code
-  // 3-5% slower when its functions and constants are ES-module bindings (measured in bench/).
+  const { statements, exported, identifiers } = parseStandalone(code);
+  for (const s of schemas) {
+    if (identifiers.has(s.name))
+      throw new Error(`schema name ${s.name} would shadow an identifier the validator code uses`);
+  }
+  const declaredBy = new Map<string, Statement>();
+  for (const st of statements) for (const name of st.declares) declaredBy.set(name, st);
+  const attached = new Map<string, Statement[]>();
+  for (const st of statements) {
+    if (st.attachedTo === undefined) continue;
+    if (!declaredBy.has(st.attachedTo)) throw new Error(`assignment to an unknown name: ${st.text}`);
+    attached.set(st.attachedTo, [...(attached.get(st.attachedTo) ?? []), st]);
+  }
+  const isFunction = (name: string): boolean => declaredBy.get(name)?.isFunction === true;
+
+  // The const a function is published under: its schema's name, else (a function no schema names) its own.
+  const constOf = new Map<string, string>();
+  for (const s of schemas) {
+    const fn = exported.get(s.name);
+    if (!fn || !isFunction(fn)) throw new Error(`no validator function was compiled for ${s.name}`);
+    if (!constOf.has(fn)) constOf.set(fn, s.name);
+  }
+
+  /** A function's closure: its statements (in ajv's order) and the functions it calls (arguments). */
+  function closureOf(fn: string): { body: Statement[]; deps: string[] } {
+    const body = new Set<Statement>();
+    const deps = new Set<string>();
+    const add = (st: Statement): void => {
+      if (body.has(st)) return;
+      body.add(st);
+      for (const a of attached.get(st.declares[0] ?? "") ?? []) add(a);
+      for (const name of st.reads) {
+        if (st.declares.includes(name)) continue;
+        const def = declaredBy.get(name);
+        if (!def) continue;
+        if (isFunction(name) && name !== fn) deps.add(name);
+        else add(def);
+      }
+    };
+    add(declaredBy.get(fn)!);
+    return { body: statements.filter((st) => body.has(st)), deps: [...deps].sort() };
+  }
+
+  // Each function after the ones it calls; a cycle (a recursive $ref across schemas) cannot be
+  // expressed as arguments and is reported rather than miscompiled.
+  const out: string[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const emit = (fn: string, via: string[]): void => {
+    if (state.get(fn) === "done") return;
+    if (state.get(fn) === "visiting")
+      throw new Error(`recursive $ref between validators: ${[...via, fn].join(" → ")}`);
+    state.set(fn, "visiting");
+    const { body, deps } = closureOf(fn);
+    for (const d of deps) emit(d, [...via, fn]);
+    const name = constOf.get(fn) ?? fn;
+    constOf.set(fn, name);
+    const exportKeyword = schemas.some((s) => s.name === name) ? "export " : "";
+    out.push(
+      "",
+      `${exportKeyword}const ${name} = /* @__PURE__ */ ((${deps.join(", ")}) => {`,
+      ...body.map((st) => st.text),
+      `return ${fn};`,
+      `})(${deps.map((d) => constOf.get(d)!).join(", ")});`,
+    );
+    state.set(fn, "done");
+  };
+  for (const s of schemas) {
+    const fn = exported.get(s.name)!;
+    emit(fn, []);
+    if (constOf.get(fn) !== s.name) out.push(`export const ${s.name} = ${constOf.get(fn)};`);
+  }
+
   const js = [
     header(specHash),
     "// Compiled by ajv (standalone mode) from the JSON Schemas; see ../validation.ts for the API.",
+    "// One pure closure per schema (see tools/codegen/src/emit/validators.ts): bundlers keep only",
+    "// the validators a program uses.",
     "",
     'import { formatValidators as arpFormats } from "../formats.js";',
-    "",
-    "const validators = ((exports) => {",
-    code.trimEnd(),
-    "return exports;",
-    "})({});",
-    "",
-    ...schemas.map((s) => `export const ${s.name} = validators.${s.name};`),
+    ...out,
     "",
   ].join("\n");
 

@@ -2,27 +2,28 @@
 // Spec content hash: sha256:a7c8b79ec086139f8b701fe7d1577efe30b10ec5178766c048a7b5cfcb8a481c
 // Regenerate with: npm run codegen
 
-import { asserterFor, guardFor } from "../validation.js";
+import { asserterFor } from "../validation.js";
 import type * as T from "./types.gen.js";
+import * as V from "./validators.gen.js";
 
 /** True when `value` is a valid {@link T.Color | Color}. */
-export const isColor: (value: unknown) => value is T.Color = /* @__PURE__ */ guardFor("Color");
+export const isColor = V.Color as unknown as (value: unknown) => value is T.Color;
 /** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Color | Color}. */
-export const assertColor: (value: unknown) => asserts value is T.Color = /* @__PURE__ */ asserterFor("Color");
+export const assertColor: (value: unknown) => asserts value is T.Color = /* @__PURE__ */ asserterFor("Color", V.Color);
 
 /** True when `value` is a valid {@link T.ErrorDetail | ErrorDetail}. */
-export const isErrorDetail: (value: unknown) => value is T.ErrorDetail = /* @__PURE__ */ guardFor("ErrorDetail");
+export const isErrorDetail = V.ErrorDetail as unknown as (value: unknown) => value is T.ErrorDetail;
 /**
  * Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.ErrorDetail | ErrorDetail}.
  */
-export const assertErrorDetail: (value: unknown) => asserts value is T.ErrorDetail = /* @__PURE__ */ asserterFor("ErrorDetail");
+export const assertErrorDetail: (value: unknown) => asserts value is T.ErrorDetail = /* @__PURE__ */ asserterFor("ErrorDetail", V.ErrorDetail);
 
 /** True when `value` is a valid {@link T.Widget | Widget}. */
-export const isWidget: (value: unknown) => value is T.Widget = /* @__PURE__ */ guardFor("Widget");
+export const isWidget = V.Widget as unknown as (value: unknown) => value is T.Widget;
 /** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Widget | Widget}. */
-export const assertWidget: (value: unknown) => asserts value is T.Widget = /* @__PURE__ */ asserterFor("Widget");
+export const assertWidget: (value: unknown) => asserts value is T.Widget = /* @__PURE__ */ asserterFor("Widget", V.Widget);
 
 /** True when `value` is a valid {@link T.Part | Part}. */
-export const isPart: (value: unknown) => value is T.Part = /* @__PURE__ */ guardFor("Part");
+export const isPart = V.Part as unknown as (value: unknown) => value is T.Part;
 /** Throws a `ValidationError` listing every issue unless `value` is a valid {@link T.Part | Part}. */
-export const assertPart: (value: unknown) => asserts value is T.Part = /* @__PURE__ */ asserterFor("Part");
+export const assertPart: (value: unknown) => asserts value is T.Part = /* @__PURE__ */ asserterFor("Part", V.Part);
