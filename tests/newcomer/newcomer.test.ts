@@ -187,6 +187,7 @@ describe("a strict TypeScript app", () => {
     expect(stderr).toBe("");
     expect(JSON.parse(stdout)).toEqual({
       module,
+      events: ["run_started", "run_completed"],
       started: "queued",
       final: "canceled",
       missing: "404 not_found",

@@ -3,9 +3,9 @@
 import arpClient = require("@arp/client");
 import arpServer = require("@arp/server");
 
-import type { Run } from "@arp/model";
-
-type Req<K extends "startRun" | "getRun" | "cancelRun"> = Parameters<arpServer.BaseRunGatewayServer[K]>[0];
+type Run = arpClient.Run;
+type RunEvent = arpClient.RunEvent;
+type Req<K extends keyof arpServer.RunGatewayRequests> = arpServer.RunGatewayRequests[K];
 
 class Gateway extends arpServer.BaseRunGatewayServer {
   readonly runs = new Map<string, Run>();
@@ -26,6 +26,13 @@ class Gateway extends arpServer.BaseRunGatewayServer {
     const run = this.getRun(req);
     run.state = "canceled";
     return run;
+  }
+
+  override async *streamRunEvents(req: Req<"streamRunEvents">): AsyncIterable<RunEvent> {
+    const time = new Date().toISOString();
+    yield { run_id: req.params.run_id, seq: 0, type: "run_started", time };
+    yield { run_id: req.params.run_id, seq: 1, type: "run_completed", time };
+    await new Promise((resolve) => req.signal.addEventListener("abort", resolve, { once: true }));
   }
 }
 
@@ -51,9 +58,12 @@ async function main(): Promise<void> {
       if (err instanceof arpClient.ArpApiError) missing = `${err.status} ${err.code}`;
     }
     const health = await client.health();
+    const events: string[] = [];
+    for await (const event of client.streamRunEvents(started.run_id)) events.push(event.type);
     console.log(
       JSON.stringify({
         module: "cjs",
+        events,
         started: started.state,
         final: final.state,
         missing,

@@ -1,10 +1,9 @@
 // A newcomer's first ARP program, as an ES module: a Run Gateway service and a client that calls it.
-import { ArpApiError, RunGatewayClient } from "@arp/client";
-import type { Run } from "@arp/model";
-import { BaseRunGatewayServer, notFound } from "@arp/server";
+// Only @arp/client and @arp/server are installed by name: the model types come with the client.
+import { ArpApiError, type Run, type RunEvent, RunGatewayClient } from "@arp/client";
+import { BaseRunGatewayServer, notFound, type RunGatewayRequests } from "@arp/server";
 
-// The request each handler gets, whatever the server package names its type.
-type Req<K extends "startRun" | "getRun" | "cancelRun"> = Parameters<BaseRunGatewayServer[K]>[0];
+type Req<K extends keyof RunGatewayRequests> = RunGatewayRequests[K];
 
 class Gateway extends BaseRunGatewayServer {
   readonly runs = new Map<string, Run>();
@@ -26,6 +25,14 @@ class Gateway extends BaseRunGatewayServer {
     run.state = "canceled";
     return run;
   }
+
+  override async *streamRunEvents(req: Req<"streamRunEvents">): AsyncIterable<RunEvent> {
+    const time = new Date().toISOString();
+    yield { run_id: req.params.run_id, seq: 0, type: "run_started", time };
+    yield { run_id: req.params.run_id, seq: 1, type: "run_completed", time };
+    // A live server keeps the connection open; the client ends the stream after run_completed.
+    await new Promise((resolve) => req.signal.addEventListener("abort", resolve, { once: true }));
+  }
 }
 
 const gateway = new Gateway({ serviceName: "newcomer", serviceVersion: "1.0.0", auth: { mode: "disabled" } });
@@ -45,9 +52,12 @@ try {
     if (err instanceof ArpApiError) missing = `${err.status} ${err.code}`;
   }
   const health = await client.health();
+  const events: string[] = [];
+  for await (const event of client.streamRunEvents(started.run_id)) events.push(event.type);
   console.log(
     JSON.stringify({
       module: "esm",
+      events,
       started: started.state,
       final: final.state,
       missing,
