@@ -163,6 +163,16 @@ describe("streams as JARVIS sends them", () => {
     expect(server.exchanges).toHaveLength(1);
   });
 
+  it("reads NDJSON that is only mislabelled application/json (objects on its lines) as NDJSON", async () => {
+    server.handle(({ res }) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(ndjsonText);
+    });
+    const seen: number[] = [];
+    for await (const e of new RunGatewayClient(options()).streamRunEvents(RUN_ID)) seen.push(e.seq);
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
   it("strictWire: true reads that body as NDJSON, and so rejects it", async () => {
     server.handle(({ res }) => json(res, 200, ndjsonText));
     const stream = new RunGatewayClient(options({ strictWire: true })).streamRunEvents(RUN_ID, {

@@ -104,6 +104,21 @@ describe("the wire format", () => {
     expect(lines.map((l) => JSON.parse(l))).toEqual(events);
   });
 
+  it("sends the status line after the first-event grace period, before a slow first event", async () => {
+    const release = deferred();
+    const { events: url } = await streaming(async function* () {
+      await release.promise; // a live run with nothing to say yet
+      yield event(0, "run_started");
+    });
+    // Headers arrive while the generator is still waiting for its first event: they do not wait for it.
+    const { res } = await open(url);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toBe("application/x-ndjson");
+    release.resolve();
+    expect(JSON.parse(await firstLine(res))).toEqual(event(0, "run_started"));
+    res.destroy();
+  });
+
   it("an iterable that ends at once answers 200 with an empty body", async () => {
     const { events: url } = await streaming(async function* () {});
     const res = await request(url);
@@ -443,12 +458,6 @@ describe("a stream that fails half-way", () => {
     expect(lines.map((l) => JSON.parse(l))).toEqual([event(0)]);
   });
 
-  // BUG (src/core/server.ts:422-428, #respond): the 200 and the NDJSON headers are flushed before the
-  // first `next()`, so an ArpServerError thrown by an `async *` handler before its first yield (the
-  // natural `if (!run) throw notFound(...)` at the top of a generator, the README's streaming style)
-  // cannot be answered: the client gets a 200 and a cut connection instead of the documented 404
-  // envelope. Workaround, used by support/services.ts: a plain method that checks, then returns the
-  // generator. Fix: pull the first event before writing the headers.
   it("an ArpServerError thrown before the first yield of an async generator is answered as such", async () => {
     const { events: url } = await streaming(async function* (req) {
       if (req.params.run_id !== "") throw notFound(`no run ${req.params.run_id}`);

@@ -196,6 +196,31 @@ describe("buildIR", () => {
       /x-arp-idempotency-key \/parts\/\*\/n must name a string field/,
     ],
     [
+      "a misspelt vendor key",
+      {
+        "openapi/widgets.openapi.yaml": openapi.replace(
+          "x-arp-stream-scope: widget_id",
+          "x-arp-stream-scope: widget_id\n      x-arp-stream-ends: done",
+        ),
+      },
+      /unknown or misplaced vendor key x-arp-stream-ends/,
+    ],
+    [
+      "a vendor key in a place it is not read",
+      {
+        "openapi/widgets.openapi.yaml": openapi.replace(
+          "    Widget:\n",
+          "    Widget:\n      x-arp-optional: true\n",
+        ),
+      },
+      /unknown or misplaced vendor key x-arp-optional/,
+    ],
+    [
+      "x-arp-optional that is not true",
+      { "openapi/widgets.openapi.yaml": openapi.replace("x-arp-optional: true", 'x-arp-optional: "true"') },
+      /x-arp-optional must be true when present/,
+    ],
+    [
       "a retry extension on a GET",
       {
         "openapi/widgets.openapi.yaml": openapi.replace(

@@ -25,6 +25,7 @@ import {
   ArpTransportError,
   ArpValidationError,
 } from "./errors.js";
+import { IdleWatch, MAX_TIMER_MS } from "./idle.js";
 import { type NdjsonLine, readNdjson, readQuotedNdjson } from "./ndjson.js";
 import {
   type CallOptions,
@@ -65,8 +66,9 @@ const IN_BROWSER = /^Mozilla\//.test(
 const EXCERPT_LENGTH = 200;
 
 /**
- * A stream that brings no new event for this long rejects with ArpTimeoutError (`stream_idle_timeout`),
- * so a `for await` over a run that never finishes cannot poll a snapshot server forever by accident.
+ * Unless told otherwise, a stream that polls this long without a new event rejects with
+ * ArpTimeoutError (`stream_idle_timeout`), so a `for await` over a run that never finishes cannot poll
+ * a snapshot server forever by accident (time on a quiet live connection does not count; idle.ts).
  */
 const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000;
 
@@ -90,7 +92,7 @@ class CallScope {
 
   constructor(caller: AbortSignal | undefined, timeoutMs: number, info: ArpRequestInfo, own = false) {
     this.#caller = caller;
-    if (!own && !(timeoutMs > 0)) {
+    if (!own && !(timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY)) {
       this.signal = caller;
       return;
     }
@@ -102,8 +104,11 @@ class CallScope {
       this.#onAbort = () => controller.abort(caller.reason);
       caller.addEventListener("abort", this.#onAbort, { once: true });
     }
-    if (timeoutMs > 0) {
-      this.#timer = setTimeout(() => controller.abort(new ArpTimeoutError(timeoutMs, info)), timeoutMs);
+    if (timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY) {
+      this.#timer = setTimeout(
+        () => controller.abort(new ArpTimeoutError(timeoutMs, info)),
+        Math.min(timeoutMs, MAX_TIMER_MS),
+      );
     }
   }
 
@@ -132,62 +137,6 @@ class CallScope {
     const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
     const detail = typeof cause?.code === "string" ? cause.code : (err as Error | undefined)?.message;
     return new ArpTransportError(`request failed${detail ? `: ${detail}` : ""}`, { ...info, cause: err });
-  }
-}
-
-/**
- * A stream's lifetime across its reconnects: the caller's signal, plus the idle deadline (no new event
- * for `idleMs`), merged into one signal. The deadline is paused while the consumer holds an event.
- * One timer per idle period, not one per event: an event only records the time, and the timer, when
- * it fires early, sleeps again for what is left.
- */
-class IdleWatch {
-  readonly #controller = new AbortController();
-  readonly #caller: AbortSignal | undefined;
-  readonly #onAbort: (() => void) | undefined;
-  readonly #idleMs: number;
-  readonly #info: ArpRequestInfo;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #since = Date.now();
-  #paused = false;
-  readonly signal: AbortSignal = this.#controller.signal;
-
-  constructor(caller: AbortSignal | undefined, idleMs: number, info: ArpRequestInfo) {
-    if (!(idleMs >= 0)) throw new RangeError(`idleTimeoutMs must be 0 (none) or positive, got ${idleMs}`);
-    this.#caller = caller;
-    this.#idleMs = idleMs;
-    this.#info = info;
-    if (caller?.aborted) this.#controller.abort(caller.reason);
-    else if (caller) {
-      this.#onAbort = () => this.#controller.abort(caller.reason);
-      caller.addEventListener("abort", this.#onAbort, { once: true });
-    }
-    if (idleMs > 0) this.#arm(idleMs);
-  }
-
-  #arm(ms: number): void {
-    this.#timer = setTimeout(() => {
-      if (this.signal.aborted) return;
-      const left = this.#idleMs - (Date.now() - this.#since);
-      if (this.#paused || left > 0) return this.#arm(this.#paused ? this.#idleMs : left);
-      this.#controller.abort(new ArpTimeoutError(this.#idleMs, { ...this.#info, phase: "stream_idle" }));
-    }, ms);
-  }
-
-  /** The consumer holds an event: its time is not the server's idle time. */
-  pause(): void {
-    this.#paused = true;
-  }
-
-  /** Back from the consumer: the idle period starts again now. */
-  restart(): void {
-    this.#paused = false;
-    this.#since = Date.now();
-  }
-
-  dispose(): void {
-    clearTimeout(this.#timer);
-    if (this.#onAbort) this.#caller?.removeEventListener("abort", this.#onAbort);
   }
 }
 
@@ -622,9 +571,11 @@ export class ArpClientBase {
     const lenient = this.#lenient;
     const eventCheck = spec.validate;
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const explicitIdle = options.idleTimeoutMs ?? this.#options.streamIdleTimeoutMs;
     const idle = new IdleWatch(
       options.signal,
-      options.idleTimeoutMs ?? this.#options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+      explicitIdle ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+      explicitIdle !== undefined,
       info,
     );
     let lastSeq = Number.NEGATIVE_INFINITY;
@@ -639,6 +590,7 @@ export class ArpClientBase {
         try {
           const response = await this.#send(op, url, undefined, options, scope, ctx);
           scope.stopDeadline();
+          idle.connected();
           if (!response.body) throw new ArpProtocolError("stream response has no body", info);
           const lines: AsyncGenerator<NdjsonLine, void, undefined> =
             lenient && isQuotedNdjson(response.headers.get("content-type"))
@@ -670,6 +622,7 @@ export class ArpClientBase {
           throw await this.#failed(err, ctx);
         } finally {
           scope.dispose(true);
+          idle.disconnected();
         }
         if (!follow) {
           if (dropped) throw await this.#failed(dropped, ctx);

@@ -220,23 +220,24 @@ export async function* readNdjson(
 }
 
 /**
- * Reads a stream body that a server sent as `application/json` holding one JSON string whose content
- * is the NDJSON text (JARVIS does this): the whole body is one JSON value, read through the same
- * line limit, then its string is split and parsed as NDJSON. Anything but a string is a protocol error.
+ * Reads a stream body that a server sent as `application/json`. JARVIS sends one JSON string whose
+ * content is the NDJSON text: the whole body is one JSON value, read through the same line limit, and
+ * its string is split and parsed as NDJSON. A body that is NDJSON after all, only mislabelled (a
+ * FastAPI `StreamingResponse(media_type="application/json")`), has objects on its lines: they are
+ * taken as they are.
  */
 export async function* readQuotedNdjson(
   body: ReadableStream<Uint8Array>,
   request?: ArpRequestInfo,
   options: NdjsonOptions = {},
 ): AsyncGenerator<NdjsonLine, void, undefined> {
-  for await (const { value } of readNdjson(body, request, options)) {
-    if (typeof value !== "string") {
-      throw new ArpProtocolError("an application/json stream body must be one JSON string of NDJSON text", {
-        ...request,
-      });
+  for await (const entry of readNdjson(body, request, options)) {
+    if (typeof entry.value !== "string") {
+      yield entry;
+      continue;
     }
     const decoder = new NdjsonDecoder(request ? { ...options, request } : options);
-    const lines = decoder.end(decoder.push(new TextEncoder().encode(value)));
+    const lines = decoder.end(decoder.push(new TextEncoder().encode(entry.value)));
     for (const line of lines) yield line;
   }
 }

@@ -65,8 +65,8 @@ export interface ClientOptions {
   fetch?: typeof fetch | undefined;
   /**
    * Bound on a whole call, retries and backoff included (for streams: on each wait for headers), in
-   * ms. Default 0 = none of our own, as with fetch (the runtime's limits apply: Node's fetch gives up
-   * after 10 s connecting or 300 s waiting for response headers).
+   * ms. Default 0 = none of our own (`Infinity` too), as with fetch (the runtime's limits apply: Node's
+   * fetch gives up after 10 s connecting or 300 s waiting for response headers).
    */
   timeoutMs?: number | undefined;
   /** Retry policy, or `false` for no retries. */
@@ -88,8 +88,8 @@ export interface ClientOptions {
   /** Randomness for jitter, in [0, 1). Default Math.random. */
   random?: (() => number) | undefined;
   /**
-   * Default {@link StreamOptions.idleTimeoutMs} of this client's event streams. Default 300,000 ms
-   * (5 minutes); `0` for none.
+   * Default {@link StreamOptions.idleTimeoutMs} of this client's event streams. Unset: 5 minutes of
+   * polling without a new event (live connections may stay quiet); `0` or `Infinity`: none.
    */
   streamIdleTimeoutMs?: number | undefined;
   /**
@@ -128,14 +128,15 @@ export interface StreamOptions extends CallOptions {
    * event (dropped, or a server that answers a snapshot and closes) is reopened with backoff, and the
    * events already yielded (by `seq`) are skipped. After `retry.maxAttempts` consecutive dropped
    * connections that bring nothing new, the stream rejects with the last `ArpTransportError`; clean
-   * closes (polling a snapshot server) are bounded by `idleTimeoutMs`. `false`: read what the server
+   * closes (polling a snapshot server) are bounded by the idle timeout. `false`: read what the server
    * sends on one connection, then end (a dropped connection rejects).
    */
   follow?: boolean | undefined;
   /**
-   * No new event for this long rejects the stream with ArpTimeoutError (`code: "stream_idle_timeout"`).
-   * It counts across reconnects and backoff, and pauses while your loop body handles an event. Default:
-   * the client's `streamIdleTimeoutMs` (300,000 ms); `0` for none.
+   * No new event for this long rejects the stream with ArpTimeoutError (`code: "stream_idle_timeout"`),
+   * live connection or not. It counts across reconnects and backoff, and pauses while your loop body
+   * handles an event. Default: the client's `streamIdleTimeoutMs`; without either, 300,000 ms (5
+   * minutes) counted only while polling (a quiet live connection is never cut). `0` or `Infinity`: none.
    */
   idleTimeoutMs?: number | undefined;
 }

@@ -29,11 +29,17 @@ export function startNdjson(res: ServerResponse, status: number): void {
   res.flushHeaders();
 }
 
-/** The iterator's first step if it settles within `ms` (a rejection is thrown), else the pending promise. */
-export async function firstStep(
-  iterator: AsyncIterator<unknown>,
-  ms: number,
-): Promise<IteratorResult<unknown> | Promise<IteratorResult<unknown>>> {
+/** The first step of a stream: settled within the grace period (`now`), or still pending (`later`). */
+export type FirstStep =
+  | { readonly now: IteratorResult<unknown> }
+  | { readonly later: Promise<IteratorResult<unknown>> };
+
+/**
+ * The iterator's first step, waiting at most `ms` for it: its result when it settles in time (a
+ * rejection is thrown), else the pending step. The pending promise is wrapped, not returned: an async
+ * function that returns a promise waits for it, which would hold the status line until the first event.
+ */
+export async function firstStep(iterator: AsyncIterator<unknown>, ms: number): Promise<FirstStep> {
   const step = iterator.next();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<"late">((resolve) => {
@@ -41,7 +47,7 @@ export async function firstStep(
   });
   try {
     const winner = await Promise.race([step, late]);
-    return winner === "late" ? step : winner;
+    return winner === "late" ? { later: step } : { now: winner };
   } finally {
     clearTimeout(timer);
   }
@@ -79,13 +85,14 @@ function abortedPromise(signal: AbortSignal): Promise<typeof ABORTED> {
 export async function writeNdjson(
   res: ServerResponse,
   iterator: AsyncIterator<unknown>,
-  first: IteratorResult<unknown> | Promise<IteratorResult<unknown>>,
+  first: FirstStep,
   signal: AbortSignal,
   check: (event: unknown) => void,
 ): Promise<void> {
   const aborted = abortedPromise(signal);
   let finished = false;
-  let pending: IteratorResult<unknown> | Promise<IteratorResult<unknown>> = first;
+  let pending: IteratorResult<unknown> | Promise<IteratorResult<unknown>> =
+    "now" in first ? first.now : first.later;
   let stepping = false; // true while waiting on the iterator, to tell its failures from check()'s
   try {
     for (;;) {

@@ -12,6 +12,30 @@ import { camelCase, pascalCase } from "../names.js";
 import { fail, str } from "./fail.js";
 import type { NamedSchemaIR, OperationIR, ParamIR, ResponseIR, ServiceIR, TypeNode } from "./types.js";
 
+/** The `x-arp-*` keys an operation object may carry; any other is a typo that would change nothing silently. */
+const OPERATION_KEYS = new Set([X_OPTIONAL, X_IDEMPOTENT, X_IDEMPOTENCY_KEY, X_STREAM_SCOPE, X_STREAM_END]);
+
+/**
+ * Fails on an `x-arp-*` key the generator does not know, or in a place it is not read: the operation
+ * keys on operation objects, `x-arp-ndjson-item` on an `application/x-ndjson` media type, nowhere else.
+ */
+function checkVendorKeys(node: Json, where: string, path: readonly string[] = []): void {
+  if (Array.isArray(node)) {
+    for (const [i, item] of node.entries()) checkVendorKeys(item, where, [...path, String(i)]);
+    return;
+  }
+  if (!isObject(node)) return;
+  const isOperation = path.length === 3 && path[0] === "paths" && HTTP_METHODS.some((m) => m === path[2]);
+  const isNdjsonMedia = path.at(-1) === "application/x-ndjson" && path.at(-2) === "content";
+  for (const [key, value] of Object.entries(node)) {
+    if (key.startsWith("x-arp-")) {
+      const allowed = isOperation ? OPERATION_KEYS.has(key) : isNdjsonMedia && key === X_NDJSON_ITEM;
+      if (!allowed) fail(`${where} ${path.join("/")}`, `unknown or misplaced vendor key ${key}`);
+    }
+    checkVendorKeys(value, where, [...path, key]);
+  }
+}
+
 /** Follows refs until a node that is not one. */
 function deref(node: TypeNode, byName: ReadonlyMap<string, NamedSchemaIR>): TypeNode {
   let current = node;
@@ -87,6 +111,7 @@ export function buildServices(spec: LoadedSpec, schemas: NamedSchemaIR[]): Servi
       return byFile.get(target) ?? fail(at, `${ref} names no schema file`);
     };
 
+    checkVendorKeys(doc, where);
     const docSecurity = Array.isArray(doc.security) ? doc.security : [];
     const operations: OperationIR[] = [];
     const paths = isObject(doc.paths) ? doc.paths : fail(where, "no paths");
@@ -98,6 +123,8 @@ export function buildServices(spec: LoadedSpec, schemas: NamedSchemaIR[]): Servi
         const at = `${where} ${method.toUpperCase()} ${path}`;
         if (method !== "get" && method !== "post") fail(at, "only GET and POST operations are supported");
         const operationId = str(op.operationId) ?? fail(at, "operationId is required");
+        if (op[X_OPTIONAL] !== undefined && op[X_OPTIONAL] !== true)
+          fail(at, `${X_OPTIONAL} must be true when present`);
 
         const params = (Array.isArray(op.parameters) ? op.parameters : []).map((p) => {
           if (!isObject(p)) fail(at, "parameter must be an object");
