@@ -16,6 +16,7 @@ import {
   type SchemaName,
   toIssues,
 } from "@arp/model";
+import { readText } from "./body.js";
 import {
   ArpApiError,
   ArpError,
@@ -71,6 +72,11 @@ const EXCERPT_LENGTH = 200;
  * a snapshot server forever by accident (time on a quiet live connection does not count; idle.ts).
  */
 const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000;
+
+/** Default `maxResponseBytes`: the largest JSON response body read (32 MiB). */
+const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+/** An error body longer than this is not read as an envelope (its status is still reported). */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /** Handed to a custom `sleep` when nothing can abort the wait. */
 const NEVER_ABORTED = new AbortController().signal;
@@ -251,6 +257,7 @@ export class ArpClientBase {
   readonly #defaultHeaders: Record<string, string>;
   /** Read what the Python and JARVIS servers send (wire.ts); off with `strictWire`. */
   readonly #lenient: boolean;
+  readonly #maxResponseBytes: number;
 
   constructor(options: ClientOptions) {
     if (
@@ -272,6 +279,9 @@ export class ArpClientBase {
     this.#basePolicy = retry === false ? NO_RETRIES : withOverrides(DEFAULT_RETRY_POLICY, retry);
     this.#userAgent = options.userAgent ?? (IN_BROWSER ? undefined : `arp-ts-client/${CLIENT_VERSION}`);
     this.#lenient = options.strictWire !== true;
+    const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (!(maxBytes > 0)) throw new RangeError(`maxResponseBytes must be positive, got ${maxBytes}`);
+    this.#maxResponseBytes = maxBytes;
     this.#defaultHeaders = Object.fromEntries(
       Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
     );
@@ -445,10 +455,11 @@ export class ArpClientBase {
   async #apiError(response: Response, info: ArpRequestInfo, scope: CallScope): Promise<ArpApiError> {
     let text = "";
     try {
-      text = await response.text();
+      text = await readText(response, MAX_ERROR_BODY_BYTES, info);
     } catch (err) {
-      const failure = scope.translate(err, info);
-      if (!(failure instanceof ArpTransportError)) throw failure;
+      // A body too long for an envelope, or a connection lost while reading it: the status still counts.
+      const failure = err instanceof ArpProtocolError ? err : scope.translate(err, info);
+      if (!(failure instanceof ArpTransportError) && !(failure instanceof ArpProtocolError)) throw failure;
     }
     let parsed: unknown;
     try {
@@ -499,7 +510,7 @@ export class ArpClientBase {
       }
       let text: string;
       try {
-        text = await response.text();
+        text = await readText(response, this.#maxResponseBytes, info);
       } catch (err) {
         throw scope.translate(err, info);
       }

@@ -93,6 +93,12 @@ export interface ClientOptions {
    */
   streamIdleTimeoutMs?: number | undefined;
   /**
+   * Largest JSON response body read, in bytes. Default 32 MiB; a longer one rejects with
+   * ArpProtocolError (and its connection is closed) instead of being buffered. Error bodies are read as
+   * envelopes up to 64 KiB. Event streams have their own per-line limit (16 MiB).
+   */
+  maxResponseBytes?: number | undefined;
+  /**
    * Read only what the schemas allow. Default `false`: the client also reads what the Python SDK's
    * FastAPI servers and JARVIS really send: `null` in an optional property is read as absent, and a
    * stream answered as `application/json` holding one JSON string of NDJSON text is read as that
