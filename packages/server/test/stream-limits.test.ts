@@ -181,6 +181,35 @@ describe("a client that stops reading (streamWriteTimeoutMs)", () => {
     expect(produced).toBeGreaterThan(1);
   });
 
+  it("a client that reads, however slowly, is not cut: every drain restarts the wait", async () => {
+    const logger = recordingLogger();
+    const pad = "x".repeat(64 * 1024);
+    const EVENTS = 400; // 25 MiB: far more than the socket buffers hold, read over several limits
+    const { url } = await servers.listen(
+      coordinator(
+        async function* () {
+          for (let seq = 0; seq < EVENTS; seq++) yield event(seq, pad);
+        },
+        { streamWriteTimeoutMs: 500, logger },
+      ),
+    );
+    const t0 = performance.now();
+    const { lines, complete } = await new Promise<{ lines: number; complete: boolean }>((resolve) => {
+      get(`${url}${PATH}`, { agent: false }, (res) => {
+        let lines = 0;
+        res.on("data", (chunk: Buffer) => {
+          for (const byte of chunk) if (byte === 10) lines++;
+          res.pause(); // a slow reader: a pause after every chunk
+          setTimeout(() => res.resume(), 2);
+        });
+        res.on("close", () => resolve({ lines, complete: res.complete }));
+      });
+    });
+    expect({ lines, complete }).toEqual({ lines: EVENTS, complete: true });
+    expect(logger.warnings).toEqual([]);
+    expect(performance.now() - t0).toBeGreaterThan(500); // the stream as a whole outlasted the limit
+  });
+
   it("takes a number of milliseconds >= 0 (0 and Infinity: no limit); anything else throws a RangeError", () => {
     for (const ok of [0, 1, 30_000, Number.POSITIVE_INFINITY, undefined]) {
       expect(() => coordinator(async function* () {}, { streamWriteTimeoutMs: ok })).not.toThrow();

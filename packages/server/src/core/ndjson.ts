@@ -103,8 +103,8 @@ export interface StreamControl {
   /** May throw to stop the stream (a strict validation failure). */
   check(event: unknown): void;
   /**
-   * The client read nothing for `writeTimeoutMs`: cut the stream (abort the signal, destroy the
-   * connection). The iterator is then returned, like on any departure.
+   * A write waited `writeTimeoutMs` for the client to read: cut the stream (abort the signal, destroy
+   * the connection). The iterator is then returned, as on any departure.
    */
   stalled(): void;
 }
