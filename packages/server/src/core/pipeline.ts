@@ -35,6 +35,8 @@ export interface PipelineParts {
   readonly responses: ResponseChecks;
   readonly cors: Cors | undefined;
   readonly logger: Logger;
+  /** How long a stream's write may wait for a client that reads nothing (0: no limit). */
+  readonly streamWriteTimeoutMs: number;
 }
 
 type Handler = (this: object, req: HandlerRequest) => unknown;
@@ -282,13 +284,35 @@ class Exchange implements InFlight, BodySink {
       logger.error(`${op.operationId} must return an AsyncIterable of ${itemSchema}`);
       throw new ContractViolation();
     }
-    const first = await firstStep(iterator, FIRST_EVENT_GRACE_MS);
+    let first: Awaited<ReturnType<typeof firstStep>> | undefined = await firstStep(
+      iterator,
+      FIRST_EVENT_GRACE_MS,
+    );
     startNdjson(this.res, status);
     const signal = this.signal; // aborted when the client goes away
     this.#registry.streaming(this);
-    await writeNdjson(this.res, iterator, first, signal, (event) => {
-      if (!responses.check(op, checks, itemSchema, event)) throw new ContractViolation();
-    })
+    const writeTimeoutMs = this.#parts.streamWriteTimeoutMs;
+    const written = writeNdjson(this.res, iterator, first, {
+      signal,
+      writeTimeoutMs,
+      check: (event) => {
+        if (!responses.check(op, checks, itemSchema, event)) throw new ContractViolation();
+      },
+      stalled: () => {
+        // The reason is set before the connection goes, so the handler sees this one, not a disconnect.
+        this.abort(new Error(`stream write timed out after ${writeTimeoutMs} ms`));
+        this.res.destroy();
+        logger.warn(
+          `${op.operationId}: stream cut, a write waited ${writeTimeoutMs} ms for the client to read`,
+          {
+            method: this.req.method,
+            url: this.req.url,
+          },
+        );
+      },
+    });
+    first = undefined; // this frame lives as long as the stream: it must not keep the first event
+    await written
       .catch((err: unknown) => {
         // Headers are gone: the stream was cut (writeNdjson closed it); only the log can tell why.
         if (!(err instanceof ContractViolation)) {

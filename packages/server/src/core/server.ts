@@ -36,6 +36,12 @@ export interface ServerOptions {
    * is a bug, answered 500 (a stream is cut) and logged. `"warn"` logs and sends it; `"off"` skips.
    */
   validateResponses?: ResponseValidation | undefined;
+  /**
+   * How long one write of an event stream may wait for a client that reads nothing, milliseconds.
+   * When it expires, the connection is destroyed (the client sees the stream cut), `req.signal`
+   * aborts, the generator is returned and a warning is logged. Default 30 s; 0 or `Infinity`: no limit.
+   */
+  streamWriteTimeoutMs?: number | undefined;
   /** Where warnings and errors go. Default: one line each on stderr. */
   logger?: Logger | undefined;
   /** Environment the auth settings are read from when `auth` is not given. Default `process.env`. */
@@ -66,6 +72,18 @@ export interface RunningServer {
 }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const DEFAULT_STREAM_WRITE_TIMEOUT_MS = 30_000;
+
+/** A duration option: a number >= 0 (or `Infinity`), else a `RangeError` naming the option. */
+function duration(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(value >= 0)) {
+    throw new RangeError(
+      `${name} must be a number of milliseconds >= 0 (0 or Infinity: no limit), not ${value}`,
+    );
+  }
+  return value;
+}
 
 /**
  * Base of the generated service classes (`BaseRunGatewayServer`, ...). Subclasses implement the
@@ -103,6 +121,11 @@ export abstract class ArpServerBase {
       responses: new ResponseChecks(options.validateResponses ?? "strict", logger),
       cors: options.cors === undefined ? undefined : new Cors(options.cors),
       logger,
+      streamWriteTimeoutMs: duration(
+        "streamWriteTimeoutMs",
+        options.streamWriteTimeoutMs,
+        DEFAULT_STREAM_WRITE_TIMEOUT_MS,
+      ),
     });
     this.#serviceName = options.serviceName ?? service.key;
     this.#serviceVersion = options.serviceVersion ?? "0.0.0";

@@ -73,6 +73,7 @@ export async function serve(): Promise<void> {
     serviceVersion: maybeString,
     auth: { mode: "disabled", issuer: maybeString, audience: maybeString, clockSkewSeconds: maybeNumber },
     bodyLimit: maybeNumber,
+    streamWriteTimeoutMs: maybeNumber,
     cors: { origins: ["https://app.example.com"], maxAgeSeconds: maybeNumber },
     validateResponses: undefined,
     logger: undefined,
