@@ -6,7 +6,13 @@
  * tables of `@arp/model`; `listen()`'s connections are tracked for graceful shutdown (registry.ts). It
  * depends on `node:http` only; Express support lives in `express.ts`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  maxHeaderSize as nodeMaxHeaderSize,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Health, ServiceSpec, VersionInfo } from "@arp/model";
 import { exemption } from "./auth/exempt.js";
@@ -60,7 +66,10 @@ export interface ListenOptions {
   requestTimeoutMs?: number | undefined;
   /** How long an idle keep-alive connection stays open, ms. Default 5 s; 0: no limit. */
   keepAliveTimeoutMs?: number | undefined;
-  /** Largest accepted request head (request line and headers), bytes; larger: 431. Default 16 KiB. */
+  /**
+   * Largest accepted request head (request line and headers), bytes; larger: 431. Default Node's
+   * (16 KiB unless `--max-http-header-size` says otherwise).
+   */
   maxHeaderSize?: number | undefined;
 }
 
@@ -82,7 +91,6 @@ export interface RunningServer {
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const DEFAULT_MAX_JSON_DEPTH = 64;
-const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 
 /** `value` when it is a whole number >= `min`, else `fallback` when undefined; otherwise a RangeError. */
 function whole(name: string, value: number | undefined, fallback: number, min: number): number {
@@ -183,7 +191,7 @@ export abstract class ArpServerBase {
     const headersTimeout = whole("headersTimeoutMs", options.headersTimeoutMs, 20_000, 0);
     const requestTimeout = whole("requestTimeoutMs", options.requestTimeoutMs, 60_000, 0);
     const keepAliveTimeout = whole("keepAliveTimeoutMs", options.keepAliveTimeoutMs, 5_000, 0);
-    const maxHeaderSize = whole("maxHeaderSize", options.maxHeaderSize, DEFAULT_MAX_HEADER_SIZE, 1);
+    const maxHeaderSize = whole("maxHeaderSize", options.maxHeaderSize, nodeMaxHeaderSize, 1);
     if (requestTimeout > 0 && headersTimeout > requestTimeout) {
       throw new RangeError(
         `headersTimeoutMs (${headersTimeout}) must not be longer than requestTimeoutMs (${requestTimeout})`,
