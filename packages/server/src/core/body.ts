@@ -109,8 +109,12 @@ export function nestsDeeperThan(bytes: Uint8Array, max: number): boolean {
 export function valueNestsDeeperThan(value: unknown, max: number): boolean {
   if (typeof value !== "object" || value === null) return false;
   if (max === 0) return true;
-  const children = Array.isArray(value) ? value : Object.values(value);
-  for (const child of children) if (valueNestsDeeperThan(child, max - 1)) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (valueNestsDeeperThan(item, max - 1)) return true;
+  } else {
+    const record = value as Record<string, unknown>;
+    for (const key in record) if (valueNestsDeeperThan(record[key], max - 1)) return true;
+  }
   return false;
 }
 
