@@ -32,6 +32,7 @@ export interface PipelineParts {
   readonly authenticator: Authenticator;
   readonly exempt: Exemption;
   readonly bodyLimit: number;
+  readonly maxJsonDepth: number;
   readonly responses: ResponseChecks;
   readonly cors: Cors | undefined;
   readonly logger: Logger;
@@ -131,7 +132,8 @@ class Exchange implements InFlight, BodySink {
     try {
       const { req, res } = this;
       const parts = this.#parts;
-      const url = req.url ?? "/";
+      let url = req.url ?? "/";
+      if (url.charCodeAt(0) !== 0x2f) url = originForm(url); // e.g. `GET http://host/v1/health`
       const q = url.indexOf("?");
       const path = q === -1 ? url : url.slice(0, q);
       const method = req.method ?? "GET";
@@ -156,6 +158,9 @@ class Exchange implements InFlight, BodySink {
       this.#params = match.params;
       const query = q === -1 ? undefined : url.slice(q + 1);
 
+      if (req.headers.authorization !== undefined && repeatsAuthorization(req.rawHeaders)) {
+        throw badRequest("the request has more than one Authorization header");
+      }
       const result = parts.exempt(match.route.op, path)
         ? EXEMPT
         : parts.authenticator.authenticate(req.headers.authorization);
@@ -191,7 +196,7 @@ class Exchange implements InFlight, BodySink {
     const { op, checks } = this.#route;
     if (checks.query.length > 0) readQuery(checks.query, query, this.#params);
     if (op.requestBody) {
-      readJsonBody(this.req, this.#parts.bodyLimit, this);
+      readJsonBody(this.req, this.#parts, this);
       return;
     }
     if (!this.req.readableEnded) this.req.resume(); // a body on an operation that takes none is ignored, not left unread
@@ -210,9 +215,15 @@ class Exchange implements InFlight, BodySink {
     }
   }
 
-  /** BodySink: the body was refused (size, JSON) or its socket failed. */
+  /** BodySink: the body was refused (size, depth, encoding, JSON). */
   bodyFailed(error: unknown): void {
     this.#fail(error);
+  }
+
+  /** BodySink: the upload broke off (the client went away): nothing to answer, nothing to report. */
+  bodyAborted(error: unknown): void {
+    if (this.#finished) return;
+    this.#gone(error);
   }
 
   #invoke(): void {
@@ -325,7 +336,24 @@ class Exchange implements InFlight, BodySink {
   /** Answers a failure of any step with an error envelope. Never throws. */
   #fail(err: unknown): void {
     if (this.#finished) return; // e.g. a late socket error on a request already answered
+    if (this.#aborted && (err === this.#abortReason || isAbortError(err))) {
+      this.#gone(err); // the handler stopped because the client went away, as it should
+      return;
+    }
     sendError(this.req, this.res, err, this.#parts.logger);
+    this.#finish();
+  }
+
+  /** The client went away: not a server failure, so at most a debug line (without the query). */
+  #gone(err: unknown): void {
+    const url = this.req.url ?? "/";
+    const q = url.indexOf("?");
+    this.#parts.logger.debug?.("client went away before the response", {
+      method: this.req.method,
+      path: q === -1 ? url : url.slice(0, q),
+      reason: err instanceof Error ? err.message : String(err),
+    });
+    this.res.destroy();
     this.#finish();
   }
 
@@ -334,6 +362,32 @@ class Exchange implements InFlight, BodySink {
     this.#finished = true;
     this.#done?.();
   }
+}
+
+/** `http://host/path?query` (absolute-form, RFC 9112 §3.2.2) as `/path?query`; anything else as it is. */
+function originForm(target: string): string {
+  const authority = ABSOLUTE_FORM.exec(target);
+  if (authority === null) return target;
+  const rest = target.slice(authority[0].length);
+  return rest.charCodeAt(0) === 0x2f ? rest : `/${rest}`;
+}
+const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
+
+/** Whether the raw headers name `Authorization` more than once (Node keeps only the first). */
+function repeatsAuthorization(raw: readonly string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === "authorization") {
+      if (seen) return true;
+      seen = true;
+    }
+  }
+  return false;
+}
+
+function isAbortError(err: unknown): boolean {
+  return err instanceof Error && err.name === "AbortError";
 }
 
 /** `principalStore.run`'s callback: a plain function, so that no closure is made per request. */

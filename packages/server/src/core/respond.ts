@@ -1,8 +1,8 @@
 /**
  * Writing answers: a JSON body (or none) with its length, and the error envelope of any failure.
  * An `ArpServerError` is answered as it says; a contract violation (already logged where it was
- * found) and anything else thrown are a 500 `internal_error`, the latter logged with its stack, and
- * neither says more on the wire.
+ * found), a body `JSON.stringify` cannot write (too deep, circular, a BigInt) and anything else thrown
+ * are a 500 `internal_error` of that request alone, logged, and none says more on the wire.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ArpServerError } from "./errors.js";
@@ -12,6 +12,11 @@ const INTERNAL_ERROR = { error: { code: "internal_error", message: "internal ser
 
 /** Thrown when a response breaks the contract (already logged): answered 500, not logged again. */
 export class ContractViolation extends Error {}
+
+/** Thrown by `send` when `JSON.stringify` cannot write the body: answered 500 and logged. */
+class Unserializable extends Error {
+  override name = "Unserializable";
+}
 
 /** Sends `body` as JSON (nothing when undefined); cuts the connection if headers went out already. */
 export function send(
@@ -29,7 +34,13 @@ export function send(
     res.end();
     return;
   }
-  const text = JSON.stringify(body);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(body);
+  } catch (err) {
+    throw new Unserializable(err instanceof Error ? err.message : String(err));
+  }
+  if (text === undefined) throw new Unserializable(`a ${typeof body} is not JSON`);
   const length = String(Buffer.byteLength(text));
   if (headers === undefined) {
     res.writeHead(status, ["content-type", "application/json", "content-length", length]);
@@ -43,9 +54,26 @@ export function send(
 export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, logger: Logger): void {
   try {
     if (err instanceof ArpServerError) {
-      send(res, err.status, err.toEnvelope(), err.headers ?? {});
+      try {
+        send(res, err.status, err.toEnvelope(), err.headers ?? {});
+      } catch (failed) {
+        if (!(failed instanceof Unserializable)) throw failed;
+        logger.error("error envelope could not be serialised as JSON", {
+          method: req.method,
+          url: req.url,
+          error: failed.message,
+        });
+        send(res, 500, INTERNAL_ERROR);
+      }
     } else if (err instanceof ContractViolation) {
       // Already logged where it was found; the client learns only that the server failed.
+      send(res, 500, INTERNAL_ERROR);
+    } else if (err instanceof Unserializable) {
+      logger.error("response could not be serialised as JSON", {
+        method: req.method,
+        url: req.url,
+        error: err.message,
+      });
       send(res, 500, INTERNAL_ERROR);
     } else {
       logger.error("unhandled error in handler", {

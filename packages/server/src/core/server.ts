@@ -6,7 +6,13 @@
  * tables of `@arp/model`; `listen()`'s connections are tracked for graceful shutdown (registry.ts). It
  * depends on `node:http` only; Express support lives in `express.ts`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  maxHeaderSize as nodeMaxHeaderSize,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Health, ServiceSpec, VersionInfo } from "@arp/model";
 import { exemption } from "./auth/exempt.js";
@@ -15,6 +21,7 @@ import { Authenticator } from "./auth/verify.js";
 import { ResponseChecks, type ResponseValidation } from "./checks.js";
 import { Cors, type CorsOptions } from "./cors.js";
 import { defaultLogger, type Logger } from "./logger.js";
+import { clientErrorHandler } from "./malformed.js";
 import { Pipeline } from "./pipeline.js";
 import { Registry } from "./registry.js";
 import type { ArpRequest } from "./request.js";
@@ -29,6 +36,12 @@ export interface ServerOptions {
   auth?: AuthOptions | undefined;
   /** Largest accepted request body, bytes. Default 1 MiB (a larger one is answered 413). */
   bodyLimit?: number | undefined;
+  /**
+   * Deepest accepted nesting of arrays and objects in a request body (`[]` is 1, `{"a":[]}` 2).
+   * Default 64 (the ARP schemas nest under 10 deep; open maps get room). A deeper body is answered
+   * 400 `invalid_request` before any handler sees it.
+   */
+  maxJsonDepth?: number | undefined;
   /** CORS for browser clients: off by default. */
   cors?: CorsOptions | undefined;
   /**
@@ -42,7 +55,7 @@ export interface ServerOptions {
    * aborts, the generator is returned and a warning is logged. Default 30 s; 0 or `Infinity`: no limit.
    */
   streamWriteTimeoutMs?: number | undefined;
-  /** Where warnings and errors go. Default: one line each on stderr. */
+  /** Where warnings and errors (and, if it has `debug`, routine events) go. Default: one line each on stderr. */
   logger?: Logger | undefined;
   /** Environment the auth settings are read from when `auth` is not given. Default `process.env`. */
   env?: Record<string, string | undefined> | undefined;
@@ -53,6 +66,17 @@ export interface ListenOptions {
   port?: number | undefined;
   /** Default `127.0.0.1`. */
   host?: string | undefined;
+  /** How long a client may take to send a request's headers, ms; then 408. Default 20 s; 0: no limit. */
+  headersTimeoutMs?: number | undefined;
+  /** How long a client may take to send a whole request (headers and body), ms; then 408. Default 60 s; 0: no limit. */
+  requestTimeoutMs?: number | undefined;
+  /** How long an idle keep-alive connection stays open, ms. Default 5 s; 0: no limit. */
+  keepAliveTimeoutMs?: number | undefined;
+  /**
+   * Largest accepted request head (request line and headers), bytes; larger: 431. Default Node's
+   * (16 KiB unless `--max-http-header-size` says otherwise).
+   */
+  maxHeaderSize?: number | undefined;
 }
 
 export interface CloseOptions {
@@ -85,6 +109,27 @@ function duration(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+const DEFAULT_MAX_JSON_DEPTH = 64;
+
+/** `value` when it is a whole number >= `min`, else `fallback` when undefined; otherwise a RangeError. */
+function whole(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${name} must be a whole number >= ${min} (got ${value})`);
+  }
+  return value;
+}
+
+/**
+ * How often Node checks `headersTimeout` and `requestTimeout`: they fire only on a check, and Node's
+ * default interval (30 s) made a 20 s headers timeout 30 s. Every second, or a quarter of the
+ * shorter timeout when that is under 4 s.
+ */
+function checkingInterval(headersTimeout: number, requestTimeout: number): number {
+  const shortest = Math.min(headersTimeout || Infinity, requestTimeout || Infinity);
+  return Math.max(10, Math.min(1_000, Math.floor(shortest / 4)));
+}
+
 /**
  * Base of the generated service classes (`BaseRunGatewayServer`, ...). Subclasses implement the
  * operations as methods named after their operationIds (`startRun(req)`); this class does the rest.
@@ -94,6 +139,7 @@ export abstract class ArpServerBase {
   readonly #pipeline: Pipeline;
   readonly #serviceName: string;
   readonly #serviceVersion: string;
+  readonly #logger: Logger;
   /** Requests of `handle()` callers that are not a `listen()` server (handler(), Express). */
   readonly #registry = new Registry();
 
@@ -118,6 +164,7 @@ export abstract class ArpServerBase {
       authenticator: new Authenticator(auth),
       exempt: exemption(auth.exemptPaths),
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      maxJsonDepth: whole("maxJsonDepth", options.maxJsonDepth, DEFAULT_MAX_JSON_DEPTH, 1),
       responses: new ResponseChecks(options.validateResponses ?? "strict", logger),
       cors: options.cors === undefined ? undefined : new Cors(options.cors),
       logger,
@@ -127,6 +174,7 @@ export abstract class ArpServerBase {
         DEFAULT_STREAM_WRITE_TIMEOUT_MS,
       ),
     });
+    this.#logger = logger;
     this.#serviceName = options.serviceName ?? service.key;
     this.#serviceVersion = options.serviceVersion ?? "0.0.0";
   }
@@ -156,17 +204,37 @@ export abstract class ArpServerBase {
   }
 
   /**
-   * Starts a `node:http` server for this service. Timeouts guard against slow clients: headers must
-   * arrive within 20 s and a request body within 60 s; idle keep-alive connections close after 5 s.
+   * Starts a `node:http` server for this service. Timeouts guard against slow clients (by default
+   * headers must arrive within 20 s and the whole request within 60 s, else 408; idle keep-alive
+   * connections close after 5 s), and a request Node's parser rejects (malformed, headers over
+   * `maxHeaderSize`, too slow) is answered with an `ErrorEnvelope`.
+   * @throws RangeError for a timeout or size that is not a whole number, or a headers timeout longer
+   * than the request timeout.
    */
   async listen(options: ListenOptions = {}): Promise<RunningServer> {
+    const headersTimeout = whole("headersTimeoutMs", options.headersTimeoutMs, 20_000, 0);
+    const requestTimeout = whole("requestTimeoutMs", options.requestTimeoutMs, 60_000, 0);
+    const keepAliveTimeout = whole("keepAliveTimeoutMs", options.keepAliveTimeoutMs, 5_000, 0);
+    const maxHeaderSize = whole("maxHeaderSize", options.maxHeaderSize, nodeMaxHeaderSize, 1);
+    if (requestTimeout > 0 && headersTimeout > requestTimeout) {
+      throw new RangeError(
+        `headersTimeoutMs (${headersTimeout}) must not be longer than requestTimeoutMs (${requestTimeout})`,
+      );
+    }
     const registry = new Registry();
     const pipeline = this.#pipeline;
     const server = createServer(
-      { headersTimeout: 20_000, requestTimeout: 60_000, keepAliveTimeout: 5_000 },
+      {
+        headersTimeout,
+        requestTimeout,
+        keepAliveTimeout,
+        maxHeaderSize,
+        connectionsCheckingInterval: checkingInterval(headersTimeout, requestTimeout),
+      },
       (req, res) => pipeline.serve(req, res, registry),
     );
     server.on("connection", (socket) => registry.connected(socket));
+    server.on("clientError", clientErrorHandler(this.#logger, maxHeaderSize));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {

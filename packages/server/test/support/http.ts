@@ -4,6 +4,7 @@
  * ErrorEnvelope assertion, a logger that records, and a deferred promise to gate generators.
  */
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http";
+import { connect } from "node:net";
 import { type ErrorEnvelope, validate } from "@arp/model";
 import { afterEach, expect } from "vitest";
 import type { ArpServerBase, Logger, RunningServer } from "../../src/index.js";
@@ -94,16 +95,70 @@ export function expectEnvelope(res: RawResponse, status: number, code: string): 
 export interface RecordingLogger extends Logger {
   warnings: { message: string; data?: Record<string, unknown> }[];
   errors: { message: string; data?: Record<string, unknown> }[];
+  debugs: { message: string; data?: Record<string, unknown> }[];
 }
 
 export function recordingLogger(): RecordingLogger {
   const warnings: RecordingLogger["warnings"] = [];
   const errors: RecordingLogger["errors"] = [];
+  const debugs: RecordingLogger["debugs"] = [];
   return {
     warnings,
     errors,
+    debugs,
     warn: (message, data) => warnings.push({ message, ...(data ? { data } : {}) }),
     error: (message, data) => errors.push({ message, ...(data ? { data } : {}) }),
+    debug: (message, data) => debugs.push({ message, ...(data ? { data } : {}) }),
+  };
+}
+
+export interface RawExchange {
+  /** Everything the server sent, as text. */
+  text: string;
+  /** The status of the first response, 0 when none came. */
+  status: number;
+  /** Milliseconds from connecting until the server closed the connection. */
+  ms: number;
+}
+
+/**
+ * Writes `data` (raw HTTP, as bytes on the wire) on a fresh connection to `url`'s host and port,
+ * and resolves with what came back once the server closes the connection (or after `endAfterMs`,
+ * when this side ends it).
+ */
+export function rawExchange(url: string, data: string | Buffer, endAfterMs?: number): Promise<RawExchange> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), hostname, () => socket.write(data));
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("error", () => {}); // a reset after the answer still ends the exchange
+    socket.on("close", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      resolve({ text, status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), ms: Date.now() - started });
+    });
+    if (endAfterMs !== undefined) setTimeout(() => socket.end(), endAfterMs);
+    socket.setTimeout(20_000, () => reject(new Error("the server did not close the connection")));
+  });
+}
+
+/** The parts of a raw HTTP/1.1 response: its status, lowercased headers and body. */
+export function parseRaw(text: string): RawResponse {
+  const split = text.indexOf("\r\n\r\n");
+  const head = split === -1 ? text : text.slice(0, split);
+  const body = split === -1 ? "" : text.slice(split + 4);
+  const [statusLine = "", ...lines] = head.split("\r\n");
+  const headers: IncomingHttpHeaders = {};
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return {
+    status: Number(statusLine.split(" ")[1] ?? 0),
+    headers,
+    text: body,
+    json: () => JSON.parse(body),
   };
 }
 
