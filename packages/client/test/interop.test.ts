@@ -94,6 +94,39 @@ describe("null for an unset optional field (FastAPI)", () => {
     ]);
   });
 
+  it("is read as absent in a large document, past the validators' issue limit", async () => {
+    // 60 NodeRuns with 11 nulls each: 660 errors, more than the 100 a validator reports in one pass.
+    const nodeRun = {
+      node_run_id: "nr_2",
+      run_id: RUN_ID,
+      node_type_ref: { node_type_id: "nt.echo", version: "1.0.0", extensions: null },
+      kind: null,
+      parent_node_run_id: null,
+      state: "queued",
+      created_at: null,
+      started_at: null,
+      ended_at: null,
+      inputs: null,
+      outputs: null,
+      output_artifacts: null,
+      executor_binding: null,
+      extensions: null,
+    };
+    server.handle(({ res }) => json(res, 200, { node_runs: Array(60).fill(nodeRun), extensions: null }));
+    const created = await new RunCoordinatorClient(options()).createNodeRuns({
+      run_id: RUN_ID,
+      parent_node_run_id: "nr_1",
+      node_runs: [{ node_type_ref: { node_type_id: "nt.echo", version: "1.0.0" }, inputs: {} }],
+    });
+    expect(created.node_runs).toHaveLength(60);
+    expect(created.node_runs[59]).toEqual({
+      node_run_id: "nr_2",
+      run_id: RUN_ID,
+      node_type_ref: { node_type_id: "nt.echo", version: "1.0.0" },
+      state: "queued",
+    });
+  });
+
   it("is kept where the schema allows it (values of an open map)", async () => {
     server.handle(({ res }) => json(res, 200, { ...fastapiRun, run_context: { identity: { team: null } } }));
     const run = await new RunGatewayClient(options()).getRun(RUN_ID);

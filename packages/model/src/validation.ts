@@ -33,7 +33,27 @@ export interface ValidationIssue {
   params: Record<string, unknown>;
 }
 
-export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: ValidationIssue[] };
+/**
+ * The most issues a validator reports. Every compiled validator stops once it has found this many
+ * errors (the generator inserts the exits; a valid document never reaches them), so checking a huge
+ * invalid document costs no more than finding its first issues; `toIssues` and `arrayIssues` return at
+ * most this many. A list this long may have been cut: `truncated` (on `ValidationResult`,
+ * `ValidationError`, or `issuesTruncated(errors)`) says so.
+ */
+export const MAX_VALIDATION_ISSUES = 100;
+
+/** The longest pointer `formatIssues` writes out (a longer one is cut, with `…`). */
+const MAX_SHOWN_POINTER = 200;
+
+export type ValidationResult<T> =
+  | { ok: true; value: T }
+  | {
+      ok: false;
+      /** At most {@link MAX_VALIDATION_ISSUES}. */
+      errors: ValidationIssue[];
+      /** True when the validator stopped at {@link MAX_VALIDATION_ISSUES}: there may be more issues. */
+      truncated: boolean;
+    };
 
 function escapePointer(segment: string): string {
   return segment.replaceAll("~", "~0").replaceAll("/", "~1");
@@ -87,7 +107,10 @@ function describe(e: CompiledError): ValidationIssue {
   return { pointer: m.pointer ?? e.instancePath, message: m.message, keyword: e.keyword, params: e.params };
 }
 
-/** Turns a validator's raw errors into issues, without duplicates. */
+/**
+ * Turns a validator's raw errors into issues, without duplicates: at most
+ * {@link MAX_VALIDATION_ISSUES} (see {@link issuesTruncated} for whether the validator stopped early).
+ */
 export function toIssues(errors: readonly CompiledError[] | null | undefined): ValidationIssue[] {
   const seen = new Set<string>();
   const out: ValidationIssue[] = [];
@@ -97,15 +120,36 @@ export function toIssues(errors: readonly CompiledError[] | null | undefined): V
     if (!seen.has(key)) {
       seen.add(key);
       out.push(issue);
+      if (out.length === MAX_VALIDATION_ISSUES) break;
     }
   }
   return out;
 }
 
-/** `/state must be one of ...; /run_id is required` (at most `limit` issues, then a count). */
-export function formatIssues(issues: readonly ValidationIssue[], limit = 3): string {
-  const shown = issues.slice(0, limit).map((i) => `${i.pointer || "(root)"} ${i.message}`);
-  if (issues.length > limit) shown.push(`and ${issues.length - limit} more`);
+/**
+ * True when a validator's raw errors reached {@link MAX_VALIDATION_ISSUES}: it stopped there, so the
+ * document may have more issues than were reported.
+ */
+export function issuesTruncated(errors: readonly CompiledError[] | null | undefined): boolean {
+  return (errors?.length ?? 0) >= MAX_VALIDATION_ISSUES;
+}
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * `/state must be one of ...; /run_id is required` (at most `limit` issues, then a count; with
+ * `truncated`, the count says that validation stopped). Pointers longer than 200 characters (an
+ * unknown key is echoed in its pointer) are cut, with `…`.
+ */
+export function formatIssues(issues: readonly ValidationIssue[], limit = 3, truncated = false): string {
+  const shown = issues
+    .slice(0, limit)
+    .map((i) => `${i.pointer ? shorten(i.pointer, MAX_SHOWN_POINTER) : "(root)"} ${i.message}`);
+  const more = issues.length - Math.min(limit, issues.length);
+  if (truncated) shown.push(`and ${more} more (validation stopped after ${issues.length} issues)`);
+  else if (more > 0) shown.push(`and ${more} more`);
   return shown.join("; ");
 }
 
@@ -119,10 +163,12 @@ export class ValidationError extends Error {
   constructor(
     /** The schema the value was checked against. */
     readonly schema: string,
-    /** Every issue found (validators report all of them, not only the first). */
+    /** The issues found: all of them, up to {@link MAX_VALIDATION_ISSUES}. */
     readonly errors: readonly ValidationIssue[],
+    /** True when validation stopped at {@link MAX_VALIDATION_ISSUES}: there may be more issues. */
+    readonly truncated = false,
   ) {
-    super(`Invalid ${schema}: ${formatIssues(errors)}`);
+    super(`Invalid ${schema}: ${formatIssues(errors, 3, truncated)}`);
     brand(this, "@arp/model.ValidationError");
   }
 }
@@ -155,7 +201,8 @@ export function asserterFor<K extends SchemaName>(
   check: CompiledValidator,
 ): (value: unknown) => asserts value is SchemaTypes[K] {
   return (value: unknown): asserts value is SchemaTypes[K] => {
-    if (!check(value)) throw new ValidationError(schema, toIssues(check.errors));
+    if (!check(value))
+      throw new ValidationError(schema, toIssues(check.errors), issuesTruncated(check.errors));
   };
 }
 
@@ -163,6 +210,7 @@ export function asserterFor<K extends SchemaName>(
  * The issues of an array of `check`'s schema: `undefined` when `data` is an array whose every item
  * passes; otherwise one issue when it is not an array, or each failing item's issues with its index
  * in front of the pointer (`/2/state`). What a client and a server report for an array response.
+ * Stops at {@link MAX_VALIDATION_ISSUES} issues: a list that long may have been cut.
  */
 export function arrayIssues(check: CompiledValidator, data: unknown): ValidationIssue[] | undefined {
   if (!Array.isArray(data))
@@ -171,7 +219,10 @@ export function arrayIssues(check: CompiledValidator, data: unknown): Validation
   for (let i = 0; i < data.length; i++) {
     if (check(data[i])) continue;
     issues ??= [];
-    for (const e of toIssues(check.errors)) issues.push({ ...e, pointer: `/${i}${e.pointer}` });
+    for (const e of toIssues(check.errors)) {
+      issues.push({ ...e, pointer: `/${i}${e.pointer}` });
+      if (issues.length === MAX_VALIDATION_ISSUES) return issues;
+    }
   }
   return issues;
 }
@@ -208,7 +259,7 @@ export function operationValidators(op: OperationSpec): OperationValidators {
 export function validate<K extends SchemaName>(schema: K, data: unknown): ValidationResult<SchemaTypes[K]> {
   const check = validatorFor(schema);
   if (check(data)) return { ok: true, value: data as SchemaTypes[K] };
-  return { ok: false, errors: toIssues(check.errors) };
+  return { ok: false, errors: toIssues(check.errors), truncated: issuesTruncated(check.errors) };
 }
 
 /** Type guard: true when `data` is a valid value of the named schema. */
@@ -216,8 +267,8 @@ export function isValid<K extends SchemaName>(schema: K, data: unknown): data is
   return validatorFor(schema)(data);
 }
 
-/** Throws a {@link ValidationError} listing every issue unless `data` is valid. */
+/** Throws a {@link ValidationError} listing the issues (up to {@link MAX_VALIDATION_ISSUES}) unless `data` is valid. */
 export function assertValid<K extends SchemaName>(schema: K, data: unknown): asserts data is SchemaTypes[K] {
   const check = validatorFor(schema);
-  if (!check(data)) throw new ValidationError(schema, toIssues(check.errors));
+  if (!check(data)) throw new ValidationError(schema, toIssues(check.errors), issuesTruncated(check.errors));
 }

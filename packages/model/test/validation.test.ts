@@ -6,7 +6,9 @@ import {
   assertValid,
   formatIssues,
   isRun,
+  issuesTruncated,
   isValid,
+  MAX_VALIDATION_ISSUES,
   type NodeRunsCreateRequest,
   operationValidators,
   RUN_COORDINATOR_SERVICE,
@@ -15,6 +17,7 @@ import {
   type RunState,
   SCHEMAS,
   type SchemaName,
+  toIssues,
   ValidationError,
   validate,
   validatorFor,
@@ -215,5 +218,58 @@ describe("validatorFor and arrayIssues", () => {
       "/2/state required",
       "/2/root_node_run_id required",
     ]);
+  });
+});
+
+describe("the issue limit (MAX_VALIDATION_ISSUES)", () => {
+  const hugeRequest = { node_runs: Array.from({ length: 300_000 }, () => ({})) };
+
+  it("validators stop at the limit instead of reporting every issue of a huge document", () => {
+    const check = validatorFor("NodeRunsCreateRequest");
+    expect(check(hugeRequest)).toBe(false);
+    expect(check.errors!.length).toBeGreaterThanOrEqual(MAX_VALIDATION_ISSUES);
+    expect(check.errors!.length).toBeLessThan(2 * MAX_VALIDATION_ISSUES);
+    expect(issuesTruncated(check.errors)).toBe(true);
+    expect(toIssues(check.errors)).toHaveLength(MAX_VALIDATION_ISSUES);
+  });
+
+  it("validate and assertValid say when the list was cut", () => {
+    const result = validate("NodeRunsCreateRequest", hugeRequest);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.truncated).toBe(true);
+    expect(result.errors).toHaveLength(MAX_VALIDATION_ISSUES);
+    expect(validate("NodeTypeRef", {})).toMatchObject({ ok: false, truncated: false });
+
+    const error = (() => {
+      try {
+        assertValid("NodeRunsCreateRequest", hugeRequest);
+      } catch (err) {
+        return err as ValidationError;
+      }
+    })();
+    expect(error?.truncated).toBe(true);
+    expect(error?.message).toBe(
+      "Invalid NodeRunsCreateRequest: /run_id is required; /parent_node_run_id is required; " +
+        "/node_runs/0/node_type_ref is required; and 97 more (validation stopped after 100 issues)",
+    );
+  });
+
+  it("arrayIssues stops at the limit", () => {
+    const issues = arrayIssues(
+      validatorFor("Run"),
+      Array.from({ length: 100_000 }, () => ({})),
+    );
+    expect(issues).toHaveLength(MAX_VALIDATION_ISSUES);
+  });
+
+  it("formatIssues cuts a long pointer (an echoed unknown key) to 200 characters", () => {
+    const result = validate("NodeTypeRef", { node_type_id: "a", version: "1", ["k".repeat(900_000)]: 1 });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors[0]?.pointer).toHaveLength(900_001); // the issue itself is exact
+    const line = formatIssues(result.errors);
+    expect(line.length).toBeLessThan(300);
+    expect(line).toMatch(/^\/k+… is not allowed/);
   });
 });

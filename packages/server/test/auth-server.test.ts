@@ -163,6 +163,32 @@ describe("required mode", () => {
   });
 });
 
+describe("limits: a failing JWKS endpoint, tokens without exp", () => {
+  it("while the JWKS endpoint fails, 100 forged tokens cause one fetch, not 100", async () => {
+    jwks.setJwksBody({ not: "a key set" });
+    const forged = await signToken(otherKey, CLAIMS);
+    for (let i = 0; i < 100; i++) {
+      const res = await request(`${url}/v1/runs/run_1`, { headers: bearer(forged) });
+      expect(expectEnvelope(res, 401, "unauthorized").message).toBe("Unable to fetch JWKS");
+    }
+    expect(jwks.hits.get("/jwks.json")).toBe(1);
+    expect(gateway.seen).toEqual([]);
+  });
+
+  it("a token without exp: 401 'Invalid token' by default; accepted with requireExp: false", async () => {
+    const token = await signToken(key, CLAIMS, { exp: null });
+    const res = await request(`${url}/v1/runs/run_1`, { headers: bearer(token) });
+    expect(expectEnvelope(res, 401, "unauthorized").message).toBe("Invalid token");
+    expect(res.headers["www-authenticate"]).toBe(
+      'Bearer error="invalid_token", error_description="Invalid token"',
+    );
+    await start({ mode: "required", jwksUri: jwks.jwksUri, requireExp: false });
+    // Past auth: the handler runs (and answers 404 for the unknown run).
+    expectEnvelope(await request(`${url}/v1/runs/run_1`, { headers: bearer(token) }), 404, "not_found");
+    expect(gateway.seen.map((s) => s.principal?.sub)).toEqual(["alice"]);
+  });
+});
+
 describe("@arp/client's bearerToken, end to end", () => {
   it("a static token: every operation that needs auth works, health goes without it", async () => {
     const token = await signToken(key, CLAIMS);

@@ -27,6 +27,8 @@ const DEFAULTS = {
   devSubject: "dev",
   anonymousSubject: "anonymous",
   fetchTimeoutMs: 5000,
+  requireExp: true,
+  fetchBackoffMaxMs: 30_000,
 };
 
 const fromEnv = (env: Record<string, string | undefined>): AuthSettings =>
@@ -71,6 +73,7 @@ describe("resolveAuthSettings from the environment", () => {
         ARP_AUTH_EXEMPT_PATHS: "/v1/health, /metrics ,",
         ARP_AUTH_DEV_SUBJECT: "developer",
         ARP_AUTH_ANONYMOUS_SUBJECT: "guest",
+        ARP_AUTH_REQUIRE_EXP: " False ",
       }),
     ).toEqual({
       mode: "optional",
@@ -84,6 +87,8 @@ describe("resolveAuthSettings from the environment", () => {
       devSubject: "developer",
       anonymousSubject: "guest",
       fetchTimeoutMs: 5000,
+      requireExp: false,
+      fetchBackoffMaxMs: 30_000,
     });
   });
 
@@ -164,6 +169,7 @@ describe("resolveAuthSettings from the environment", () => {
     [{ ARP_AUTH_MODE: "sometimes" }, "Invalid ARP_AUTH_MODE: 'sometimes'"],
     [{ ARP_AUTH_MODE: "   " }, "Invalid ARP_AUTH_MODE: ''"],
     [{ ARP_AUTH_CLOCK_SKEW_SECONDS: "abc" }, "Invalid ARP_AUTH_CLOCK_SKEW_SECONDS: 'abc'"],
+    [{ ARP_AUTH_REQUIRE_EXP: "maybe" }, "Invalid ARP_AUTH_REQUIRE_EXP: 'maybe' (expected true or false)"],
     [{ ARP_AUTH_CLOCK_SKEW_SECONDS: "1.5" }, "Invalid ARP_AUTH_CLOCK_SKEW_SECONDS: '1.5'"],
     [{ ARP_AUTH_CLOCK_SKEW_SECONDS: "-5" }, "Invalid ARP_AUTH_CLOCK_SKEW_SECONDS: '-5'"],
     [
@@ -224,6 +230,8 @@ describe("resolveAuthSettings from code", () => {
         devSubject: "d",
         anonymousSubject: "a",
         fetchTimeoutMs: 250,
+        requireExp: false,
+        fetchBackoffMaxMs: 0,
       }),
     ).toEqual({
       mode: "optional",
@@ -237,6 +245,8 @@ describe("resolveAuthSettings from code", () => {
       devSubject: "d",
       anonymousSubject: "a",
       fetchTimeoutMs: 250,
+      requireExp: false,
+      fetchBackoffMaxMs: 0,
     });
   });
 
@@ -307,6 +317,8 @@ function expectFailure(result: AuthResult, error: Failure["error"], message: str
     challenge: `Bearer error="${error}", error_description="${message}"`,
   });
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function expectInvalid(result: AuthResult, message = "Invalid token"): void {
   expectFailure(result, "invalid_token", message);
@@ -502,11 +514,15 @@ describe("Authenticator against a real JWKS endpoint", () => {
   it("answers 401 'Unable to fetch JWKS' when the JWKS is down, and recovers when it is back", async () => {
     const flaky = await startJwksServer([key]);
     try {
-      const auth = new Authenticator(resolveAuthSettings({ jwksUri: flaky.jwksUri }));
+      const auth = new Authenticator(resolveAuthSettings({ jwksUri: flaky.jwksUri, fetchBackoffMaxMs: 50 }));
       const token = await signToken(key, claims);
       await flaky.setState("down");
       expectInvalid(await auth.authenticate(bearer(token)), "Unable to fetch JWKS");
       await flaky.setState("up");
+      // Within the backoff, still 401 without a fetch; after it, the keys are fetched again.
+      expectInvalid(await auth.authenticate(bearer(token)), "Unable to fetch JWKS");
+      expect(flaky.hits.get("/jwks.json") ?? 0).toBe(0);
+      await sleep(60);
       expect((await auth.authenticate(bearer(token))).ok).toBe(true);
     } finally {
       await flaky.close();
@@ -524,6 +540,53 @@ describe("Authenticator against a real JWKS endpoint", () => {
     } finally {
       await stuck.close();
     }
+  });
+
+  it("backs off after a failed fetch (up to fetchBackoffMaxMs): one fetch for many tokens", async () => {
+    const flaky = await startJwksServer([key]);
+    try {
+      flaky.setJwksBody({ not: "a key set" });
+      const auth = new Authenticator(resolveAuthSettings({ jwksUri: flaky.jwksUri, fetchBackoffMaxMs: 300 }));
+      const forged = await signToken(impostor, claims);
+      for (let i = 0; i < 20; i++)
+        expectInvalid(await auth.authenticate(bearer(forged)), "Unable to fetch JWKS");
+      expect(flaky.hits.get("/jwks.json")).toBe(1);
+      // Once the backoff has run out, the next token fetches again (and fails again).
+      await sleep(320);
+      expectInvalid(await auth.authenticate(bearer(forged)), "Unable to fetch JWKS");
+      expect(flaky.hits.get("/jwks.json")).toBe(2);
+      // Back up: after the (now doubled, still capped) backoff, tokens verify again.
+      flaky.setJwksBody(undefined);
+      await sleep(320);
+      expect((await auth.authenticate(bearer(await signToken(key, claims)))).ok).toBe(true);
+    } finally {
+      await flaky.close();
+    }
+  });
+
+  it("counts one failed fetch once, however many tokens waited on it: the first backoff is 1 s", async () => {
+    const flaky = await startJwksServer([key]);
+    try {
+      flaky.setJwksBody({ not: "a key set" });
+      const auth = new Authenticator(resolveAuthSettings({ jwksUri: flaky.jwksUri }));
+      const forged = await signToken(impostor, claims);
+      const results = await Promise.all(Array.from({ length: 20 }, () => auth.authenticate(bearer(forged))));
+      for (const result of results) expectInvalid(result, "Unable to fetch JWKS");
+      expect(flaky.hits.get("/jwks.json")).toBe(1);
+      await sleep(1_100);
+      expectInvalid(await auth.authenticate(bearer(forged)), "Unable to fetch JWKS");
+      expect(flaky.hits.get("/jwks.json")).toBe(2);
+    } finally {
+      await flaky.close();
+    }
+  });
+
+  it("rejects a token without exp unless requireExp is false (the Python server's behaviour)", async () => {
+    const token = await signToken(key, claims, { exp: null });
+    expectInvalid(await authenticator().authenticate(bearer(token)), "Invalid token");
+    expect((await authenticator({ requireExp: false }).authenticate(bearer(token))).ok).toBe(true);
+    const lax = fromEnv({ ARP_AUTH_JWKS_URI: server.jwksUri, ARP_AUTH_REQUIRE_EXP: "0" });
+    expect((await new Authenticator(lax).authenticate(bearer(token))).ok).toBe(true);
   });
 
   it("answers 401 'Unable to fetch JWKS' for a bad JWKS document or a non-200 answer", async () => {
@@ -570,14 +633,19 @@ describe("Authenticator against a real JWKS endpoint", () => {
       }
     });
 
-    it("answers 401 while discovery is down and retries it on the next request", async () => {
+    it("answers 401 while discovery is down and retries it once the backoff has run out", async () => {
       const idp = await startJwksServer([key]);
       try {
-        const auth = new Authenticator(resolveAuthSettings({ oidcDiscoveryUrl: idp.discoveryUrl }));
+        const auth = new Authenticator(
+          resolveAuthSettings({ oidcDiscoveryUrl: idp.discoveryUrl, fetchBackoffMaxMs: 50 }),
+        );
         const token = await signToken(key, claims);
         await idp.setState("down");
         expectInvalid(await auth.authenticate(bearer(token)), "Unable to fetch JWKS");
         await idp.setState("up");
+        expectInvalid(await auth.authenticate(bearer(token)), "Unable to fetch JWKS");
+        expect(idp.hits.get("/.well-known/openid-configuration") ?? 0).toBe(0);
+        await sleep(60);
         expect((await auth.authenticate(bearer(token))).ok).toBe(true);
       } finally {
         await idp.close();

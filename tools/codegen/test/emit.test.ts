@@ -2,12 +2,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { MAX_VALIDATION_ISSUES } from "@arp/model";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { serviceConstName } from "../src/emit/operations.js";
 import { emitServers } from "../src/emit/server.js";
 import { enumConstName, inlineType } from "../src/emit/types.js";
-import { emitValidators } from "../src/emit/validators.js";
+import { addErrorLimit, emitValidators } from "../src/emit/validators.js";
 import { CodeWriter } from "../src/emit/writer.js";
 import { generate } from "../src/generate.js";
 import { buildIR, type OperationIR, type TypeNode } from "../src/ir/index.js";
@@ -169,6 +170,75 @@ describe("the emitted validators", () => {
     expect(v.Widget!({ id: "w", parts: [] })).toBe(false);
     expect(v.Part!({ n: -1 })).toBe(false);
     expect(v.Color!("red")).toBe(true);
+  });
+});
+
+describe("the validators' error limit (MAX_VALIDATION_ISSUES)", () => {
+  const base = "https://arp.invalid/spec/v1/schemas/";
+  async function load(schemas: Record<string, Record<string, unknown>>) {
+    const files: LoadedSchema[] = Object.entries(schemas).map(([name, schema]) => ({
+      file: `${name}.schema.json`,
+      id: `${base}${name}.schema.json`,
+      schema: { $id: `${base}${name}.schema.json`, ...schema } as LoadedSchema["schema"],
+    }));
+    const named = files.map((f) => ({
+      name: f.file.replace(".schema.json", ""),
+      title: f.file,
+      file: f.file,
+      pointer: "",
+      id: f.id,
+      type: { kind: "unknown" } as unknown as TypeNode,
+    }));
+    const { js } = emitValidators(files, named, "0");
+    const dir = mkdtempSync(join(tmpdir(), "arp-limit-"));
+    mkdirSync(join(dir, "generated"));
+    writeFileSync(join(dir, "generated/validators.gen.js"), js);
+    const formats = pathToFileURL(join(REPO_SPEC, "../../packages/model/src/formats.ts")).href;
+    writeFileSync(join(dir, "formats.js"), `export { formatValidators } from ${JSON.stringify(formats)};\n`);
+    return (await import(pathToFileURL(join(dir, "generated/validators.gen.js")).href)) as Record<
+      string,
+      ((d: unknown) => boolean) & { errors?: unknown[] | null }
+    >;
+  }
+
+  it("stops a loop over items, and a caller adding a nested validator's errors, at the limit", async () => {
+    const v = await load({
+      Item: { type: "object", properties: { a: {}, b: {} }, required: ["a", "b"] },
+      List: { type: "array", items: { $ref: `${base}Item.schema.json` } },
+      Keys: { type: "object", additionalProperties: false },
+    });
+    const items = Array.from({ length: 10_000 }, () => ({}));
+    expect(v.List!(items)).toBe(false);
+    expect(v.List!.errors).toHaveLength(MAX_VALIDATION_ISSUES);
+    expect(v.Keys!(Object.fromEntries(items.map((_, i) => [`k${i}`, i])))).toBe(false);
+    expect(v.Keys!.errors).toHaveLength(MAX_VALIDATION_ISSUES);
+    // Under the limit, every error is still reported.
+    expect(v.List!(items.slice(0, 3))).toBe(false);
+    expect(v.List!.errors).toHaveLength(6);
+    expect(v.List!([{ a: 1, b: 2 }])).toBe(true);
+  });
+
+  it("does not stop inside a branch that may be rolled back (anyOf): a valid document stays valid", async () => {
+    const v = await load({
+      Either: {
+        anyOf: [
+          { type: "array", items: { type: "string" } },
+          { type: "array", items: { type: "number" } },
+        ],
+      },
+    });
+    const numbers = Array.from({ length: 3 * MAX_VALIDATION_ISSUES }, (_, i) => i);
+    expect(v.Either!(numbers)).toBe(true);
+    expect(v.Either!([...numbers, "x"])).toBe(false);
+  });
+
+  it("inserts exits only after statements that count errors", () => {
+    const code = addErrorLimit(
+      "function validate1(data){\nlet vErrors = null;\nlet errors = 0;\nif(!data){\nerrors++;\n}\nvalidate1.errors = vErrors;\nreturn errors === 0;\n}",
+      7,
+    );
+    expect(code).toContain("errors++;\nif(errors >= 7){\nvalidate1.errors = vErrors;\nreturn false;\n}\n}");
+    expect(code.match(/errors >= 7/g)).toHaveLength(1);
   });
 });
 

@@ -23,10 +23,18 @@ function segments(pointer: string): string[] {
  * `null` that a schema does allow (inside an open map such as `data` or `inputs`) causes no error and is
  * kept. Changes `data` in place: call it only on a document the client parsed itself.
  *
+ * Validators stop after `MAX_VALIDATION_ISSUES` errors, so a large document may need several passes:
+ * this repeats while a pass drops something (each pass deletes at least one property, so it ends).
+ *
  * Returns whether `data` is now valid; `check.errors` then holds the result of the last validation.
  */
 export function dropNullOptionals(check: CompiledValidator, data: unknown): boolean {
-  const errors: readonly CompiledError[] = check.errors ?? [];
+  while (dropReported(check.errors ?? [], data)) if (check(data)) return true;
+  return false;
+}
+
+/** Deletes each reported property whose value is `null`; true when one was. */
+function dropReported(errors: readonly CompiledError[], data: unknown): boolean {
   let dropped = false;
   for (const error of errors) {
     const path = segments(error.instancePath);
@@ -46,7 +54,7 @@ export function dropNullOptionals(check: CompiledValidator, data: unknown): bool
       dropped = true;
     }
   }
-  return dropped && check(data);
+  return dropped;
 }
 
 /**

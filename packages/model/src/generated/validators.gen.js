@@ -4,6 +4,7 @@
 // Compiled by ajv (standalone mode) from the JSON Schemas; see ../validation.ts for the API.
 // One pure closure per schema (see tools/codegen/src/emit/validators.ts): bundlers keep only
 // the validators a program uses.
+// Each validator stops after 100 errors (MAX_VALIDATION_ISSUES in ../validation.ts).
 
 import { formatValidators as arpFormats } from "../formats.js";
 
@@ -31,6 +32,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -43,6 +48,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 validate54.errors = vErrors;
 return errors === 0;
@@ -73,6 +82,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 if(data.version === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"}};
@@ -83,6 +96,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((key0 === "node_type_id") || (key0 === "version")) || (key0 === "extensions"))){
@@ -94,6 +111,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_type_id !== undefined){
@@ -106,6 +127,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 }
 if(data.version !== undefined){
@@ -118,12 +143,20 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -136,6 +169,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 validate53.errors = vErrors;
 return errors === 0;
@@ -167,6 +204,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate58.errors = vErrors;
+return false;
+}
 }
 if(data.id === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"}};
@@ -177,6 +218,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate58.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "id")) || (key0 === "uri")) || (key0 === "extensions"))){
@@ -188,6 +233,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate58.errors = vErrors;
+return false;
+}
 }
 }
 if(data.type !== undefined){
@@ -200,6 +249,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate58.errors = vErrors;
+return false;
+}
 }
 }
 if(data.id !== undefined){
@@ -212,6 +265,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate58.errors = vErrors;
+return false;
+}
 }
 }
 if(data.uri !== undefined){
@@ -226,6 +283,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate58.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -237,12 +298,20 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate58.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate58.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -255,6 +324,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate58.errors = vErrors;
+return false;
+}
 }
 validate58.errors = vErrors;
 return errors === 0;
@@ -286,6 +359,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 if(data.tenant_id !== undefined){
@@ -298,12 +375,20 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 if(data.actor !== undefined){
 if(!(validate58(data.actor, {instancePath:instancePath+"/actor",parentData:data,parentDataProperty:"actor",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 if(data.identity !== undefined){
@@ -319,6 +404,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 if(data.trace !== undefined){
@@ -334,6 +423,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.trace_id !== undefined){
@@ -346,6 +439,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.span_id !== undefined){
@@ -358,6 +455,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.request_id !== undefined){
@@ -370,6 +471,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -382,6 +487,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 if(data.policy !== undefined){
@@ -397,6 +506,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 if(data.budgets !== undefined){
@@ -412,12 +525,20 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -430,6 +551,10 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 validate57.errors = vErrors;
 return errors === 0;
@@ -462,6 +587,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 if(data.structural !== undefined){
@@ -477,6 +606,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 if(data0.max_depth !== undefined){
@@ -490,6 +623,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 0 || isNaN(data1)){
@@ -501,6 +638,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -515,6 +656,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 0 || isNaN(data2)){
@@ -526,6 +671,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -540,6 +689,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 < 0 || isNaN(data3)){
@@ -551,6 +704,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -565,6 +722,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 < 0 || isNaN(data4)){
@@ -576,6 +737,10 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -589,6 +754,10 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 if(data.candidates !== undefined){
@@ -604,6 +773,10 @@ else {
 vErrors.push(err11);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 if(data5.max_candidates_per_subtask !== undefined){
@@ -617,6 +790,10 @@ else {
 vErrors.push(err12);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 if((typeof data6 == "number") && (isFinite(data6))){
 if(data6 < 1 || isNaN(data6)){
@@ -628,6 +805,10 @@ else {
 vErrors.push(err13);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -645,6 +826,10 @@ else {
 vErrors.push(err14);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -657,6 +842,10 @@ else {
 vErrors.push(err15);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 if(data5.denied_node_type_ids !== undefined){
@@ -673,6 +862,10 @@ else {
 vErrors.push(err16);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -685,6 +878,10 @@ else {
 vErrors.push(err17);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -697,6 +894,10 @@ else {
 vErrors.push(err18);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 if(data.budgets !== undefined){
@@ -712,6 +913,10 @@ else {
 vErrors.push(err19);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 if(data11.max_wall_time_ms !== undefined){
@@ -725,6 +930,10 @@ else {
 vErrors.push(err20);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 if((typeof data12 == "number") && (isFinite(data12))){
 if(data12 < 0 || isNaN(data12)){
@@ -736,6 +945,10 @@ else {
 vErrors.push(err21);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -750,6 +963,10 @@ else {
 vErrors.push(err22);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 if((typeof data13 == "number") && (isFinite(data13))){
 if(data13 < 0 || isNaN(data13)){
@@ -761,6 +978,10 @@ else {
 vErrors.push(err23);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -775,6 +996,10 @@ else {
 vErrors.push(err24);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 if((typeof data14 == "number") && (isFinite(data14))){
 if(data14 < 0 || isNaN(data14)){
@@ -786,6 +1011,10 @@ else {
 vErrors.push(err25);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -801,6 +1030,10 @@ else {
 vErrors.push(err26);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -812,6 +1045,10 @@ else {
 vErrors.push(err27);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -824,6 +1061,10 @@ else {
 vErrors.push(err28);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 if(data.gates !== undefined){
@@ -839,6 +1080,10 @@ else {
 vErrors.push(err29);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 if(data16.side_effect_class !== undefined){
@@ -852,6 +1097,10 @@ else {
 vErrors.push(err30);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 if(!(((data17 === "read") || (data17 === "write")) || (data17 === "irreversible"))){
 const err31 = {instancePath:instancePath+"/gates/side_effect_class",schemaPath:"#/properties/gates/properties/side_effect_class/enum",keyword:"enum",params:{allowedValues: schema24.properties.gates.properties.side_effect_class.enum}};
@@ -862,6 +1111,10 @@ else {
 vErrors.push(err31);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 if(data16.require_approval !== undefined){
@@ -874,6 +1127,10 @@ else {
 vErrors.push(err32);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -886,12 +1143,20 @@ else {
 vErrors.push(err33);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -904,6 +1169,10 @@ else {
 vErrors.push(err34);
 }
 errors++;
+if(errors >= 100){
+validate63.errors = vErrors;
+return false;
+}
 }
 validate63.errors = vErrors;
 return errors === 0;
@@ -934,6 +1203,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 if(data.run_id === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "run_id"}};
@@ -944,6 +1217,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 if(data.node_type_ref === undefined){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "node_type_ref"}};
@@ -954,6 +1231,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 if(data.inputs === undefined){
 const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "inputs"}};
@@ -964,6 +1245,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((((((key0 === "node_run_id") || (key0 === "run_id")) || (key0 === "node_type_ref")) || (key0 === "inputs")) || (key0 === "run_context")) || (key0 === "constraints")) || (key0 === "extensions"))){
@@ -975,6 +1260,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_run_id !== undefined){
@@ -987,6 +1276,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_id !== undefined){
@@ -999,12 +1292,20 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_type_ref !== undefined){
 if(!(validate53(data.node_type_ref, {instancePath:instancePath+"/node_type_ref",parentData:data,parentDataProperty:"node_type_ref",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 }
 if(data.inputs !== undefined){
@@ -1020,24 +1321,40 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_context !== undefined){
 if(!(validate57(data.run_context, {instancePath:instancePath+"/run_context",parentData:data,parentDataProperty:"run_context",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 }
 if(data.constraints !== undefined){
 if(!(validate63(data.constraints, {instancePath:instancePath+"/constraints",parentData:data,parentDataProperty:"constraints",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1050,6 +1367,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 validate52.errors = vErrors;
 return errors === 0;
@@ -1080,6 +1401,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate68.errors = vErrors;
+return false;
+}
 }
 if(!((((((data === "queued") || (data === "assigned")) || (data === "running")) || (data === "succeeded")) || (data === "failed")) || (data === "canceled"))){
 const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema26.enum}};
@@ -1090,6 +1415,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate68.errors = vErrors;
+return false;
+}
 }
 validate68.errors = vErrors;
 return errors === 0;
@@ -1120,6 +1449,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate72.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((key0 === "code") || (key0 === "message")) || (key0 === "details")) || (key0 === "extensions"))){
@@ -1131,6 +1464,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate72.errors = vErrors;
+return false;
+}
 }
 }
 if(data.code !== undefined){
@@ -1143,6 +1480,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate72.errors = vErrors;
+return false;
+}
 }
 }
 if(data.message !== undefined){
@@ -1155,6 +1496,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate72.errors = vErrors;
+return false;
+}
 }
 }
 if(data.details !== undefined){
@@ -1170,12 +1515,20 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate72.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate72.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1188,6 +1541,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate72.errors = vErrors;
+return false;
+}
 }
 validate72.errors = vErrors;
 return errors === 0;
@@ -1218,6 +1575,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate71.errors = vErrors;
+return false;
+}
 }
 if(data.message === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "message"}};
@@ -1228,6 +1589,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate71.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((((key0 === "code") || (key0 === "message")) || (key0 === "details")) || (key0 === "retryable")) || (key0 === "cause")) || (key0 === "extensions"))){
@@ -1239,6 +1604,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate71.errors = vErrors;
+return false;
+}
 }
 }
 if(data.code !== undefined){
@@ -1251,6 +1620,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate71.errors = vErrors;
+return false;
+}
 }
 }
 if(data.message !== undefined){
@@ -1263,6 +1636,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate71.errors = vErrors;
+return false;
+}
 }
 }
 if(data.details !== undefined){
@@ -1278,6 +1655,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate71.errors = vErrors;
+return false;
+}
 }
 }
 if(data.retryable !== undefined){
@@ -1290,18 +1671,30 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate71.errors = vErrors;
+return false;
+}
 }
 }
 if(data.cause !== undefined){
 if(!(validate72(data.cause, {instancePath:instancePath+"/cause",parentData:data,parentDataProperty:"cause",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate71.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate71.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1314,6 +1707,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate71.errors = vErrors;
+return false;
+}
 }
 validate71.errors = vErrors;
 return errors === 0;
@@ -1345,6 +1742,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 if(data.state === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "state"}};
@@ -1355,6 +1756,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((((((key0 === "node_run_id") || (key0 === "state")) || (key0 === "outputs")) || (key0 === "output_artifacts")) || (key0 === "started_at")) || (key0 === "ended_at")) || (key0 === "error")) || (key0 === "extensions"))){
@@ -1366,6 +1771,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_run_id !== undefined){
@@ -1378,12 +1787,20 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 if(data.state !== undefined){
 if(!(validate68(data.state, {instancePath:instancePath+"/state",parentData:data,parentDataProperty:"state",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 if(data.outputs !== undefined){
@@ -1399,6 +1816,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 if(data.output_artifacts !== undefined){
@@ -1409,6 +1830,10 @@ for(let i0=0; i0<len0; i0++){
 if(!(validate58(data3[i0], {instancePath:instancePath+"/output_artifacts/" + i0,parentData:data3,parentDataProperty:i0,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1421,6 +1846,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 if(data.started_at !== undefined){
@@ -1435,6 +1864,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -1446,6 +1879,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 if(data.ended_at !== undefined){
@@ -1460,6 +1897,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -1471,18 +1912,30 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 if(data.error !== undefined){
 if(!(validate71(data.error, {instancePath:instancePath+"/error",parentData:data,parentDataProperty:"error",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1495,6 +1948,10 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate67.errors = vErrors;
+return false;
+}
 }
 validate67.errors = vErrors;
 return errors === 0;
@@ -1526,6 +1983,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate78.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -1537,6 +1998,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate78.errors = vErrors;
+return false;
+}
 }
 validate78.errors = vErrors;
 return errors === 0;
@@ -1567,6 +2032,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate79.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((key0 === "error") || (key0 === "extensions"))){
@@ -1578,18 +2047,30 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate79.errors = vErrors;
+return false;
+}
 }
 }
 if(data.error !== undefined){
 if(!(validate71(data.error, {instancePath:instancePath+"/error",parentData:data,parentDataProperty:"error",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate79.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate79.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1602,6 +2083,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate79.errors = vErrors;
+return false;
+}
 }
 validate79.errors = vErrors;
 return errors === 0;
@@ -1632,6 +2117,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate83.errors = vErrors;
+return false;
+}
 }
 if(!(((data === "ok") || (data === "degraded")) || (data === "down"))){
 const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema32.enum}};
@@ -1642,6 +2131,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate83.errors = vErrors;
+return false;
+}
 }
 validate83.errors = vErrors;
 return errors === 0;
@@ -1673,6 +2166,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 if(data.time === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "time"}};
@@ -1683,6 +2180,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((key0 === "status") || (key0 === "time")) || (key0 === "checks")) || (key0 === "extensions"))){
@@ -1694,12 +2195,20 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 if(data.status !== undefined){
 if(!(validate83(data.status, {instancePath:instancePath+"/status",parentData:data,parentDataProperty:"status",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate83.errors : vErrors.concat(validate83.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 if(data.time !== undefined){
@@ -1714,6 +2223,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -1725,6 +2238,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 if(data.checks !== undefined){
@@ -1743,6 +2260,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 if(data3.status === undefined){
 const err6 = {instancePath:instancePath+"/checks/" + i0,schemaPath:"#/properties/checks/items/required",keyword:"required",params:{missingProperty: "status"}};
@@ -1753,6 +2274,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 for(const key1 in data3){
 if(!((((key1 === "name") || (key1 === "status")) || (key1 === "message")) || (key1 === "details"))){
@@ -1764,6 +2289,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.name !== undefined){
@@ -1776,12 +2305,20 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.status !== undefined){
 if(!(validate83(data3.status, {instancePath:instancePath+"/checks/" + i0+"/status",parentData:data3,parentDataProperty:"status",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate83.errors : vErrors.concat(validate83.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.message !== undefined){
@@ -1794,6 +2331,10 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.details !== undefined){
@@ -1809,6 +2350,10 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1821,6 +2366,10 @@ else {
 vErrors.push(err11);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1833,12 +2382,20 @@ else {
 vErrors.push(err12);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1851,6 +2408,10 @@ else {
 vErrors.push(err13);
 }
 errors++;
+if(errors >= 100){
+validate82.errors = vErrors;
+return false;
+}
 }
 validate82.errors = vErrors;
 return errors === 0;
@@ -1882,6 +2443,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate87.errors = vErrors;
+return false;
+}
 }
 }
 if(data.labels !== undefined){
@@ -1897,6 +2462,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate87.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1909,6 +2478,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate87.errors = vErrors;
+return false;
+}
 }
 }
 if(data.annotations !== undefined){
@@ -1924,6 +2497,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate87.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1936,12 +2513,20 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate87.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate87.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -1954,6 +2539,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate87.errors = vErrors;
+return false;
+}
 }
 validate87.errors = vErrors;
 return errors === 0;
@@ -1985,6 +2574,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate89.errors = vErrors;
+return false;
+}
 }
 }
 if(data.next_page_token !== undefined){
@@ -1997,6 +2590,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate89.errors = vErrors;
+return false;
+}
 }
 }
 if(data.page_size !== undefined){
@@ -2010,6 +2607,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate89.errors = vErrors;
+return false;
+}
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 1000 || isNaN(data1)){
@@ -2021,6 +2622,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate89.errors = vErrors;
+return false;
+}
 }
 if(data1 < 1 || isNaN(data1)){
 const err4 = {instancePath:instancePath+"/page_size",schemaPath:"#/properties/page_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
@@ -2031,6 +2636,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate89.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2038,6 +2647,10 @@ if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate89.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2050,6 +2663,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate89.errors = vErrors;
+return false;
+}
 }
 validate89.errors = vErrors;
 return errors === 0;
@@ -2081,6 +2698,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 if(data.service_version === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "service_version"}};
@@ -2091,6 +2712,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 if(data.supported_api_versions === undefined){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "supported_api_versions"}};
@@ -2101,6 +2726,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((((key0 === "service_name") || (key0 === "service_version")) || (key0 === "supported_api_versions")) || (key0 === "build")) || (key0 === "extensions"))){
@@ -2112,6 +2741,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 if(data.service_name !== undefined){
@@ -2124,6 +2757,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 if(data.service_version !== undefined){
@@ -2136,6 +2773,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 if(data.supported_api_versions !== undefined){
@@ -2150,6 +2791,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
@@ -2162,6 +2807,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2174,6 +2823,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 if(data.build !== undefined){
@@ -2189,6 +2842,10 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 if(data4.commit !== undefined){
@@ -2201,6 +2858,10 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 if(data4.built_at !== undefined){
@@ -2215,6 +2876,10 @@ else {
 vErrors.push(err11);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -2226,6 +2891,10 @@ else {
 vErrors.push(err12);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 if(data4.dirty !== undefined){
@@ -2238,6 +2907,10 @@ else {
 vErrors.push(err13);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2250,12 +2923,20 @@ else {
 vErrors.push(err14);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2268,6 +2949,10 @@ else {
 vErrors.push(err15);
 }
 errors++;
+if(errors >= 100){
+validate91.errors = vErrors;
+return false;
+}
 }
 validate91.errors = vErrors;
 return errors === 0;
@@ -2300,6 +2985,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 if(data.run_id === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "run_id"}};
@@ -2310,6 +2999,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 if(data.node_type_ref === undefined){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "node_type_ref"}};
@@ -2320,6 +3013,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 if(data.inputs === undefined){
 const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "inputs"}};
@@ -2330,6 +3027,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 if(data.coordinator_endpoint === undefined){
 const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "coordinator_endpoint"}};
@@ -2340,6 +3041,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(func1.call(schema36.properties, key0))){
@@ -2351,6 +3056,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_run_id !== undefined){
@@ -2363,6 +3072,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_id !== undefined){
@@ -2375,12 +3088,20 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_type_ref !== undefined){
 if(!(validate53(data.node_type_ref, {instancePath:instancePath+"/node_type_ref",parentData:data,parentDataProperty:"node_type_ref",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 }
 if(data.inputs !== undefined){
@@ -2396,24 +3117,40 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_context !== undefined){
 if(!(validate57(data.run_context, {instancePath:instancePath+"/run_context",parentData:data,parentDataProperty:"run_context",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 }
 if(data.constraints !== undefined){
 if(!(validate63(data.constraints, {instancePath:instancePath+"/constraints",parentData:data,parentDataProperty:"constraints",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 }
 if(data.coordinator_endpoint !== undefined){
 if(!(validate78(data.coordinator_endpoint, {instancePath:instancePath+"/coordinator_endpoint",parentData:data,parentDataProperty:"coordinator_endpoint",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 }
 if(data.assignment_token !== undefined){
@@ -2426,12 +3163,20 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2444,6 +3189,10 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate93.errors = vErrors;
+return false;
+}
 }
 validate93.errors = vErrors;
 return errors === 0;
@@ -2474,6 +3223,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate99.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((key0 === "accepted") || (key0 === "message")) || (key0 === "extensions"))){
@@ -2485,6 +3238,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate99.errors = vErrors;
+return false;
+}
 }
 }
 if(data.accepted !== undefined){
@@ -2497,6 +3254,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate99.errors = vErrors;
+return false;
+}
 }
 }
 if(data.message !== undefined){
@@ -2509,12 +3270,20 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate99.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate99.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2527,6 +3296,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate99.errors = vErrors;
+return false;
+}
 }
 validate99.errors = vErrors;
 return errors === 0;
@@ -2558,6 +3331,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate101.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((key0 === "approval_id") || (key0 === "uri")) || (key0 === "extensions"))){
@@ -2569,6 +3346,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate101.errors = vErrors;
+return false;
+}
 }
 }
 if(data.approval_id !== undefined){
@@ -2581,6 +3362,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate101.errors = vErrors;
+return false;
+}
 }
 }
 if(data.uri !== undefined){
@@ -2595,6 +3380,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate101.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -2606,12 +3395,20 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate101.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate101.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2624,6 +3421,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate101.errors = vErrors;
+return false;
+}
 }
 validate101.errors = vErrors;
 return errors === 0;
@@ -2654,6 +3455,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate103.errors = vErrors;
+return false;
+}
 }
 if(data.chosen_node_type_ref === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "chosen_node_type_ref"}};
@@ -2664,6 +3469,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate103.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((((key0 === "subtask_id") || (key0 === "candidate_set_id")) || (key0 === "chosen_node_type_ref")) || (key0 === "rationale")) || (key0 === "extensions"))){
@@ -2675,6 +3484,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate103.errors = vErrors;
+return false;
+}
 }
 }
 if(data.subtask_id !== undefined){
@@ -2687,6 +3500,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate103.errors = vErrors;
+return false;
+}
 }
 }
 if(data.candidate_set_id !== undefined){
@@ -2699,12 +3516,20 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate103.errors = vErrors;
+return false;
+}
 }
 }
 if(data.chosen_node_type_ref !== undefined){
 if(!(validate53(data.chosen_node_type_ref, {instancePath:instancePath+"/chosen_node_type_ref",parentData:data,parentDataProperty:"chosen_node_type_ref",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate103.errors = vErrors;
+return false;
+}
 }
 }
 if(data.rationale !== undefined){
@@ -2717,12 +3542,20 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate103.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate103.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2735,6 +3568,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate103.errors = vErrors;
+return false;
+}
 }
 validate103.errors = vErrors;
 return errors === 0;
@@ -2765,6 +3602,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate106.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((((key0 === "node_type_ref") || (key0 === "score")) || (key0 === "rationale")) || (key0 === "constraints")) || (key0 === "metadata")) || (key0 === "extensions"))){
@@ -2776,12 +3617,20 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate106.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_type_ref !== undefined){
 if(!(validate53(data.node_type_ref, {instancePath:instancePath+"/node_type_ref",parentData:data,parentDataProperty:"node_type_ref",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate106.errors = vErrors;
+return false;
+}
 }
 }
 if(data.score !== undefined){
@@ -2795,6 +3644,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate106.errors = vErrors;
+return false;
+}
 }
 }
 if(data.rationale !== undefined){
@@ -2807,24 +3660,40 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate106.errors = vErrors;
+return false;
+}
 }
 }
 if(data.constraints !== undefined){
 if(!(validate63(data.constraints, {instancePath:instancePath+"/constraints",parentData:data,parentDataProperty:"constraints",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate106.errors = vErrors;
+return false;
+}
 }
 }
 if(data.metadata !== undefined){
 if(!(validate87(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate106.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate106.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2837,6 +3706,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate106.errors = vErrors;
+return false;
+}
 }
 validate106.errors = vErrors;
 return errors === 0;
@@ -2868,6 +3741,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 if(data.subtask_id === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "subtask_id"}};
@@ -2878,6 +3755,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 if(data.candidates === undefined){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "candidates"}};
@@ -2888,6 +3769,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((((((key0 === "candidate_set_id") || (key0 === "subtask_id")) || (key0 === "candidates")) || (key0 === "top_k")) || (key0 === "generated_at")) || (key0 === "constraints")) || (key0 === "extensions"))){
@@ -2899,6 +3784,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 }
 if(data.candidate_set_id !== undefined){
@@ -2911,6 +3800,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 }
 if(data.subtask_id !== undefined){
@@ -2923,6 +3816,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 }
 if(data.candidates !== undefined){
@@ -2933,6 +3830,10 @@ for(let i0=0; i0<len0; i0++){
 if(!(validate106(data2[i0], {instancePath:instancePath+"/candidates/" + i0,parentData:data2,parentDataProperty:i0,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2945,6 +3846,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 }
 if(data.top_k !== undefined){
@@ -2958,6 +3863,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 < 1 || isNaN(data4)){
@@ -2969,6 +3878,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -2984,6 +3897,10 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -2995,18 +3912,30 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 }
 if(data.constraints !== undefined){
 if(!(validate63(data.constraints, {instancePath:instancePath+"/constraints",parentData:data,parentDataProperty:"constraints",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -3019,6 +3948,10 @@ else {
 vErrors.push(err11);
 }
 errors++;
+if(errors >= 100){
+validate111.errors = vErrors;
+return false;
+}
 }
 validate111.errors = vErrors;
 return errors === 0;
@@ -3048,6 +3981,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate115.errors = vErrors;
+return false;
+}
 }
 if(!(((data === "read") || (data === "write")) || (data === "irreversible"))){
 const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema42.enum}};
@@ -3058,6 +3995,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate115.errors = vErrors;
+return false;
+}
 }
 validate115.errors = vErrors;
 return errors === 0;
@@ -3088,6 +4029,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate117.errors = vErrors;
+return false;
+}
 }
 if(!(((data === "success") || (data === "fail")) || (data === "unknown"))){
 const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema44.enum}};
@@ -3098,6 +4043,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate117.errors = vErrors;
+return false;
+}
 }
 validate117.errors = vErrors;
 return errors === 0;
@@ -3128,6 +4077,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate116.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((((key0 === "status") || (key0 === "reason_code")) || (key0 === "message")) || (key0 === "details")) || (key0 === "confidence")) || (key0 === "extensions"))){
@@ -3139,12 +4092,20 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate116.errors = vErrors;
+return false;
+}
 }
 }
 if(data.status !== undefined){
 if(!(validate117(data.status, {instancePath:instancePath+"/status",parentData:data,parentDataProperty:"status",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate117.errors : vErrors.concat(validate117.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate116.errors = vErrors;
+return false;
+}
 }
 }
 if(data.reason_code !== undefined){
@@ -3157,6 +4118,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate116.errors = vErrors;
+return false;
+}
 }
 }
 if(data.message !== undefined){
@@ -3169,6 +4134,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate116.errors = vErrors;
+return false;
+}
 }
 }
 if(data.details !== undefined){
@@ -3184,6 +4153,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate116.errors = vErrors;
+return false;
+}
 }
 }
 if(data.confidence !== undefined){
@@ -3198,6 +4171,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate116.errors = vErrors;
+return false;
+}
 }
 if(data4 < 0 || isNaN(data4)){
 const err6 = {instancePath:instancePath+"/confidence",schemaPath:"#/properties/confidence/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
@@ -3208,6 +4185,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate116.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -3219,12 +4200,20 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate116.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate116.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -3237,6 +4226,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate116.errors = vErrors;
+return false;
+}
 }
 validate116.errors = vErrors;
 return errors === 0;
@@ -3267,6 +4260,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate120.errors = vErrors;
+return false;
+}
 }
 if(data.endpoint === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "endpoint"}};
@@ -3277,6 +4274,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate120.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((key0 === "executor_instance_id") || (key0 === "endpoint")) || (key0 === "audience")) || (key0 === "extensions"))){
@@ -3288,6 +4289,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate120.errors = vErrors;
+return false;
+}
 }
 }
 if(data.executor_instance_id !== undefined){
@@ -3300,12 +4305,20 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate120.errors = vErrors;
+return false;
+}
 }
 }
 if(data.endpoint !== undefined){
 if(!(validate78(data.endpoint, {instancePath:instancePath+"/endpoint",parentData:data,parentDataProperty:"endpoint",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate120.errors = vErrors;
+return false;
+}
 }
 }
 if(data.audience !== undefined){
@@ -3318,12 +4331,20 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate120.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate120.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -3336,6 +4357,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate120.errors = vErrors;
+return false;
+}
 }
 validate120.errors = vErrors;
 return errors === 0;
@@ -3368,6 +4393,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 if(data.executor_type_id === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "executor_type_id"}};
@@ -3378,6 +4407,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 if(data.endpoint === undefined){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "endpoint"}};
@@ -3388,6 +4421,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(func1.call(schema46.properties, key0))){
@@ -3399,6 +4436,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 }
 if(data.executor_instance_id !== undefined){
@@ -3411,6 +4452,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 }
 if(data.executor_type_id !== undefined){
@@ -3423,12 +4468,20 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 }
 if(data.endpoint !== undefined){
 if(!(validate78(data.endpoint, {instancePath:instancePath+"/endpoint",parentData:data,parentDataProperty:"endpoint",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 }
 if(data.environment !== undefined){
@@ -3441,6 +4494,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 }
 if(data.region !== undefined){
@@ -3453,12 +4510,20 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 }
 if(data.status !== undefined){
 if(!(validate83(data.status, {instancePath:instancePath+"/status",parentData:data,parentDataProperty:"status",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate83.errors : vErrors.concat(validate83.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 }
 if(data.auth !== undefined){
@@ -3474,18 +4539,30 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 }
 if(data.metadata !== undefined){
 if(!(validate87(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -3498,6 +4575,10 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate123.errors = vErrors;
+return false;
+}
 }
 validate123.errors = vErrors;
 return errors === 0;
@@ -3528,6 +4609,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate129.errors = vErrors;
+return false;
+}
 }
 if(!((data === "atomic") || (data === "composite"))){
 const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema48.enum}};
@@ -3538,6 +4623,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate129.errors = vErrors;
+return false;
+}
 }
 validate129.errors = vErrors;
 return errors === 0;
@@ -3568,6 +4657,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate128.errors = vErrors;
+return false;
+}
 }
 if(data.kind === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"}};
@@ -3578,6 +4671,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate128.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((key0 === "executor_type_id") || (key0 === "kind")) || (key0 === "description")) || (key0 === "extensions"))){
@@ -3589,6 +4686,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate128.errors = vErrors;
+return false;
+}
 }
 }
 if(data.executor_type_id !== undefined){
@@ -3601,12 +4702,20 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate128.errors = vErrors;
+return false;
+}
 }
 }
 if(data.kind !== undefined){
 if(!(validate129(data.kind, {instancePath:instancePath+"/kind",parentData:data,parentDataProperty:"kind",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate129.errors : vErrors.concat(validate129.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate128.errors = vErrors;
+return false;
+}
 }
 }
 if(data.description !== undefined){
@@ -3619,12 +4728,20 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate128.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate128.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -3637,6 +4754,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate128.errors = vErrors;
+return false;
+}
 }
 validate128.errors = vErrors;
 return errors === 0;
@@ -3667,6 +4788,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate140.errors = vErrors;
+return false;
+}
 }
 if(!(((((data === "retry") || (data === "remap")) || (data === "decompose_further")) || (data === "ask_user")) || (data === "abort"))){
 const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema51.enum}};
@@ -3677,6 +4802,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate140.errors = vErrors;
+return false;
+}
 }
 validate140.errors = vErrors;
 return errors === 0;
@@ -3707,6 +4836,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate139.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "target_node_run_id")) || (key0 === "target_node_type_ref")) || (key0 === "message")) || (key0 === "extensions"))){
@@ -3718,12 +4851,20 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate139.errors = vErrors;
+return false;
+}
 }
 }
 if(data.type !== undefined){
 if(!(validate140(data.type, {instancePath:instancePath+"/type",parentData:data,parentDataProperty:"type",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate140.errors : vErrors.concat(validate140.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate139.errors = vErrors;
+return false;
+}
 }
 }
 if(data.target_node_run_id !== undefined){
@@ -3736,12 +4877,20 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate139.errors = vErrors;
+return false;
+}
 }
 }
 if(data.target_node_type_ref !== undefined){
 if(!(validate53(data.target_node_type_ref, {instancePath:instancePath+"/target_node_type_ref",parentData:data,parentDataProperty:"target_node_type_ref",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate139.errors = vErrors;
+return false;
+}
 }
 }
 if(data.message !== undefined){
@@ -3754,12 +4903,20 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate139.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate139.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -3772,6 +4929,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate139.errors = vErrors;
+return false;
+}
 }
 validate139.errors = vErrors;
 return errors === 0;
@@ -3805,6 +4966,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 if(data.run_id === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "run_id"}};
@@ -3815,6 +4980,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 if(data.node_type_ref === undefined){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "node_type_ref"}};
@@ -3825,6 +4994,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 if(data.state === undefined){
 const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "state"}};
@@ -3835,6 +5008,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(func1.call(schema49.properties, key0))){
@@ -3846,6 +5023,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_run_id !== undefined){
@@ -3858,6 +5039,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_id !== undefined){
@@ -3870,18 +5055,30 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_type_ref !== undefined){
 if(!(validate53(data.node_type_ref, {instancePath:instancePath+"/node_type_ref",parentData:data,parentDataProperty:"node_type_ref",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.kind !== undefined){
 if(!(validate129(data.kind, {instancePath:instancePath+"/kind",parentData:data,parentDataProperty:"kind",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate129.errors : vErrors.concat(validate129.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.parent_node_run_id !== undefined){
@@ -3894,12 +5091,20 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.state !== undefined){
 if(!(validate68(data.state, {instancePath:instancePath+"/state",parentData:data,parentDataProperty:"state",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.created_at !== undefined){
@@ -3914,6 +5119,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -3925,6 +5134,10 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.started_at !== undefined){
@@ -3939,6 +5152,10 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -3950,6 +5167,10 @@ else {
 vErrors.push(err11);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.ended_at !== undefined){
@@ -3964,6 +5185,10 @@ else {
 vErrors.push(err12);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -3975,6 +5200,10 @@ else {
 vErrors.push(err13);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.inputs !== undefined){
@@ -3990,6 +5219,10 @@ else {
 vErrors.push(err14);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.outputs !== undefined){
@@ -4005,6 +5238,10 @@ else {
 vErrors.push(err15);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.output_artifacts !== undefined){
@@ -4015,6 +5252,10 @@ for(let i0=0; i0<len0; i0++){
 if(!(validate58(data11[i0], {instancePath:instancePath+"/output_artifacts/" + i0,parentData:data11,parentDataProperty:i0,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -4027,18 +5268,30 @@ else {
 vErrors.push(err16);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.executor_binding !== undefined){
 if(!(validate120(data.executor_binding, {instancePath:instancePath+"/executor_binding",parentData:data,parentDataProperty:"executor_binding",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.evaluation_result !== undefined){
 if(!(validate116(data.evaluation_result, {instancePath:instancePath+"/evaluation_result",parentData:data,parentDataProperty:"evaluation_result",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.recovery_actions !== undefined){
@@ -4049,6 +5302,10 @@ for(let i1=0; i1<len1; i1++){
 if(!(validate139(data15[i1], {instancePath:instancePath+"/recovery_actions/" + i1,parentData:data15,parentDataProperty:i1,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -4061,12 +5318,20 @@ else {
 vErrors.push(err17);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -4079,6 +5344,10 @@ else {
 vErrors.push(err18);
 }
 errors++;
+if(errors >= 100){
+validate132.errors = vErrors;
+return false;
+}
 }
 validate132.errors = vErrors;
 return errors === 0;
@@ -4109,6 +5378,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate146.errors = vErrors;
+return false;
+}
 }
 if(!(((data === "succeeded") || (data === "failed")) || (data === "canceled"))){
 const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema52.enum}};
@@ -4119,6 +5392,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate146.errors = vErrors;
+return false;
+}
 }
 validate146.errors = vErrors;
 return errors === 0;
@@ -4151,6 +5428,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 if(data.version === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"}};
@@ -4161,6 +5442,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 if(data.kind === undefined){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"}};
@@ -4171,6 +5456,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(func1.call(schema53.properties, key0))){
@@ -4182,6 +5471,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_type_id !== undefined){
@@ -4194,6 +5487,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 if(data.version !== undefined){
@@ -4206,12 +5503,20 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 if(data.kind !== undefined){
 if(!(validate129(data.kind, {instancePath:instancePath+"/kind",parentData:data,parentDataProperty:"kind",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate129.errors : vErrors.concat(validate129.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 if(data.description !== undefined){
@@ -4224,6 +5529,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 if(data.input_schema !== undefined){
@@ -4239,6 +5548,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 if(data.output_schema !== undefined){
@@ -4254,12 +5567,20 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 if(data.constraints !== undefined){
 if(!(validate63(data.constraints, {instancePath:instancePath+"/constraints",parentData:data,parentDataProperty:"constraints",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 if(data.evaluation !== undefined){
@@ -4275,6 +5596,10 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 if(data.preferred_executor_types !== undefined){
@@ -4291,6 +5616,10 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -4303,18 +5632,30 @@ else {
 vErrors.push(err11);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 if(data.metadata !== undefined){
 if(!(validate87(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -4327,6 +5668,10 @@ else {
 vErrors.push(err12);
 }
 errors++;
+if(errors >= 100){
+validate147.errors = vErrors;
+return false;
+}
 }
 validate147.errors = vErrors;
 return errors === 0;
@@ -4357,6 +5702,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate153.errors = vErrors;
+return false;
+}
 }
 if(!(((data === "allow") || (data === "deny")) || (data === "require_approval"))){
 const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema55.enum}};
@@ -4367,6 +5716,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate153.errors = vErrors;
+return false;
+}
 }
 validate153.errors = vErrors;
 return errors === 0;
@@ -4397,6 +5750,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate152.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((((key0 === "decision") || (key0 === "reason_code")) || (key0 === "message")) || (key0 === "approval_ref")) || (key0 === "metadata")) || (key0 === "extensions"))){
@@ -4408,12 +5765,20 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate152.errors = vErrors;
+return false;
+}
 }
 }
 if(data.decision !== undefined){
 if(!(validate153(data.decision, {instancePath:instancePath+"/decision",parentData:data,parentDataProperty:"decision",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate153.errors : vErrors.concat(validate153.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate152.errors = vErrors;
+return false;
+}
 }
 }
 if(data.reason_code !== undefined){
@@ -4426,6 +5791,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate152.errors = vErrors;
+return false;
+}
 }
 }
 if(data.message !== undefined){
@@ -4438,24 +5807,40 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate152.errors = vErrors;
+return false;
+}
 }
 }
 if(data.approval_ref !== undefined){
 if(!(validate101(data.approval_ref, {instancePath:instancePath+"/approval_ref",parentData:data,parentDataProperty:"approval_ref",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate101.errors : vErrors.concat(validate101.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate152.errors = vErrors;
+return false;
+}
 }
 }
 if(data.metadata !== undefined){
 if(!(validate87(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate152.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate152.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -4468,6 +5853,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate152.errors = vErrors;
+return false;
+}
 }
 validate152.errors = vErrors;
 return errors === 0;
@@ -4498,6 +5887,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate159.errors = vErrors;
+return false;
+}
 }
 if(!(((((data === "queued") || (data === "running")) || (data === "succeeded")) || (data === "failed")) || (data === "canceled"))){
 const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema57.enum}};
@@ -4508,6 +5901,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate159.errors = vErrors;
+return false;
+}
 }
 validate159.errors = vErrors;
 return errors === 0;
@@ -4539,6 +5936,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 if(data.state === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "state"}};
@@ -4549,6 +5950,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 if(data.root_node_run_id === undefined){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "root_node_run_id"}};
@@ -4559,6 +5964,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((((((key0 === "run_id") || (key0 === "state")) || (key0 === "root_node_run_id")) || (key0 === "run_context")) || (key0 === "started_at")) || (key0 === "ended_at")) || (key0 === "extensions"))){
@@ -4570,6 +5979,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_id !== undefined){
@@ -4582,12 +5995,20 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 }
 if(data.state !== undefined){
 if(!(validate159(data.state, {instancePath:instancePath+"/state",parentData:data,parentDataProperty:"state",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate159.errors : vErrors.concat(validate159.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 }
 if(data.root_node_run_id !== undefined){
@@ -4600,12 +6021,20 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_context !== undefined){
 if(!(validate57(data.run_context, {instancePath:instancePath+"/run_context",parentData:data,parentDataProperty:"run_context",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 }
 if(data.started_at !== undefined){
@@ -4620,6 +6049,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -4631,6 +6064,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 }
 if(data.ended_at !== undefined){
@@ -4645,6 +6082,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -4656,12 +6097,20 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -4674,6 +6123,10 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate158.errors = vErrors;
+return false;
+}
 }
 validate158.errors = vErrors;
 return errors === 0;
@@ -4704,6 +6157,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate164.errors = vErrors;
+return false;
+}
 }
 if(!((((((((((data === "run_started") || (data === "node_run_assigned")) || (data === "composite_decomposed")) || (data === "candidate_set_generated")) || (data === "subtask_mapped")) || (data === "atomic_executed")) || (data === "node_evaluated")) || (data === "recovery_applied")) || (data === "policy_decided")) || (data === "run_completed"))){
 const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema59.enum}};
@@ -4714,6 +6171,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate164.errors = vErrors;
+return false;
+}
 }
 validate164.errors = vErrors;
 return errors === 0;
@@ -4745,6 +6206,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 if(data.seq === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "seq"}};
@@ -4755,6 +6220,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 if(data.type === undefined){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
@@ -4765,6 +6234,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 if(data.time === undefined){
 const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "time"}};
@@ -4775,6 +6248,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((((((key0 === "run_id") || (key0 === "node_run_id")) || (key0 === "seq")) || (key0 === "type")) || (key0 === "time")) || (key0 === "data")) || (key0 === "extensions"))){
@@ -4786,6 +6263,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_id !== undefined){
@@ -4798,6 +6279,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_run_id !== undefined){
@@ -4810,6 +6295,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 }
 if(data.seq !== undefined){
@@ -4823,6 +6312,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 0 || isNaN(data2)){
@@ -4834,6 +6327,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -4841,6 +6338,10 @@ if(data.type !== undefined){
 if(!(validate164(data.type, {instancePath:instancePath+"/type",parentData:data,parentDataProperty:"type",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate164.errors : vErrors.concat(validate164.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 }
 if(data.time !== undefined){
@@ -4855,6 +6356,10 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -4866,6 +6371,10 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 }
 if(data.data !== undefined){
@@ -4881,12 +6390,20 @@ else {
 vErrors.push(err11);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -4899,6 +6416,10 @@ else {
 vErrors.push(err12);
 }
 errors++;
+if(errors >= 100){
+validate163.errors = vErrors;
+return false;
+}
 }
 validate163.errors = vErrors;
 return errors === 0;
@@ -4929,6 +6450,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate167.errors = vErrors;
+return false;
+}
 }
 if(data.goal === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "goal"}};
@@ -4939,6 +6464,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate167.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((((key0 === "subtask_id") || (key0 === "goal")) || (key0 === "constraints")) || (key0 === "expected_output_schema")) || (key0 === "metadata")) || (key0 === "extensions"))){
@@ -4950,6 +6479,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate167.errors = vErrors;
+return false;
+}
 }
 }
 if(data.subtask_id !== undefined){
@@ -4962,6 +6495,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate167.errors = vErrors;
+return false;
+}
 }
 }
 if(data.goal !== undefined){
@@ -4974,12 +6511,20 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate167.errors = vErrors;
+return false;
+}
 }
 }
 if(data.constraints !== undefined){
 if(!(validate63(data.constraints, {instancePath:instancePath+"/constraints",parentData:data,parentDataProperty:"constraints",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate167.errors = vErrors;
+return false;
+}
 }
 }
 if(data.expected_output_schema !== undefined){
@@ -4995,18 +6540,30 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate167.errors = vErrors;
+return false;
+}
 }
 }
 if(data.metadata !== undefined){
 if(!(validate87(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate167.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate167.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5019,6 +6576,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate167.errors = vErrors;
+return false;
+}
 }
 validate167.errors = vErrors;
 return errors === 0;
@@ -5049,6 +6610,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate171.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((key0 === "node_type") || (key0 === "extensions"))){
@@ -5060,18 +6625,30 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate171.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_type !== undefined){
 if(!(validate147(data.node_type, {instancePath:instancePath+"/node_type",parentData:data,parentDataProperty:"node_type",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate147.errors : vErrors.concat(validate147.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate171.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate171.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5084,6 +6661,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate171.errors = vErrors;
+return false;
+}
 }
 validate171.errors = vErrors;
 return errors === 0;
@@ -5114,6 +6695,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate174.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((((((key0 === "action") || (key0 === "run_id")) || (key0 === "node_run_id")) || (key0 === "node_type_ref")) || (key0 === "run_context")) || (key0 === "constraints")) || (key0 === "context")) || (key0 === "extensions"))){
@@ -5125,6 +6710,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate174.errors = vErrors;
+return false;
+}
 }
 }
 if(data.action !== undefined){
@@ -5137,6 +6726,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate174.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_id !== undefined){
@@ -5149,6 +6742,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate174.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_run_id !== undefined){
@@ -5161,24 +6758,40 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate174.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_type_ref !== undefined){
 if(!(validate53(data.node_type_ref, {instancePath:instancePath+"/node_type_ref",parentData:data,parentDataProperty:"node_type_ref",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate174.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_context !== undefined){
 if(!(validate57(data.run_context, {instancePath:instancePath+"/run_context",parentData:data,parentDataProperty:"run_context",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate174.errors = vErrors;
+return false;
+}
 }
 }
 if(data.constraints !== undefined){
 if(!(validate63(data.constraints, {instancePath:instancePath+"/constraints",parentData:data,parentDataProperty:"constraints",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate174.errors = vErrors;
+return false;
+}
 }
 }
 if(data.context !== undefined){
@@ -5194,12 +6807,20 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate174.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate174.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5212,6 +6833,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate174.errors = vErrors;
+return false;
+}
 }
 validate174.errors = vErrors;
 return errors === 0;
@@ -5242,6 +6867,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate179.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((((key0 === "state") || (key0 === "outputs")) || (key0 === "output_artifacts")) || (key0 === "error")) || (key0 === "extensions"))){
@@ -5253,12 +6882,20 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate179.errors = vErrors;
+return false;
+}
 }
 }
 if(data.state !== undefined){
 if(!(validate146(data.state, {instancePath:instancePath+"/state",parentData:data,parentDataProperty:"state",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate146.errors : vErrors.concat(validate146.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate179.errors = vErrors;
+return false;
+}
 }
 }
 if(data.outputs !== undefined){
@@ -5274,6 +6911,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate179.errors = vErrors;
+return false;
+}
 }
 }
 if(data.output_artifacts !== undefined){
@@ -5284,6 +6925,10 @@ for(let i0=0; i0<len0; i0++){
 if(!(validate58(data2[i0], {instancePath:instancePath+"/output_artifacts/" + i0,parentData:data2,parentDataProperty:i0,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate179.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5296,18 +6941,30 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate179.errors = vErrors;
+return false;
+}
 }
 }
 if(data.error !== undefined){
 if(!(validate71(data.error, {instancePath:instancePath+"/error",parentData:data,parentDataProperty:"error",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate179.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate179.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5320,6 +6977,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate179.errors = vErrors;
+return false;
+}
 }
 validate179.errors = vErrors;
 return errors === 0;
@@ -5350,6 +7011,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate184.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((key0 === "evaluation_result") || (key0 === "recovery_action")) || (key0 === "extensions"))){
@@ -5361,24 +7026,40 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate184.errors = vErrors;
+return false;
+}
 }
 }
 if(data.evaluation_result !== undefined){
 if(!(validate116(data.evaluation_result, {instancePath:instancePath+"/evaluation_result",parentData:data,parentDataProperty:"evaluation_result",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate184.errors = vErrors;
+return false;
+}
 }
 }
 if(data.recovery_action !== undefined){
 if(!(validate139(data.recovery_action, {instancePath:instancePath+"/recovery_action",parentData:data,parentDataProperty:"recovery_action",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate184.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate184.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5391,6 +7072,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate184.errors = vErrors;
+return false;
+}
 }
 validate184.errors = vErrors;
 return errors === 0;
@@ -5423,6 +7108,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 if(data.parent_node_run_id === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "parent_node_run_id"}};
@@ -5433,6 +7122,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 if(data.node_runs === undefined){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "node_runs"}};
@@ -5443,6 +7136,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((key0 === "run_id") || (key0 === "parent_node_run_id")) || (key0 === "node_runs")) || (key0 === "extensions"))){
@@ -5454,6 +7151,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_id !== undefined){
@@ -5466,6 +7167,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data.parent_node_run_id !== undefined){
@@ -5478,6 +7183,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_runs !== undefined){
@@ -5492,6 +7201,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
@@ -5506,6 +7219,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 if(data3.inputs === undefined){
 const err8 = {instancePath:instancePath+"/node_runs/" + i0,schemaPath:"#/properties/node_runs/items/required",keyword:"required",params:{missingProperty: "inputs"}};
@@ -5516,6 +7233,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 for(const key1 in data3){
 if(!(func1.call(schema65.properties.node_runs.items.properties, key1))){
@@ -5527,12 +7248,20 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.node_type_ref !== undefined){
 if(!(validate53(data3.node_type_ref, {instancePath:instancePath+"/node_runs/" + i0+"/node_type_ref",parentData:data3,parentDataProperty:"node_type_ref",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.inputs !== undefined){
@@ -5548,12 +7277,20 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.constraints !== undefined){
 if(!(validate63(data3.constraints, {instancePath:instancePath+"/node_runs/" + i0+"/constraints",parentData:data3,parentDataProperty:"constraints",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.candidate_set_id !== undefined){
@@ -5566,12 +7303,20 @@ else {
 vErrors.push(err11);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.binding_decision !== undefined){
 if(!(validate103(data3.binding_decision, {instancePath:instancePath+"/node_runs/" + i0+"/binding_decision",parentData:data3,parentDataProperty:"binding_decision",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.requested_executor_instance_id !== undefined){
@@ -5584,6 +7329,10 @@ else {
 vErrors.push(err12);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.idempotency_key !== undefined){
@@ -5596,18 +7345,30 @@ else {
 vErrors.push(err13);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.metadata !== undefined){
 if(!(validate87(data3.metadata, {instancePath:instancePath+"/node_runs/" + i0+"/metadata",parentData:data3,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data3.extensions !== undefined){
 if(!(validate54(data3.extensions, {instancePath:instancePath+"/node_runs/" + i0+"/extensions",parentData:data3,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5620,6 +7381,10 @@ else {
 vErrors.push(err14);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5632,12 +7397,20 @@ else {
 vErrors.push(err15);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5650,6 +7423,10 @@ else {
 vErrors.push(err16);
 }
 errors++;
+if(errors >= 100){
+validate188.errors = vErrors;
+return false;
+}
 }
 validate188.errors = vErrors;
 return errors === 0;
@@ -5681,6 +7458,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 if(data.inputs === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "inputs"}};
@@ -5691,6 +7472,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(func1.call(schema66.properties, key0))){
@@ -5702,12 +7487,20 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_type_ref !== undefined){
 if(!(validate53(data.node_type_ref, {instancePath:instancePath+"/node_type_ref",parentData:data,parentDataProperty:"node_type_ref",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 }
 if(data.inputs !== undefined){
@@ -5723,12 +7516,20 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 }
 if(data.constraints !== undefined){
 if(!(validate63(data.constraints, {instancePath:instancePath+"/constraints",parentData:data,parentDataProperty:"constraints",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 }
 if(data.candidate_set_id !== undefined){
@@ -5741,12 +7542,20 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 }
 if(data.binding_decision !== undefined){
 if(!(validate103(data.binding_decision, {instancePath:instancePath+"/binding_decision",parentData:data,parentDataProperty:"binding_decision",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 }
 if(data.requested_executor_instance_id !== undefined){
@@ -5759,6 +7568,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 }
 if(data.idempotency_key !== undefined){
@@ -5771,18 +7584,30 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 }
 if(data.metadata !== undefined){
 if(!(validate87(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5795,6 +7620,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate195.errors = vErrors;
+return false;
+}
 }
 validate195.errors = vErrors;
 return errors === 0;
@@ -5825,6 +7654,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate201.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((key0 === "node_runs") || (key0 === "extensions"))){
@@ -5836,6 +7669,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate201.errors = vErrors;
+return false;
+}
 }
 }
 if(data.node_runs !== undefined){
@@ -5846,6 +7683,10 @@ for(let i0=0; i0<len0; i0++){
 if(!(validate132(data0[i0], {instancePath:instancePath+"/node_runs/" + i0,parentData:data0,parentDataProperty:i0,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate132.errors : vErrors.concat(validate132.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate201.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5858,12 +7699,20 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate201.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate201.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5876,6 +7725,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate201.errors = vErrors;
+return false;
+}
 }
 validate201.errors = vErrors;
 return errors === 0;
@@ -5906,6 +7759,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate204.errors = vErrors;
+return false;
+}
 }
 if(data.input === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "input"}};
@@ -5916,6 +7773,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate204.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!(((((((key0 === "run_id") || (key0 === "root_node_type_ref")) || (key0 === "input")) || (key0 === "run_context")) || (key0 === "constraints")) || (key0 === "metadata")) || (key0 === "extensions"))){
@@ -5927,6 +7788,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate204.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_id !== undefined){
@@ -5939,12 +7804,20 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate204.errors = vErrors;
+return false;
+}
 }
 }
 if(data.root_node_type_ref !== undefined){
 if(!(validate53(data.root_node_type_ref, {instancePath:instancePath+"/root_node_type_ref",parentData:data,parentDataProperty:"root_node_type_ref",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate204.errors = vErrors;
+return false;
+}
 }
 }
 if(data.input !== undefined){
@@ -5960,30 +7833,50 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate204.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_context !== undefined){
 if(!(validate57(data.run_context, {instancePath:instancePath+"/run_context",parentData:data,parentDataProperty:"run_context",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate204.errors = vErrors;
+return false;
+}
 }
 }
 if(data.constraints !== undefined){
 if(!(validate63(data.constraints, {instancePath:instancePath+"/constraints",parentData:data,parentDataProperty:"constraints",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate204.errors = vErrors;
+return false;
+}
 }
 }
 if(data.metadata !== undefined){
 if(!(validate87(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate204.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate204.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -5996,6 +7889,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate204.errors = vErrors;
+return false;
+}
 }
 validate204.errors = vErrors;
 return errors === 0;
@@ -6026,6 +7923,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate210.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((key0 === "subtask_spec") || (key0 === "run_context")) || (key0 === "constraints")) || (key0 === "extensions"))){
@@ -6037,30 +7938,50 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate210.errors = vErrors;
+return false;
+}
 }
 }
 if(data.subtask_spec !== undefined){
 if(!(validate167(data.subtask_spec, {instancePath:instancePath+"/subtask_spec",parentData:data,parentDataProperty:"subtask_spec",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate167.errors : vErrors.concat(validate167.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate210.errors = vErrors;
+return false;
+}
 }
 }
 if(data.run_context !== undefined){
 if(!(validate57(data.run_context, {instancePath:instancePath+"/run_context",parentData:data,parentDataProperty:"run_context",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate210.errors = vErrors;
+return false;
+}
 }
 }
 if(data.constraints !== undefined){
 if(!(validate63(data.constraints, {instancePath:instancePath+"/constraints",parentData:data,parentDataProperty:"constraints",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate210.errors = vErrors;
+return false;
+}
 }
 }
 if(data.extensions !== undefined){
 if(!(validate54(data.extensions, {instancePath:instancePath+"/extensions",parentData:data,parentDataProperty:"extensions",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate210.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -6073,6 +7994,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate210.errors = vErrors;
+return false;
+}
 }
 validate210.errors = vErrors;
 return errors === 0;

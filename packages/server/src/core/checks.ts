@@ -8,6 +8,8 @@
 import {
   arrayIssues,
   type CompiledValidator,
+  issuesTruncated,
+  MAX_VALIDATION_ISSUES,
   type OperationSpec,
   type OperationValidators,
   operationValidators,
@@ -43,13 +45,45 @@ export function operationChecks(op: OperationSpec): OperationChecks {
   };
 }
 
-function issueDetails(issues: readonly ValidationIssue[]): {
-  errors: { pointer: string; message: string }[];
-} {
-  return { errors: issues.map((i) => ({ pointer: i.pointer, message: i.message })) };
+/** The most issues a 400 lists in `details.errors` (the validators stop at `MAX_VALIDATION_ISSUES`). */
+export const MAX_REPORTED_ISSUES = 20;
+/** The longest pointer or message echoed in an issue, in characters; longer ones end in `…`. */
+export const MAX_ECHOED_CHARS = 200;
+
+function cut(text: string): string {
+  return text.length <= MAX_ECHOED_CHARS ? text : `${text.slice(0, MAX_ECHOED_CHARS - 1)}…`;
 }
 
-/** Throws 400 `invalid_request` (issues in `details.errors`) when `data` fails `check`. */
+type IssueDetails = {
+  errors: { pointer: string; message: string }[];
+  /** Present (true) when issues were left out: the validator stopped, or more than the cap were found. */
+  truncated?: true;
+  /** How many issues there are, when known (the validator did not stop early) and more than listed. */
+  total?: number;
+};
+
+/**
+ * The issues as a 400 (or a log line) reports them: at most {@link MAX_REPORTED_ISSUES}, each pointer
+ * and message at most {@link MAX_ECHOED_CHARS} characters (an unknown key is echoed in its pointer), and
+ * `truncated`/`total` when the list was cut. `stopped`: the validator stopped at its limit, so the
+ * total is unknown.
+ */
+export function issueDetails(issues: readonly ValidationIssue[], stopped = false): IssueDetails {
+  const out: IssueDetails = {
+    errors: issues
+      .slice(0, MAX_REPORTED_ISSUES)
+      .map((i) => ({ pointer: cut(i.pointer), message: cut(i.message) })),
+  };
+  if (stopped || issues.length > MAX_REPORTED_ISSUES) out.truncated = true;
+  if (!stopped && issues.length > MAX_REPORTED_ISSUES) out.total = issues.length;
+  return out;
+}
+
+/**
+ * Throws 400 `invalid_request` (issues in `details.errors`, see {@link issueDetails}) when `data` fails
+ * `check`. The validator stops after `MAX_VALIDATION_ISSUES` errors, so a huge invalid body costs no
+ * more than its first issues.
+ */
 export function checkRequest(
   check: CompiledValidator,
   schema: string,
@@ -59,7 +93,9 @@ export function checkRequest(
 ): void {
   if (check(data)) return;
   const issues = toIssues(check.errors).map((i) => ({ ...i, pointer: pointerPrefix + i.pointer }));
-  throw badRequest(`${what} does not match ${schema}`, { details: issueDetails(issues) });
+  const details = issueDetails(issues, issuesTruncated(check.errors));
+  const shown = details.truncated ? ` (the first ${details.errors.length} issues)` : "";
+  throw badRequest(`${what} does not match ${schema}${shown}`, { details });
 }
 
 /** Adds the query parameters of `query` (the raw query string) to `params`, checked. */
@@ -96,16 +132,20 @@ export class ResponseChecks {
     if (mode === "off") return true;
     const check = checks.response!;
     let issues: ValidationIssue[] | undefined;
+    let stopped: boolean;
     if (!isArray) {
       if (check(data)) return true;
       issues = toIssues(check.errors);
+      stopped = issuesTruncated(check.errors);
     } else {
       issues = arrayIssues(check, data);
       if (!issues) return true;
+      // arrayIssues stops at the limit: a list that long may have been cut.
+      stopped = issues.length >= MAX_VALIDATION_ISSUES;
     }
     this.#logger[mode === "strict" ? "error" : "warn"](
       `${op.operationId} returned a ${schema}${isArray ? "[]" : ""} that does not match the spec`,
-      issueDetails(issues),
+      issueDetails(issues, stopped),
     );
     return mode !== "strict";
   }

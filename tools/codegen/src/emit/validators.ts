@@ -10,7 +10,7 @@
  * path is an ES-module binding: V8 runs the same code 3-5% slower when its functions and constants
  * are module-level bindings (measured in bench/validators.bench.ts).
  */
-import { formatValidators } from "@arp/model";
+import { formatValidators, MAX_VALIDATION_ISSUES } from "@arp/model";
 import { _, Ajv2020 } from "ajv/dist/2020.js";
 import standalone from "ajv/dist/standalone/index.js";
 import ts from "typescript";
@@ -24,6 +24,85 @@ import { CodeWriter } from "./writer.js";
 // shared function instead of a copy in every caller (the module is 15% smaller). messages false:
 // `validation.ts` writes the messages from keyword and params.
 export const AJV_OPTIONS = { allErrors: true, strict: true, inlineRefs: false, messages: false } as const;
+
+/**
+ * Makes every validator stop once it has found `limit` errors (`@arp/model`'s `MAX_VALIDATION_ISSUES`),
+ * instead of walking the whole document: with `allErrors`, a body of 300k invalid items would otherwise
+ * cost 300k error objects and seconds of CPU. After each statement where a function's `errors` count
+ * grows (`errors++`, or `errors = vErrors.length` after a nested validator failed), this inserts
+ * `if(errors >= limit){fn.errors = vErrors; return false;}`: the function returns, which also ends the
+ * loop over array items or object keys it is in, and its callers stop the same way when they add its
+ * errors to theirs. A valid document never enters the blocks that count errors, so the hot path runs
+ * the same code as before. A caller may thus hold up to about twice `limit` errors (its own plus a
+ * stopped callee's); `toIssues` reports at most `limit` of them.
+ *
+ * Not inside speculative code: ajv's `anyOf`/`oneOf`/`not`/`if`/`contains` count a branch's errors and
+ * then roll them back (`errors = _errs3;`) when another branch passes, so stopping there could reject a
+ * valid document. Statements between such a snapshot (`const _errs3 = errors;`) and its rollback get
+ * no exit; the next statement outside it does. (spec/v1 has none of these keywords today.)
+ */
+export function addErrorLimit(code: string, limit: number): string {
+  const file = ts.createSourceFile("validators.js", code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+  const inserts: { at: number; text: string }[] = [];
+  for (const fn of file.statements) {
+    if (!ts.isFunctionDeclaration(fn) || !fn.name || !fn.body) continue;
+    const name = fn.name.text;
+    const counts: ts.ExpressionStatement[] = [];
+    const snapshots = new Map<string, number>();
+    const speculative: [number, number][] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isFunctionLike(n) && n !== fn) return;
+      if (
+        ts.isVariableDeclaration(n) &&
+        ts.isIdentifier(n.name) &&
+        n.initializer &&
+        ts.isIdentifier(n.initializer) &&
+        n.initializer.text === "errors"
+      )
+        snapshots.set(n.name.text, n.getStart(file));
+      if (ts.isExpressionStatement(n)) {
+        const e = n.expression;
+        if (ts.isPostfixUnaryExpression(e) && ts.isIdentifier(e.operand) && e.operand.text === "errors")
+          counts.push(n);
+        else if (
+          ts.isBinaryExpression(e) &&
+          e.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+          ts.isIdentifier(e.left) &&
+          e.left.text === "errors"
+        ) {
+          const right = e.right;
+          if (ts.isIdentifier(right)) {
+            const from = snapshots.get(right.text);
+            if (from === undefined)
+              throw new Error(`rollback to an unknown snapshot in ${name}: ${n.getText(file)}`);
+            speculative.push([from, n.end]);
+          } else if (
+            ts.isPropertyAccessExpression(right) &&
+            ts.isIdentifier(right.expression) &&
+            right.expression.text === "vErrors" &&
+            right.name.text === "length"
+          )
+            counts.push(n);
+          else throw new Error(`unexpected update of errors in ${name}: ${n.getText(file)}`);
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(fn.body);
+    for (const st of counts) {
+      const at = st.getStart(file);
+      if (speculative.some(([from, to]) => from < at && at < to)) continue;
+      inserts.push({
+        at: st.end,
+        text: `\nif(errors >= ${limit}){\n${name}.errors = vErrors;\nreturn false;\n}`,
+      });
+    }
+  }
+  let out = code;
+  for (const { at, text } of inserts.sort((a, b) => b.at - a.at))
+    out = out.slice(0, at) + text + out.slice(at);
+  return out;
+}
 
 /** One top-level statement of ajv's output: what it declares and which top-level names it reads. */
 interface Statement {
@@ -112,7 +191,10 @@ export function emitValidators(
   const exportMap: Record<string, string> = {};
   for (const schema of schemas) exportMap[schema.name] = schema.id;
   // A CommonJS module: under NodeNext its default import is `module.exports`, whose `.default` is the function.
-  const code = standalone.default(ajv, exportMap).replace(/^"use strict";\n?/, "");
+  const code = addErrorLimit(
+    standalone.default(ajv, exportMap).replace(/^"use strict";\n?/, ""),
+    MAX_VALIDATION_ISSUES,
+  );
   const requires = code.match(/require\([^)]*\)/g);
   if (requires)
     throw new Error(`validator code needs runtime modules we do not ship: ${requires.join(", ")}`);
@@ -194,6 +276,7 @@ export function emitValidators(
     "// Compiled by ajv (standalone mode) from the JSON Schemas; see ../validation.ts for the API.",
     "// One pure closure per schema (see tools/codegen/src/emit/validators.ts): bundlers keep only",
     "// the validators a program uses.",
+    `// Each validator stops after ${MAX_VALIDATION_ISSUES} errors (MAX_VALIDATION_ISSUES in ../validation.ts).`,
     "",
     'import { formatValidators as arpFormats } from "../formats.js";',
     ...out,

@@ -35,6 +35,18 @@ export interface AuthOptions {
   anonymousSubject?: string | undefined;
   /** Fetch timeout for discovery and JWKS, ms (default 5000). */
   fetchTimeoutMs?: number | undefined;
+  /**
+   * Reject tokens without an `exp` claim (401 "Invalid token"). Default `true`; env
+   * `ARP_AUTH_REQUIRE_EXP`. The Python server accepts them (PyJWT checks `exp` only when present):
+   * `false` restores that, for identity providers that issue non-expiring tokens.
+   */
+  requireExp?: boolean | undefined;
+  /**
+   * After a failed discovery or JWKS fetch, no new fetch is made for 1 s, doubling with each further
+   * failure up to this many ms (default 30000); tokens are answered 401 "Unable to fetch JWKS" meanwhile,
+   * except those whose key is already held. `0`: retry on every token.
+   */
+  fetchBackoffMaxMs?: number | undefined;
 }
 
 /** Resolved settings (frozen). */
@@ -51,6 +63,8 @@ export interface AuthSettings {
   readonly devSubject: string;
   readonly anonymousSubject: string;
   readonly fetchTimeoutMs: number;
+  readonly requireExp: boolean;
+  readonly fetchBackoffMaxMs: number;
 }
 
 /** A misconfiguration, found at start-up; the message names the variable or option. */
@@ -61,6 +75,7 @@ export class AuthConfigError extends Error {
 const DEFAULT_ALGORITHMS: readonly string[] = Object.freeze(["RS256"]);
 const DEV_KEYCLOAK_ISSUER = "http://localhost:8080/realms/arp-dev";
 const DEFAULT_FETCH_TIMEOUT_MS = 5000;
+const DEFAULT_FETCH_BACKOFF_MAX_MS = 30_000;
 /** Asymmetric JWS algorithms jose can verify with a JWKS key; anything else would reject every token. */
 const JWKS_ALGORITHMS = new Set([
   "RS256",
@@ -90,6 +105,8 @@ export interface Names {
   algorithms: string;
   clockSkewSeconds: string;
   fetchTimeoutMs: string;
+  requireExp: string;
+  fetchBackoffMaxMs: string;
   source: string;
 }
 const ENV_NAMES: Names = {
@@ -102,6 +119,8 @@ const ENV_NAMES: Names = {
   algorithms: "ARP_AUTH_ALGORITHMS",
   clockSkewSeconds: "ARP_AUTH_CLOCK_SKEW_SECONDS",
   fetchTimeoutMs: "auth.fetchTimeoutMs",
+  requireExp: "ARP_AUTH_REQUIRE_EXP",
+  fetchBackoffMaxMs: "auth.fetchBackoffMaxMs",
   source:
     "ARP_AUTH_JWKS_URI or ARP_AUTH_ISSUER/ARP_AUTH_OIDC_DISCOVERY_URL when ARP_AUTH_MODE is not 'disabled'",
 };
@@ -115,6 +134,8 @@ const OPTION_NAMES: Names = {
   algorithms: "auth.algorithms",
   clockSkewSeconds: "auth.clockSkewSeconds",
   fetchTimeoutMs: "auth.fetchTimeoutMs",
+  requireExp: "auth.requireExp",
+  fetchBackoffMaxMs: "auth.fetchBackoffMaxMs",
   source: "auth.jwksUri or auth.issuer/auth.oidcDiscoveryUrl when auth.mode is not 'disabled'",
 };
 /** Settings built by hand (not by resolveAuthSettings) get both spellings. */
@@ -160,6 +181,8 @@ interface Raw {
   /** How the skew was written, for the message (the variable's text). */
   clockSkewShown?: string;
   fetchTimeoutMs: unknown;
+  requireExp: unknown;
+  fetchBackoffMaxMs: unknown;
   exemptPaths: readonly string[] | undefined;
   devSubject: string | undefined;
   anonymousSubject: string | undefined;
@@ -197,6 +220,8 @@ function fromEnv(env: Record<string, string | undefined>): Raw {
     clockSkewSeconds,
     ...(skewRaw === undefined ? {} : { clockSkewShown: skewRaw }),
     fetchTimeoutMs: undefined,
+    requireExp: get("ARP_AUTH_REQUIRE_EXP"),
+    fetchBackoffMaxMs: undefined,
     // An empty list is unset, as in Python: the default (the operation table) applies.
     exemptPaths: exempt.length > 0 ? exempt : undefined,
     // Not trimmed, as in Python.
@@ -216,6 +241,8 @@ function fromOptions(options: AuthOptions): Raw {
     algorithms: options.algorithms,
     clockSkewSeconds: options.clockSkewSeconds,
     fetchTimeoutMs: options.fetchTimeoutMs,
+    requireExp: options.requireExp,
+    fetchBackoffMaxMs: options.fetchBackoffMaxMs,
     // An explicit list is taken as written: `[]` means no exempt paths.
     exemptPaths: options.exemptPaths,
     devSubject: options.devSubject,
@@ -296,12 +323,34 @@ function checkFetchTimeout(value: unknown, name: string): number {
   return value;
 }
 
+function checkBackoff(value: unknown, name: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new AuthConfigError(`Invalid ${name}: ${repr(value)} (expected a non-negative integer)`);
+  }
+  return value;
+}
+
+/** A boolean, or (from the environment) `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case. */
+function checkFlag(value: unknown, name: string): boolean {
+  if (typeof value === "boolean") return value;
+  const word = typeof value === "string" ? value.trim().toLowerCase() : undefined;
+  if (word === "true" || word === "1" || word === "yes" || word === "on") return true;
+  if (word === "false" || word === "0" || word === "no" || word === "off") return false;
+  throw new AuthConfigError(`Invalid ${name}: ${repr(value)} (expected true or false)`);
+}
+
 function validate(raw: Raw, n: Names): AuthSettings {
   const defaults = profileDefaults(raw.profile, n.profile);
   const mode = checkMode(raw.mode ?? defaults?.mode ?? "required", n.mode);
   const skew = raw.clockSkewSeconds ?? 60;
   const clockSkewSeconds = checkSkew(skew, n.clockSkewSeconds, raw.clockSkewShown ?? skew);
   const fetchTimeoutMs = checkFetchTimeout(raw.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, n.fetchTimeoutMs);
+  // Secure by default, unlike the Python server (see AuthOptions.requireExp).
+  const requireExp = checkFlag(raw.requireExp ?? true, n.requireExp);
+  const fetchBackoffMaxMs = checkBackoff(
+    raw.fetchBackoffMaxMs ?? DEFAULT_FETCH_BACKOFF_MAX_MS,
+    n.fetchBackoffMaxMs,
+  );
   const algorithms = checkAlgorithms(trimmedList(raw.algorithms ?? DEFAULT_ALGORITHMS), n.algorithms);
   const audiences = trimmedList(typeof raw.audience === "string" ? [raw.audience] : (raw.audience ?? []));
   const audience =
@@ -322,6 +371,8 @@ function validate(raw: Raw, n: Names): AuthSettings {
     devSubject: raw.devSubject || "dev",
     anonymousSubject: raw.anonymousSubject || "anonymous",
     fetchTimeoutMs,
+    requireExp,
+    fetchBackoffMaxMs,
   };
   // Absent rather than present-and-undefined, so that settings compare and print cleanly.
   for (const key of ["issuer", "audience", "jwksUri", "oidcDiscoveryUrl", "exemptPaths"] as const) {

@@ -3,7 +3,7 @@
  * (`arp-standard-server`) gives them, from resolved settings (`settings.ts`). Which requests need a
  * token at all is `exempt.ts`'s question.
  */
-import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { AuthConfigError, type AuthSettings, repr, settingNames } from "./settings.js";
 
 /** The verified token's claims (or `{ sub }` for the dev and anonymous principals). */
@@ -55,6 +55,12 @@ const BEARER = /^\s*bearer\s+(\S+)\s*$/i;
 /** Marks a failure to get the keys (discovery or JWKS), as opposed to a bad token. */
 class JwksUnavailable extends Error {}
 
+/** A fetch not made: an earlier one failed, and the backoff has not run out. */
+class BackingOff extends Error {}
+
+/** The first wait after a failed fetch; it doubles with each further failure, up to `fetchBackoffMaxMs`. */
+const FIRST_BACKOFF_MS = 1000;
+
 /** jose errors that come from choosing a key in a fetched set: the token's fault, not the JWKS's. */
 const KEY_SELECTION_ERRORS = new Set([
   "ERR_JWKS_NO_MATCHING_KEY",
@@ -96,6 +102,7 @@ function httpUrl(value: string, name: string): URL {
 }
 
 async function fetchJwksUri(url: URL, timeoutMs: number): Promise<URL> {
+  // (Not through jose: this is the discovery document.)
   const response = await fetch(url, {
     headers: { accept: "application/json" },
     // Bounds the body too, not only the headers.
@@ -129,12 +136,17 @@ export class Authenticator {
   readonly #verifyOptions: {
     algorithms: string[];
     clockTolerance: number;
+    requiredClaims?: string[];
     issuer?: string;
     audience?: string | string[];
   };
   readonly #getKey: JWTVerifyGetKey;
   #keys: RemoteKeys | undefined;
   #discovery: Promise<RemoteKeys> | undefined;
+  /** Consecutive failed fetches (discovery or JWKS), and the time (ms) before which none is made. */
+  #failures = 0;
+  #retryAt = 0;
+  #lastFailure: unknown;
 
   /** @throws AuthConfigError when mode is not `disabled` and there is no usable JWKS source. */
   constructor(settings: AuthSettings) {
@@ -145,6 +157,8 @@ export class Authenticator {
     this.#verifyOptions = {
       algorithms: [...settings.algorithms],
       clockTolerance: settings.clockSkewSeconds,
+      // A missing exp is then "Invalid token" (ERR_JWT_CLAIM_VALIDATION_FAILED, reason "missing").
+      ...(settings.requireExp ? { requiredClaims: ["exp"] } : {}),
       ...(issuer === undefined ? {} : { issuer }),
       ...(audience === undefined
         ? {}
@@ -197,21 +211,54 @@ export class Authenticator {
     try {
       return await keys(...args);
     } catch (error) {
-      throw KEY_SELECTION_ERRORS.has(codeOf(error) as string)
-        ? error
-        : new JwksUnavailable("JWKS", { cause: error });
+      if (KEY_SELECTION_ERRORS.has(codeOf(error) as string)) throw error;
+      // Tokens waiting on the same fetch share its error: one failure, counted once.
+      if (!(error instanceof BackingOff) && error !== this.#lastFailure) {
+        this.#lastFailure = error;
+        this.#failed();
+      }
+      throw new JwksUnavailable("JWKS", { cause: error });
     }
   }
 
-  /** Lazy, so that an unreachable issuer answers 401 rather than failing start-up; retried after a failure. */
+  /**
+   * Throws (no fetch) while backing off. jose does not remember a failed JWKS fetch (its cooldown
+   * starts only after a successful one), so without this every token with an unknown `kid`, or
+   * every token at all before the first success, would fetch while the endpoint is failing.
+   */
+  #gate(): void {
+    if (this.#failures > 0 && Date.now() < this.#retryAt) throw new BackingOff("backing off");
+  }
+
+  #failed(): void {
+    this.#failures++;
+    const wait = Math.min(
+      this.settings.fetchBackoffMaxMs,
+      FIRST_BACKOFF_MS * 2 ** Math.min(this.#failures - 1, 30),
+    );
+    this.#retryAt = Date.now() + wait;
+  }
+
+  /**
+   * Lazy, so that an unreachable issuer answers 401 rather than failing start-up; retried after a
+   * failure, once the backoff has run out.
+   */
   #discover(): Promise<RemoteKeys> {
-    this.#discovery ??= fetchJwksUri(this.#discoveryUrl!, this.settings.fetchTimeoutMs).then(
+    if (this.#discovery) return this.#discovery;
+    try {
+      this.#gate();
+    } catch (error) {
+      return Promise.reject(new JwksUnavailable("OIDC discovery", { cause: error }));
+    }
+    this.#discovery = fetchJwksUri(this.#discoveryUrl!, this.settings.fetchTimeoutMs).then(
       (jwksUri) => {
+        this.#failures = 0;
         this.#keys = this.#remote(jwksUri);
         return this.#keys;
       },
       (error: unknown) => {
         this.#discovery = undefined;
+        this.#failed();
         throw new JwksUnavailable("OIDC discovery", { cause: error });
       },
     );
@@ -219,7 +266,16 @@ export class Authenticator {
   }
 
   #remote(url: URL): RemoteKeys {
-    // jose caches the set and refetches on an unknown `kid` (at most every 30 s): key rotation.
-    return createRemoteJWKSet(url, { timeoutDuration: this.settings.fetchTimeoutMs });
+    // jose caches the set and refetches on an unknown `kid` (at most every 30 s after a success): key
+    // rotation. Its fetches go through the backoff gate; a set it holds keeps verifying meanwhile.
+    return createRemoteJWKSet(url, {
+      timeoutDuration: this.settings.fetchTimeoutMs,
+      [customFetch]: async (href, init) => {
+        this.#gate();
+        const response = await fetch(href, init);
+        if (response.ok) this.#failures = 0;
+        return response;
+      },
+    });
   }
 }

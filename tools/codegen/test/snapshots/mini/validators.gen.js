@@ -4,6 +4,7 @@
 // Compiled by ajv (standalone mode) from the JSON Schemas; see ../validation.ts for the API.
 // One pure closure per schema (see tools/codegen/src/emit/validators.ts): bundlers keep only
 // the validators a program uses.
+// Each validator stops after 100 errors (MAX_VALIDATION_ISSUES in ../validation.ts).
 
 import { formatValidators as arpFormats } from "../formats.js";
 
@@ -29,6 +30,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 if(!(((data === "red") || (data === "green")) || (data === "blue"))){
 const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema19.enum}};
@@ -39,6 +44,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate52.errors = vErrors;
+return false;
+}
 }
 validate52.errors = vErrors;
 return errors === 0;
@@ -69,6 +78,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((key0 === "code") || (key0 === "details"))){
@@ -80,6 +93,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 }
 if(data.code !== undefined){
@@ -92,6 +109,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 }
 if(data.details !== undefined){
@@ -107,6 +128,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -119,6 +144,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate53.errors = vErrors;
+return false;
+}
 }
 validate53.errors = vErrors;
 return errors === 0;
@@ -150,6 +179,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 if(data.parts === undefined){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "parts"}};
@@ -160,6 +193,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((((((((key0 === "id") || (key0 === "widget_id")) || (key0 === "color")) || (key0 === "made_at")) || (key0 === "weight")) || (key0 === "parts")) || (key0 === "labels")) || (key0 === "error"))){
@@ -171,6 +208,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 if(data.id !== undefined){
@@ -183,6 +224,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 if(data.widget_id !== undefined){
@@ -195,12 +240,20 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 if(data.color !== undefined){
 if(!(validate52(data.color, {instancePath:instancePath+"/color",parentData:data,parentDataProperty:"color",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 if(data.made_at !== undefined){
@@ -215,6 +268,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -226,6 +283,10 @@ else {
 vErrors.push(err6);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 if(data.weight !== undefined){
@@ -240,6 +301,10 @@ else {
 vErrors.push(err7);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 if(data4 < 0 || isNaN(data4)){
 const err8 = {instancePath:instancePath+"/weight",schemaPath:"#/properties/weight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
@@ -250,6 +315,10 @@ else {
 vErrors.push(err8);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 else {
@@ -261,6 +330,10 @@ else {
 vErrors.push(err9);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 if(data.parts !== undefined){
@@ -275,6 +348,10 @@ else {
 vErrors.push(err10);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 const len0 = data5.length;
 for(let i0=0; i0<len0; i0++){
@@ -289,6 +366,10 @@ else {
 vErrors.push(err11);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 for(const key1 in data6){
 if(!((key1 === "n") || (key1 === "key"))){
@@ -300,6 +381,10 @@ else {
 vErrors.push(err12);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 if(data6.n !== undefined){
@@ -313,6 +398,10 @@ else {
 vErrors.push(err13);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 < 0 || isNaN(data7)){
@@ -324,6 +413,10 @@ else {
 vErrors.push(err14);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -337,6 +430,10 @@ else {
 vErrors.push(err15);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -349,6 +446,10 @@ else {
 vErrors.push(err16);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -361,6 +462,10 @@ else {
 vErrors.push(err17);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 if(data.labels !== undefined){
@@ -376,6 +481,10 @@ else {
 vErrors.push(err18);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -388,12 +497,20 @@ else {
 vErrors.push(err19);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 if(data.error !== undefined){
 if(!(validate53(data.error, {instancePath:instancePath+"/error",parentData:data,parentDataProperty:"error",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -406,6 +523,10 @@ else {
 vErrors.push(err20);
 }
 errors++;
+if(errors >= 100){
+validate54.errors = vErrors;
+return false;
+}
 }
 validate54.errors = vErrors;
 return errors === 0;
@@ -435,6 +556,10 @@ else {
 vErrors.push(err0);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 for(const key0 in data){
 if(!((key0 === "n") || (key0 === "key"))){
@@ -446,6 +571,10 @@ else {
 vErrors.push(err1);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 if(data.n !== undefined){
@@ -459,6 +588,10 @@ else {
 vErrors.push(err2);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 < 0 || isNaN(data0)){
@@ -470,6 +603,10 @@ else {
 vErrors.push(err3);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -483,6 +620,10 @@ else {
 vErrors.push(err4);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 }
 }
@@ -495,6 +636,10 @@ else {
 vErrors.push(err5);
 }
 errors++;
+if(errors >= 100){
+validate57.errors = vErrors;
+return false;
+}
 }
 validate57.errors = vErrors;
 return errors === 0;
