@@ -12,12 +12,13 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SPEC_REF } from "@arp/model";
+import { checkCommand } from "./commands/check.js";
 import type { Command, OptionSpec, ParsedArgs } from "./commands/command.js";
 import { vectorsCommand } from "./commands/vectors.js";
 import { type Output, PROGRAM } from "./report/reporter.js";
 
 /** The commands, in the order the help lists them. A new command is one more entry. */
-export const COMMANDS: readonly Command[] = [vectorsCommand];
+export const COMMANDS: readonly Command[] = [vectorsCommand, checkCommand];
 
 /** Options every command (and the bare program) accepts. */
 const GLOBAL_OPTIONS: readonly OptionSpec[] = [
@@ -126,7 +127,7 @@ function parseOptions(args: readonly string[], options: readonly OptionSpec[]): 
     allowPositionals: true,
     tokens: true,
   });
-  const values: Record<string, string | true> = {};
+  const values: Record<string, string | string[] | true> = {};
   const positionals: string[] = [];
   for (const token of tokens) {
     if (token.kind === "positional") positionals.push(token.value);
@@ -147,7 +148,12 @@ function parseOptions(args: readonly string[], options: readonly OptionSpec[]): 
     if (option.choices !== undefined && !option.choices.includes(value)) {
       throw new ArgumentError(`${label} must be ${option.choices.join(" or ")}, not ${value}`);
     }
-    values[option.name] = value;
+    if (option.multiple === true) {
+      const previous = values[option.name];
+      values[option.name] = Array.isArray(previous) ? [...previous, value] : [value];
+    } else {
+      values[option.name] = value;
+    }
   }
   return { values, positionals };
 }

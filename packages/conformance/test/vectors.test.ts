@@ -19,11 +19,21 @@ const validators = precompiledValidators();
 describe("the public surface", () => {
   it("exports exactly these names", () => {
     expect(Object.keys(api).sort()).toEqual([
+      "IMPLEMENTED_TIERS",
+      "TIERS",
       "UsageError",
+      "applyBaseline",
+      "checksFor",
       "compileSpecTree",
+      "invalidBodies",
       "jsonReporter",
       "locateSpecRoot",
+      "parseBaseline",
       "precompiledValidators",
+      "renderJson",
+      "renderJunit",
+      "renderText",
+      "runConformance",
       "runVectors",
       "schemaFileFor",
       "textReporter",

@@ -20,14 +20,19 @@ export interface OptionSpec {
   readonly valueNoun?: string;
   /** The only values accepted, when there are a few (`text`, `json`). */
   readonly choices?: readonly string[];
+  /** May be given more than once; the values are collected in order (a `string[]`). */
+  readonly multiple?: boolean;
   /** One line (wrapped at will) for the help. */
   readonly help: string;
 }
 
 /** The arguments after parsing: option values by long name, and the positional arguments. */
 export interface ParsedArgs {
-  /** A string for an option with a value, `true` for a flag; absent when not given. */
-  readonly values: Readonly<Record<string, string | true | undefined>>;
+  /**
+   * A string for an option with a value, `true` for a flag, every value in order for a `multiple`
+   * option; absent when not given.
+   */
+  readonly values: Readonly<Record<string, string | readonly string[] | true | undefined>>;
   /** The positional arguments after the command's name. */
   readonly positionals: readonly string[];
 }
@@ -58,4 +63,10 @@ export interface Command {
 export function stringOption(args: ParsedArgs, name: string): string | undefined {
   const value = args.values[name];
   return typeof value === "string" ? value : undefined;
+}
+
+/** Every value of a `multiple` option, in order (empty when not given). */
+export function listOption(args: ParsedArgs, name: string): readonly string[] {
+  const value = args.values[name];
+  return Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
 }

@@ -1,0 +1,52 @@
+/** `runConformance()`: the programmatic form of `arp-conformance check` for one service. */
+import { SERVICES, type ServiceSpec } from "@arp/model";
+import { UsageError } from "../errors.js";
+import { applyBaseline, parseBaseline } from "./baseline.js";
+import { type CheckReport, type CheckResult, runChecks, TIERS, type Tier } from "./runner.js";
+
+export type ServiceKey = keyof typeof SERVICES;
+
+export interface RunConformanceOptions {
+  /** `run-gateway`, ... (a key of `SERVICES`), or the service's operation table itself. */
+  service: ServiceKey | ServiceSpec;
+  /** Base URL of the running service (`http://localhost:8080`). */
+  url: string;
+  /** Default `smoke`. Tiers are cumulative; `core` and `deep` have no checks yet and are reported as SKIP. */
+  tier?: Tier;
+  /** Sent on every request, e.g. `{ Authorization: "Bearer ..." }`. */
+  headers?: Readonly<Record<string, string>>;
+  /** Deadline of one request, headers and body. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Retries after a transport error (never after an answer). Default 0. */
+  retries?: number;
+  /** Also fail on WARN and SKIP. */
+  strict?: boolean;
+  /** Expected failures: check ids or `<service>/<check id>` (see `baseline.ts` for the file form). */
+  expectedFailures?: readonly string[];
+  /** Called after each check, in order. */
+  onResult?: (result: CheckResult) => void;
+}
+
+/** Runs the checks of a tier against one running service and returns the report (never throws for what the service does). */
+export async function runConformance(options: RunConformanceOptions): Promise<CheckReport> {
+  const service = typeof options.service === "string" ? SERVICES[options.service] : options.service;
+  if (service === undefined) {
+    throw new UsageError(
+      `unknown service: ${String(options.service)} (services: ${Object.keys(SERVICES).join(", ")})`,
+    );
+  }
+  const tier = options.tier ?? "smoke";
+  if (!TIERS.includes(tier)) throw new UsageError(`unknown tier: ${tier} (tiers: ${TIERS.join(", ")})`);
+  const report = await runChecks({
+    service,
+    url: options.url,
+    tier,
+    ...(options.headers === undefined ? {} : { headers: options.headers }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
+    ...(options.strict === undefined ? {} : { strict: options.strict }),
+    ...(options.onResult === undefined ? {} : { onResult: options.onResult }),
+  });
+  if (options.expectedFailures === undefined) return report;
+  return applyBaseline(report, parseBaseline(options.expectedFailures.join("\n")));
+}

@@ -1,0 +1,229 @@
+/**
+ * `arp-conformance check <service> --url URL` and `check all --<service>-url URL ...`: run the
+ * checks of a tier against running services and report them.
+ *
+ * Exit codes: 0 no FAIL (with --strict: no WARN or SKIP either; with --expected-failures: no new
+ * failure and no listed failure that passes); 1 otherwise; 2 a usage problem.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { applyBaseline, type Baseline, parseBaseline } from "../check/baseline.js";
+import { type CheckReport, runChecks, TIERS, type Tier } from "../check/runner.js";
+import { resolveTargets, SERVICE_URL_OPTIONS, type Target } from "../check/targets.js";
+import { UsageError } from "../errors.js";
+import { checkLine, renderJson, renderJunit, renderText, textSummary } from "../report/check.js";
+import { PROGRAM } from "../report/reporter.js";
+import { type Command, listOption, type ParsedArgs, stringOption } from "./command.js";
+
+function parseHeader(text: string, where: string): [string, string] {
+  const at = text.indexOf("=");
+  const name = at <= 0 ? "" : text.slice(0, at).trim();
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw new UsageError(
+      `${where}: expected KEY=VALUE with a header name as KEY, not ${JSON.stringify(text)}`,
+    );
+  }
+  return [name, text.slice(at + 1).trim()];
+}
+
+/** `--headers-file` (KEY=VALUE lines, `#` comments) first, then each `--headers`, later ones winning. */
+export function readHeaders(args: ParsedArgs): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const file = stringOption(args, "headers-file");
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      throw new UsageError(`cannot read --headers-file ${file}: ${(err as Error).message}`, { path: file });
+    }
+    for (const [i, raw] of text.split(/\r?\n/).entries()) {
+      const line = raw.trim();
+      if (line === "" || line.startsWith("#")) continue;
+      const [name, value] = parseHeader(line, `${file}:${i + 1}`);
+      headers[name] = value;
+    }
+  }
+  for (const item of listOption(args, "headers")) {
+    const [name, value] = parseHeader(item, "--headers");
+    headers[name] = value;
+  }
+  return headers;
+}
+
+function number(args: ParsedArgs, name: string, integer: boolean): number | undefined {
+  const text = stringOption(args, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (integer && !Number.isInteger(value)) ||
+    (!integer && value === 0)
+  ) {
+    throw new UsageError(
+      `--${name} must be a ${integer ? "whole number ≥ 0" : "number of seconds > 0"}, not ${text}`,
+    );
+  }
+  return value;
+}
+
+interface Plan {
+  targets: Target[];
+  tier: Tier;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  retries: number;
+  strict: boolean;
+  format: "text" | "json" | "junit";
+  outFile: string | undefined;
+  baseline: Baseline | undefined;
+}
+
+function plan(args: ParsedArgs): Plan {
+  const urls: Record<string, string | undefined> = {};
+  for (const { key, option } of SERVICE_URL_OPTIONS) urls[key] = stringOption(args, option);
+  const targets = resolveTargets(args.positionals[0], stringOption(args, "url"), urls);
+  const baselineFile = stringOption(args, "expected-failures");
+  let baseline: Baseline | undefined;
+  if (baselineFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(baselineFile, "utf8");
+    } catch (err) {
+      throw new UsageError(`cannot read --expected-failures ${baselineFile}: ${(err as Error).message}`, {
+        path: baselineFile,
+      });
+    }
+    baseline = parseBaseline(text, baselineFile);
+  }
+  return {
+    targets,
+    tier: (stringOption(args, "tier") ?? "smoke") as Tier,
+    headers: readHeaders(args),
+    timeoutMs: (number(args, "timeout", false) ?? 10) * 1000,
+    retries: number(args, "retries", true) ?? 0,
+    strict: args.values.strict === true,
+    format: (stringOption(args, "format") ?? "text") as Plan["format"],
+    outFile: stringOption(args, "out"),
+    baseline,
+  };
+}
+
+export const checkCommand: Command = {
+  name: "check",
+  summary: "Check running ARP services against the v1 contracts (tiers: smoke, surface).",
+  arguments: ["<service>|all"],
+  options: [
+    { name: "url", value: "URL", valueNoun: "a URL", help: "Base URL of the service (check <service>)." },
+    ...SERVICE_URL_OPTIONS.map(({ key, option }) => ({
+      name: option,
+      value: "URL",
+      valueNoun: "a URL",
+      help: `Base URL of the ${key} service (check all).`,
+    })),
+    {
+      name: "tier",
+      value: TIERS.join("|"),
+      choices: TIERS,
+      help: "Checks to run, cumulative (default: smoke). core and deep have no\nchecks yet: they are reported as one SKIP each.",
+    },
+    {
+      name: "headers",
+      value: "KEY=VALUE",
+      valueNoun: "KEY=VALUE",
+      multiple: true,
+      help: "A header for every request (repeatable), e.g.\n--headers 'Authorization=Bearer eyJ...'. Values are never reported.",
+    },
+    {
+      name: "headers-file",
+      value: "FILE",
+      valueNoun: "a file",
+      help: "Headers from a file: KEY=VALUE lines, # comments (--headers win).",
+    },
+    {
+      name: "timeout",
+      value: "S",
+      valueNoun: "a number of seconds",
+      help: "Deadline of one request in seconds (default: 10).",
+    },
+    {
+      name: "retries",
+      value: "N",
+      valueNoun: "a number",
+      help: "Send again after a transport error, up to N times (default: 0).\nAn answer, even a 5xx, is never retried.",
+    },
+    { name: "strict", help: "Also fail on WARN and SKIP." },
+    {
+      name: "format",
+      value: "text|json|junit",
+      choices: ["text", "json", "junit"],
+      help: "Report format (default: text).",
+    },
+    {
+      name: "out",
+      value: "FILE",
+      valueNoun: "a file",
+      help: "Write the report to FILE; with json or junit, the text lines\nstill go to stdout.",
+    },
+    {
+      name: "expected-failures",
+      value: "FILE",
+      valueNoun: "a file",
+      help: "Known failures, one <check id> or <service>/<check id> a line.\nA new failure fails the run, and so does a listed one that passes.",
+    },
+  ],
+  details: `Tiers: smoke (health and version), surface (every route, invalid bodies, unknown ids,
+success bodies; nothing is created). --tier core|deep runs these and reports the missing tiers
+as SKIP (so they fail only with --strict).
+
+Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 usage error.
+`,
+
+  async run(args, { out }) {
+    let p: Plan;
+    try {
+      p = plan(args);
+    } catch (err) {
+      if (err instanceof UsageError) {
+        out.stderr(`${PROGRAM}: ${err.message}\nRun \`${PROGRAM} check --help\` for more.\n`);
+        return 2;
+      }
+      throw err;
+    }
+    // Text lines go out as each check ends, unless the text report itself goes to --out.
+    const live = p.format !== "text" ? p.outFile !== undefined : p.outFile === undefined;
+    const reports: CheckReport[] = [];
+    for (const target of p.targets) {
+      const report = await runChecks({
+        service: target.service,
+        url: target.url,
+        tier: p.tier,
+        headers: p.headers,
+        timeoutMs: p.timeoutMs,
+        retries: p.retries,
+        strict: p.strict,
+        ...(live ? { onResult: (r) => out.stdout(checkLine(target.service.key, r)) } : {}),
+      });
+      reports.push(p.baseline === undefined ? report : applyBaseline(report, p.baseline));
+    }
+    const all = args.positionals[0] === "all";
+    const rendered =
+      p.format === "json"
+        ? renderJson(reports, all)
+        : p.format === "junit"
+          ? renderJunit(reports)
+          : renderText(reports);
+    if (live) out.stdout(textSummary(reports));
+    if (p.outFile !== undefined) {
+      try {
+        writeFileSync(p.outFile, rendered);
+      } catch (err) {
+        out.stderr(`${PROGRAM}: cannot write --out ${p.outFile}: ${(err as Error).message}\n`);
+        return 2;
+      }
+    } else if (!live) {
+      out.stdout(rendered);
+    }
+    return reports.every((r) => r.ok) ? 0 : 1;
+  },
+};
