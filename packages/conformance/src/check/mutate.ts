@@ -116,9 +116,12 @@ export function readSchemaDocuments(dir: string): SchemaDocuments {
     try {
       out.set(file, JSON.parse(readFileSync(path, "utf8")));
     } catch (err) {
-      throw new UsageError(`${path}: cannot read the schema (${err instanceof Error ? err.message : String(err)})`, {
-        path,
-      });
+      throw new UsageError(
+        `${path}: cannot read the schema (${err instanceof Error ? err.message : String(err)})`,
+        {
+          path,
+        },
+      );
     }
   }
   return out;
@@ -128,8 +131,16 @@ export function readSchemaDocuments(dir: string): SchemaDocuments {
  * The golden vector of a schema file, to start mutating from: `conformance/json_vectors/<group>/<name>/`
  * `full.json`, else `minimal.json` there, else `<group>/<name>.json`. Undefined when there is none.
  */
-export function readStartingDocument(dir: string, schemaFile: string): { path: string; document: unknown } | undefined {
-  const base = join(locateSpecRoot(dir), "conformance", "json_vectors", ...schemaFile.replace(/\.schema\.json$/, "").split("/"));
+export function readStartingDocument(
+  dir: string,
+  schemaFile: string,
+): { path: string; document: unknown } | undefined {
+  const base = join(
+    locateSpecRoot(dir),
+    "conformance",
+    "json_vectors",
+    ...schemaFile.replace(/\.schema\.json$/, "").split("/"),
+  );
   for (const path of [join(base, "full.json"), join(base, "minimal.json"), `${base}.json`]) {
     if (existsSync(path)) return { path, document: JSON.parse(readFileSync(path, "utf8")) };
   }
@@ -231,7 +242,11 @@ function deref(schema: unknown, file: string, docs: SchemaDocuments): { schema: 
 }
 
 /** A deep copy of the root document with `change` applied to the container of `path`'s last segment. */
-function changed(root: unknown, path: readonly string[], change: (parent: Record<string, unknown> | unknown[], key: string) => void): unknown {
+function changed(
+  root: unknown,
+  path: readonly string[],
+  change: (parent: Record<string, unknown> | unknown[], key: string) => void,
+): unknown {
   const copy = structuredClone(root);
   if (path.length === 0) throw new Error("changed() needs a non-empty path");
   let parent: unknown = copy;
@@ -263,14 +278,28 @@ function add(
   if (ctx.seen.has(dedupe)) return;
   ctx.seen.add(dedupe);
   const pointer = pointerOf(path);
-  ctx.out.push({ id: `${constraint}--${pointer || "(root)"}`, constraint, pointer, keyword, description, body });
+  ctx.out.push({
+    id: `${constraint}--${pointer || "(root)"}`,
+    constraint,
+    pointer,
+    keyword,
+    description,
+    body,
+  });
 }
 
 function where(path: readonly string[]): string {
   return path.length === 0 ? "the body" : `\`${pointerOf(path)}\``;
 }
 
-function walk(ctx: Context, value: unknown, rawSchema: unknown, rawFile: string, path: string[], shape: string): void {
+function walk(
+  ctx: Context,
+  value: unknown,
+  rawSchema: unknown,
+  rawFile: string,
+  path: string[],
+  shape: string,
+): void {
   const { schema, file } = deref(rawSchema, rawFile, ctx.docs);
   if (!isObject(schema)) return; // `true`, or no schema: anything goes
 
@@ -283,13 +312,27 @@ function walk(ctx: Context, value: unknown, rawSchema: unknown, rawFile: string,
     if (wrong.length > 0) {
       const id = `type--${pointerOf(path) || "(root)"}`;
       const pick = wrong[hash32(`${ctx.seed}:${id}`) % wrong.length]!;
-      add(ctx, "type", path, shape, replaced(ctx.root, path, pick), `${where(path)} is ${JSON.stringify(pick)}, not of type ${types.join(" or ")}`);
+      add(
+        ctx,
+        "type",
+        path,
+        shape,
+        replaced(ctx.root, path, pick),
+        `${where(path)} is ${JSON.stringify(pick)}, not of type ${types.join(" or ")}`,
+      );
     }
   }
 
   // enum: a value outside the list
   if (enumValues && !enumValues.includes(NOT_IN_ENUM)) {
-    add(ctx, "enum", path, shape, replaced(ctx.root, path, NOT_IN_ENUM), `${where(path)} is ${JSON.stringify(NOT_IN_ENUM)}, not one of the enum`);
+    add(
+      ctx,
+      "enum",
+      path,
+      shape,
+      replaced(ctx.root, path, NOT_IN_ENUM),
+      `${where(path)} is ${JSON.stringify(NOT_IN_ENUM)}, not one of the enum`,
+    );
   }
 
   if (typeof value === "string") {
@@ -298,7 +341,14 @@ function walk(ctx: Context, value: unknown, rawSchema: unknown, rawFile: string,
     if (format && check && !enumValues) {
       const bad = [...(WRONG_FORMAT[format] ?? []), `not a valid ${format}`, ""].find((s) => !check(s));
       if (bad !== undefined) {
-        add(ctx, "format", path, shape, replaced(ctx.root, path, bad), `${where(path)} is ${JSON.stringify(bad)}, not a valid ${format}`);
+        add(
+          ctx,
+          "format",
+          path,
+          shape,
+          replaced(ctx.root, path, bad),
+          `${where(path)} is ${JSON.stringify(bad)}, not a valid ${format}`,
+        );
       }
     }
     if (typeof schema.pattern === "string" && !enumValues) {
@@ -306,7 +356,14 @@ function walk(ctx: Context, value: unknown, rawSchema: unknown, rawFile: string,
       const formatOk = (s: string) => !check || check(s);
       const bad = PATTERN_BREAKERS.find((s) => !re.test(s) && formatOk(s));
       if (bad !== undefined) {
-        add(ctx, "pattern", path, shape, replaced(ctx.root, path, bad), `${where(path)} is ${JSON.stringify(bad)}, which does not match ${schema.pattern}`);
+        add(
+          ctx,
+          "pattern",
+          path,
+          shape,
+          replaced(ctx.root, path, bad),
+          `${where(path)} is ${JSON.stringify(bad)}, which does not match ${schema.pattern}`,
+        );
       }
     }
   }
@@ -315,11 +372,25 @@ function walk(ctx: Context, value: unknown, rawSchema: unknown, rawFile: string,
     const integer = types?.includes("integer") === true && !types.includes("number");
     if (typeof schema.minimum === "number") {
       const below = integer ? Math.ceil(schema.minimum) - 1 : schema.minimum - 1;
-      add(ctx, "minimum", path, shape, replaced(ctx.root, path, below), `${where(path)} is ${below}, below the minimum ${schema.minimum}`);
+      add(
+        ctx,
+        "minimum",
+        path,
+        shape,
+        replaced(ctx.root, path, below),
+        `${where(path)} is ${below}, below the minimum ${schema.minimum}`,
+      );
     }
     if (typeof schema.maximum === "number") {
       const above = integer ? Math.floor(schema.maximum) + 1 : schema.maximum + 1;
-      add(ctx, "maximum", path, shape, replaced(ctx.root, path, above), `${where(path)} is ${above}, above the maximum ${schema.maximum}`);
+      add(
+        ctx,
+        "maximum",
+        path,
+        shape,
+        replaced(ctx.root, path, above),
+        `${where(path)} is ${above}, above the maximum ${schema.maximum}`,
+      );
     }
   }
 
@@ -327,7 +398,14 @@ function walk(ctx: Context, value: unknown, rawSchema: unknown, rawFile: string,
     const min = schema.minItems;
     if (typeof min === "number" && min >= 1 && value.length >= min) {
       const cut = value.slice(0, min - 1);
-      add(ctx, "minItems", path, shape, replaced(ctx.root, path, cut), `${where(path)} has ${cut.length} item${cut.length === 1 ? "" : "s"}, fewer than the minimum ${min}`);
+      add(
+        ctx,
+        "minItems",
+        path,
+        shape,
+        replaced(ctx.root, path, cut),
+        `${where(path)} has ${cut.length} item${cut.length === 1 ? "" : "s"}, fewer than the minimum ${min}`,
+      );
     }
     if (schema.items !== undefined) {
       value.forEach((item, i) => {
@@ -347,25 +425,49 @@ function walk(ctx: Context, value: unknown, rawSchema: unknown, rawFile: string,
     for (const name of schema.required) {
       if (typeof name !== "string" || !(name in value)) continue;
       const at = [...path, name];
-      add(ctx, "required", at, `${shape}/${escapeSegment(name)}`, changed(ctx.root, at, (parent, key) => {
-        delete (parent as Record<string, unknown>)[key];
-      }), `${where(at)} removed (required)`);
+      add(
+        ctx,
+        "required",
+        at,
+        `${shape}/${escapeSegment(name)}`,
+        changed(ctx.root, at, (parent, key) => {
+          delete (parent as Record<string, unknown>)[key];
+        }),
+        `${where(at)} removed (required)`,
+      );
     }
   }
 
   // additionalProperties: false → an unknown property, or a key that matches no pattern
   if (schema.additionalProperties === false) {
     if (compiled.length > 0) {
-      const key = BAD_KEYS.find((k) => !(k in value) && !(k in properties) && compiled.every(([re]) => !re.test(k)));
+      const key = BAD_KEYS.find(
+        (k) => !(k in value) && !(k in properties) && compiled.every(([re]) => !re.test(k)),
+      );
       if (key !== undefined) {
         const at = [...path, key];
-        add(ctx, "pattern", at, `${shape}/!key`, replaced(ctx.root, at, "x"), `${where(at)} added: the key matches no pattern of ${patterns.map(([p]) => p).join(", ")}`, "additionalProperties");
+        add(
+          ctx,
+          "pattern",
+          at,
+          `${shape}/!key`,
+          replaced(ctx.root, at, "x"),
+          `${where(at)} added: the key matches no pattern of ${patterns.map(([p]) => p).join(", ")}`,
+          "additionalProperties",
+        );
       }
     } else {
       let key = UNKNOWN_PROPERTY;
       while (key in properties || key in value) key += "_";
       const at = [...path, key];
-      add(ctx, "additionalProperties", at, `${shape}/!key`, replaced(ctx.root, at, true), `${where(at)} added: not a property of this object`);
+      add(
+        ctx,
+        "additionalProperties",
+        at,
+        `${shape}/!key`,
+        replaced(ctx.root, at, true),
+        `${where(at)} added: not a property of this object`,
+      );
     }
   }
 
@@ -402,11 +504,22 @@ function capped(all: Mutation[], limit: number): Mutation[] {
  * The mutations of `start` (a document valid against `schemaFile`): see the module comment.
  * `schemaFile` is a key of `docs` (`run_gateway/runs/run_start_request.schema.json`).
  */
-export function deriveMutations(docs: SchemaDocuments, schemaFile: string, start: unknown, options: MutateOptions = {}): Mutation[] {
+export function deriveMutations(
+  docs: SchemaDocuments,
+  schemaFile: string,
+  start: unknown,
+  options: MutateOptions = {},
+): Mutation[] {
   const schema = docs.get(schemaFile);
   if (schema === undefined) throw new Error(`no schema file ${schemaFile}`);
   const limit = options.limit ?? DEFAULT_MUTATION_LIMIT;
-  const ctx: Context = { docs, seed: options.seed ?? DEFAULT_MUTATION_SEED, out: [], seen: new Set(), root: start };
+  const ctx: Context = {
+    docs,
+    seed: options.seed ?? DEFAULT_MUTATION_SEED,
+    out: [],
+    seen: new Set(),
+    root: start,
+  };
   walk(ctx, start, schema, schemaFile, [], "");
   return capped(ctx.out, limit);
 }
