@@ -3,23 +3,10 @@
  * of one client carries the validators of that service's operation table and the ErrorEnvelope
  * check, nothing more. Each ajv validator assigns its `.evaluated` record once: that is what is counted.
  */
-import { build } from "esbuild";
+import { browserBundle, validatorsIn } from "@arp/testkit";
 import { describe, expect, it } from "vitest";
 
-async function bundle(contents: string): Promise<string> {
-  const result = await build({
-    stdin: { contents, resolveDir: import.meta.dirname, loader: "js" },
-    bundle: true,
-    minify: true,
-    platform: "browser",
-    format: "esm",
-    write: false,
-    logLevel: "silent",
-  });
-  return result.outputFiles[0]!.text;
-}
-
-const validatorsIn = (code: string): number => code.split(".evaluated=").length - 1;
+const bundle = (contents: string): Promise<string> => browserBundle(contents, import.meta.dirname);
 
 describe("a browser bundle of one client", () => {
   it("carries only its service's validators (and the ErrorEnvelope check)", async () => {

@@ -3,24 +3,11 @@
  * of one import carries exactly the validators that import reaches. Each ajv validator assigns its
  * `.evaluated` record once, which is what is counted here.
  */
-import { build } from "esbuild";
+import { browserBundle, validatorsIn } from "@arp/testkit";
 import { describe, expect, it } from "vitest";
 import { SCHEMAS } from "../src/index.js";
 
-async function bundle(contents: string): Promise<string> {
-  const result = await build({
-    stdin: { contents, resolveDir: import.meta.dirname, loader: "js" },
-    bundle: true,
-    minify: true,
-    platform: "browser",
-    format: "esm",
-    write: false,
-    logLevel: "silent",
-  });
-  return result.outputFiles[0]!.text;
-}
-
-const validatorsIn = (code: string): number => code.split(".evaluated=").length - 1;
+const bundle = (contents: string): Promise<string> => browserBundle(contents, import.meta.dirname);
 
 describe("a browser bundle of @arp/model keeps only what it uses", () => {
   it("constants and types alone pull in no validator and none of the validation API", async () => {

@@ -1,4 +1,6 @@
 /** Our ported formats must judge every string exactly like ajv-formats' "full" mode. */
+
+import { seededRandom } from "@arp/testkit";
 import { fullFormats } from "ajv-formats/dist/formats.js";
 import { describe, expect, it } from "vitest";
 import { isDateTime, isUri } from "../src/index.js";
@@ -104,18 +106,6 @@ const URIS = [
   "x+y.z-1:rest",
 ];
 
-/** mulberry32: a small seeded PRNG, so every run generates the same strings. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Characters the mutations insert or replace with: the grammars' own, their neighbours, and others. */
 const ALPHABET = [
   ..."0123456789-:.+TtZz /?#[]@%!$&'()*+,;=_~\"<>^`{|}",
@@ -140,7 +130,7 @@ const ALPHABET = [
 ];
 
 function fuzzer(seed: number) {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const int = (n: number): number => Math.floor(rand() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const pad2 = (n: number): string => String(n).padStart(2, "0");

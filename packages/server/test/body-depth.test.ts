@@ -2,6 +2,7 @@
  * The byte scanner behind `maxJsonDepth`, against the depth of the value `JSON.parse` builds: seeded
  * random documents whose strings hold brackets, quotes, backslashes and multi-byte characters.
  */
+import { seededRandom } from "@arp/testkit";
 import { describe, expect, it } from "vitest";
 import { nestsDeeperThan, valueNestsDeeperThan } from "../src/core/body.js";
 
@@ -9,18 +10,6 @@ function depthOf(value: unknown): number {
   if (typeof value !== "object" || value === null) return 0;
   const children = Array.isArray(value) ? value : Object.values(value);
   return 1 + Math.max(0, ...children.map(depthOf));
-}
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const PIECES = ["[", "]", "{", "}", '"', "\\", "\\\\", '\\"', "é", "😀", "a", " "];
@@ -46,7 +35,7 @@ function randomString(next: () => number): string {
 
 describe("nestsDeeperThan", () => {
   it("agrees with the parsed depth on 3,000 random documents, at every limit around it", () => {
-    const next = rng(9);
+    const next = seededRandom(9);
     for (let n = 0; n < 3_000; n++) {
       const value = randomValue(next, 8);
       const text = JSON.stringify(value);

@@ -67,6 +67,8 @@ export async function builtExports(
   return { esm, cjs };
 }
 
+export { browserBundle, validatorsIn } from "./bundle.js";
+export { seededRandom } from "./random.js";
 export {
   goldenVector,
   hasReference,
