@@ -12,6 +12,8 @@ export default defineConfig([
     clean: ["!cli.js", "!cli.js.map"],
     platform: "node",
     target: "node20",
+    // `import.meta.url` in the CommonJS build too (runConformance finds the bundled spec with it).
+    shims: true,
   },
   {
     // The CLI module behind `bin/arp-conformance.js`: ESM only (it finds the bundled spec through

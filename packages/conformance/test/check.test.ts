@@ -1,5 +1,7 @@
 /** The smoke and surface tiers against correct services (every check passes) and the fault table. */
+import { join } from "node:path";
 import { SERVICES } from "@arp/model";
+import { repoRoot } from "@arp/testkit";
 import { describe, expect, it } from "vitest";
 import { runChecks } from "../src/check/runner.js";
 import { FAULTS } from "./support/faults.js";
@@ -59,4 +61,44 @@ describe("fault table: each broken service fails exactly its checks", () => {
       }
     });
   }
+});
+
+describe("invalid bodies derived from the request schemas (with a spec tree)", () => {
+  const specRoot = join(repoRoot, "spec/v1");
+
+  it("correct services reject every derived body with an envelope", async () => {
+    for (const key of ["run-gateway", "run-coordinator", "node-registry", "pdp"] as Key[]) {
+      const running = await CORRECT[key]!().listen({ port: 0 });
+      try {
+        const report = await runChecks({
+          service: SERVICES[key],
+          url: running.url,
+          tier: "surface",
+          specRoot,
+        });
+        const derived = report.results.filter((r) => /\.invalid_body\.[a-zA-Z]+--/.test(r.check_id));
+        expect(derived.length, key).toBeGreaterThan(3);
+        expect(derived.filter((r) => r.status !== "PASS").map((r) => r.check_id)).toEqual([]);
+      } finally {
+        await running.close();
+      }
+    }
+  });
+
+  it("a service that answers 200 to every body fails each derived check, one per broken constraint", async () => {
+    const fault = FAULTS.find((f) => f.name === "a 200 for invalid bodies")!;
+    const running = await fault.make().listen({ port: 0 });
+    try {
+      const report = await runChecks({ service: SERVICES.pdp, url: running.url, tier: "surface", specRoot });
+      const derived = report.results.filter((r) =>
+        r.check_id.startsWith("surface.decidePolicy.invalid_body."),
+      );
+      expect(derived.length).toBeGreaterThan(fault.fails.length);
+      expect(derived.every((r) => r.status === "FAIL")).toBe(true);
+      // Named after the constraint each body breaks, as the invalid golden vectors are.
+      expect(derived.map((r) => r.check_id)).toContain("surface.decidePolicy.invalid_body.required--/action");
+    } finally {
+      await running.close();
+    }
+  });
 });

@@ -1,4 +1,5 @@
 /** `runConformance()`: the programmatic form of `arp-conformance check` for one service. */
+import { fileURLToPath } from "node:url";
 import { SERVICES, type ServiceSpec } from "@arp/model";
 import { UsageError } from "../errors.js";
 import { applyBaseline, parseBaseline } from "./baseline.js";
@@ -25,6 +26,20 @@ export interface RunConformanceOptions {
   expectedFailures?: readonly string[];
   /** Called after each check, in order. */
   onResult?: (result: CheckResult) => void;
+  /**
+   * The spec tree whose golden vectors seed the invalid bodies derived from each request schema.
+   * Default: the spec this package bundles.
+   */
+  specRoot?: string;
+}
+
+/** The `spec/v1` this package bundles (`dist/spec/v1`, beside the built module), if it can be found. */
+function bundledSpecRoot(): string | undefined {
+  try {
+    return fileURLToPath(new URL("./spec/v1/", import.meta.url));
+  } catch {
+    return undefined; // no module URL (a bundler's CommonJS output): the schema-blind bodies only
+  }
 }
 
 /** Runs the checks of a tier against one running service and returns the report (never throws for what the service does). */
@@ -37,6 +52,7 @@ export async function runConformance(options: RunConformanceOptions): Promise<Ch
   }
   const tier = options.tier ?? "smoke";
   if (!TIERS.includes(tier)) throw new UsageError(`unknown tier: ${tier} (tiers: ${TIERS.join(", ")})`);
+  const specRoot = options.specRoot ?? bundledSpecRoot();
   const report = await runChecks({
     service,
     url: options.url,
@@ -46,6 +62,7 @@ export async function runConformance(options: RunConformanceOptions): Promise<Ch
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.strict === undefined ? {} : { strict: options.strict }),
     ...(options.onResult === undefined ? {} : { onResult: options.onResult }),
+    ...(specRoot === undefined ? {} : { specRoot }),
   });
   if (options.expectedFailures === undefined) return report;
   return applyBaseline(report, parseBaseline(options.expectedFailures.join("\n")));

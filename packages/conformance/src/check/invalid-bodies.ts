@@ -1,12 +1,14 @@
 /**
- * The seam where invalid request bodies for an operation are produced. The surface tier sends each
- * one and expects a 4xx `ErrorEnvelope`.
- *
- * TODO(mutate.ts): replace this small, schema-blind set with `src/check/mutate.ts` (bodies derived
- * from the request schema: each required field missing, each field of a wrong type, enum values
- * outside the enum, unknown properties on a valid body). Keep the `InvalidBody` shape.
+ * The invalid request bodies of an operation, which the surface tier sends, expecting a 4xx
+ * `ErrorEnvelope` for each: three schema-blind ones (`{}`, as the Python checker sends, an unknown
+ * property, a wrong type for the first required field), then, given a spec tree with golden vectors,
+ * the bodies `mutate.ts` derives from the request schema (each the operation's golden vector with
+ * exactly one constraint broken, named after it: `required--/root_node_type_ref/version`).
  */
+import { existsSync } from "node:fs";
 import { formatIssues, type OperationSpec, toIssues } from "@arp/model";
+import { UsageError } from "../errors.js";
+import { invalidBodiesFor } from "./mutate.js";
 
 export interface InvalidBody {
   /** Stable, part of the check id: `empty`, `unknown_property`, `wrong_type`. */
@@ -23,11 +25,12 @@ export const UNKNOWN_PROPERTY = "arp_conformance_unknown_property";
 const WRONG_VALUES: readonly unknown[] = [12345, "arp-conformance", true, [], {}];
 
 /**
- * At least `{}`, a body with an unknown top-level property and a body whose first required field
- * has the wrong type; each is checked against the operation's own validator, and one that the schema
- * would accept is left out.
+ * `{}`, a body with an unknown top-level property and a body whose first required field has the
+ * wrong type, then (with `specRoot`, a spec tree whose golden vectors seed them) the bodies derived
+ * from the request schema. Each is checked against the operation's own validator, and one that the
+ * schema would accept is left out.
  */
-export function invalidBodies(op: OperationSpec): InvalidBody[] {
+export function invalidBodies(op: OperationSpec, specRoot?: string): InvalidBody[] {
   const request = op.requestBody;
   if (request === undefined) return [];
   const { validate } = request;
@@ -53,6 +56,13 @@ export function invalidBodies(op: OperationSpec): InvalidBody[] {
         add("wrong_type", { [field]: value });
         break;
       }
+    }
+  }
+  if (specRoot !== undefined && existsSync(specRoot)) {
+    try {
+      for (const mutation of invalidBodiesFor(specRoot, request.schema)) add(mutation.id, mutation.body);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err; // no golden vector for this schema: the three above
     }
   }
   return bodies;

@@ -90,10 +90,10 @@ export interface CheckReport {
 }
 
 /** The checks of `tier` and the tiers before it, in order. */
-export function checksFor(service: ServiceSpec, tier: Tier): Check[] {
+export function checksFor(service: ServiceSpec, tier: Tier, specRoot?: string): Check[] {
   const upTo = TIERS.indexOf(tier);
   const checks: Check[] = [...smokeChecks(service)];
-  if (upTo >= TIERS.indexOf("surface")) checks.push(...surfaceChecks(service));
+  if (upTo >= TIERS.indexOf("surface")) checks.push(...surfaceChecks(service, specRoot));
   return checks;
 }
 
@@ -105,6 +105,11 @@ export interface RunChecksOptions extends ProbeOptions {
   strict?: boolean;
   /** Called after each check, in order (the text report's live lines). */
   onResult?: (result: CheckResult) => void;
+  /**
+   * A spec tree (a `v1` folder) whose golden vectors seed the invalid bodies derived from each
+   * request schema; without one, only the three schema-blind invalid bodies are sent.
+   */
+  specRoot?: string;
 }
 
 export function countResults(results: readonly CheckResult[]): CheckCounts {
@@ -160,7 +165,7 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
     results.push(result);
     options.onResult?.(result);
   };
-  for (const check of checksFor(options.service, tier)) {
+  for (const check of checksFor(options.service, tier, options.specRoot)) {
     const t0 = performance.now();
     let outcome: CheckOutcome;
     try {

@@ -179,7 +179,7 @@ as SKIP (so they fail only with --strict).
 Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 usage error.
 `,
 
-  async run(args, { out }) {
+  async run(args, { out, bundledSpecRoot }) {
     let p: Plan;
     try {
       p = plan(args);
@@ -202,6 +202,7 @@ Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 us
         timeoutMs: p.timeoutMs,
         retries: p.retries,
         strict: p.strict,
+        specRoot: bundledSpecRoot,
         ...(live ? { onResult: (r) => out.stdout(checkLine(target.service.key, r)) } : {}),
       });
       reports.push(p.baseline === undefined ? report : applyBaseline(report, p.baseline));

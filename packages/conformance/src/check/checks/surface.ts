@@ -89,7 +89,8 @@ function errorOutcome(result: ProbeResult, passMessage: string): CheckOutcome {
   return { status: "FAIL", message: problems[0]!, errors: problems, exchange: result.exchange };
 }
 
-export function surfaceChecks(service: ServiceSpec): Check[] {
+/** `specRoot`: a spec tree whose golden vectors seed the invalid bodies derived from each request schema. */
+export function surfaceChecks(service: ServiceSpec, specRoot?: string): Check[] {
   const checks: Check[] = [];
   const smoke = new Set(smokeOperations(service).map((op) => op.name));
   for (const op of Object.values(service.operations)) {
@@ -132,7 +133,7 @@ export function surfaceChecks(service: ServiceSpec): Check[] {
       });
     }
 
-    for (const [index, invalid] of invalidBodies(op).entries()) {
+    for (const [index, invalid] of invalidBodies(op, specRoot).entries()) {
       checks.push({
         id: `${base}.invalid_body.${invalid.name}`,
         name: `${label} rejects an invalid body (${invalid.name})`,
