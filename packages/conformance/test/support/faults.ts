@@ -8,10 +8,10 @@ import type { AddressInfo } from "node:net";
 import type * as T from "@arp/model";
 import type { ArpRequest } from "../../../server/src/index.js";
 import {
-  CheckedRunCoordinator,
   CORRECT,
   type Listening,
   TestNodeRegistry,
+  TestRunCoordinator,
   TestRunGateway,
   TestSelection,
 } from "./services.js";
@@ -190,7 +190,7 @@ export const FAULTS: readonly Fault[] = [
     name: "an unknown run id answered 200",
     service: "run-coordinator",
     make: () =>
-      new (class extends CheckedRunCoordinator {
+      new (class extends TestRunCoordinator {
         override getRun(req: ArpRequest<undefined, { run_id: string }>): T.Run {
           return { run_id: req.params.run_id, state: "running", root_node_run_id: "node_run_1" };
         }

@@ -338,7 +338,8 @@ export class TestRunCoordinator extends RequiredRunCoordinator {
     req: ArpRequest<undefined, { node_run_id: string }>,
   ): AsyncIterable<T.RunEvent> {
     const nodeRun = this.nodeRuns.get(req.params.node_run_id);
-    if (!nodeRun) return; // (a generator cannot answer 404: see streaming.test.ts)
+    // Thrown before the first yield: answered as a 404 envelope (the first-event grace period).
+    if (!nodeRun) throw notFound(`no node run ${req.params.node_run_id}`);
     const ids = this.subtree(nodeRun.node_run_id);
     for (const event of this.logs.get(nodeRun.run_id)!.events) {
       if (event.node_run_id && ids.has(event.node_run_id)) yield event;
