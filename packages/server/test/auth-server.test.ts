@@ -9,7 +9,7 @@ import { ArpApiError, RunGatewayClient } from "@arp/client";
 import type * as T from "@arp/model";
 import { RUN_GATEWAY_SERVICE, type ServiceSpec } from "@arp/model";
 import type { JWTPayload } from "jose";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type ArpRequest,
   ArpServerBase,
@@ -167,11 +167,22 @@ describe("limits: a failing JWKS endpoint, tokens without exp", () => {
   it("while the JWKS endpoint fails, 100 forged tokens cause one fetch, not 100", async () => {
     jwks.setJwksBody({ not: "a key set" });
     const forged = await signToken(otherKey, CLAIMS);
-    for (let i = 0; i < 100; i++) {
-      const res = await request(`${url}/v1/runs/run_1`, { headers: bearer(forged) });
-      expect(expectEnvelope(res, 401, "unauthorized").message).toBe("Unable to fetch JWKS");
+    // The clock stands still (only Date is faked: sockets and timers stay real), so the first
+    // 1 s backoff cannot run out while a loaded machine serves the 100 requests.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    try {
+      for (let i = 0; i < 100; i++) {
+        const res = await request(`${url}/v1/runs/run_1`, { headers: bearer(forged) });
+        expect(expectEnvelope(res, 401, "unauthorized").message).toBe("Unable to fetch JWKS");
+      }
+      expect(jwks.hits.get("/jwks.json")).toBe(1);
+      // Once the backoff has run out, the next token fetches again.
+      vi.setSystemTime(Date.now() + 1001);
+      await request(`${url}/v1/runs/run_1`, { headers: bearer(forged) });
+      expect(jwks.hits.get("/jwks.json")).toBe(2);
+    } finally {
+      vi.useRealTimers();
     }
-    expect(jwks.hits.get("/jwks.json")).toBe(1);
     expect(gateway.seen).toEqual([]);
   });
 
