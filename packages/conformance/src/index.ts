@@ -1,9 +1,16 @@
 /**
  * @arp/conformance: check ARP v1 golden vectors against the spec, and running ARP services against
- * the v1 contracts (tiers smoke and surface), programmatically or with the `arp-conformance` CLI.
+ * the v1 contracts (tiers smoke, surface and core), programmatically or with the `arp-conformance` CLI.
  */
 export { applyBaseline, type Baseline, parseBaseline } from "./check/baseline.js";
 export { type RunConformanceOptions, runConformance, type ServiceKey } from "./check/conformance.js";
+export {
+  DEFAULT_FIXTURES,
+  FIXTURE_SCHEMAS,
+  type Fixtures,
+  parseFixtures,
+  readFixtures,
+} from "./check/fixtures.js";
 export { type InvalidBody, invalidBodies } from "./check/invalid-bodies.js";
 export type { Exchange, RecordedRequest, RecordedResponse } from "./check/probe.js";
 export {

@@ -120,10 +120,13 @@ describe("arp-conformance check", () => {
     expect(usage.stderr).toMatch(/b\.txt:1: not a check id/);
   });
 
-  it("--tier core: the missing tiers are one SKIP each, which fails only with --strict", async () => {
-    const loose = await cli("check", "pdp", "--url", pdp, "--tier", "core");
+  it("--tier deep: the missing tier is one SKIP, core's checks SKIP without --allow-mutations; both fail only with --strict", async () => {
+    const loose = await cli("check", "pdp", "--url", pdp, "--tier", "deep");
     expect(loose.code).toBe(0);
-    expect(loose.stdout).toMatch(/^SKIP {2}pdp {2}core\.not_implemented {2}the core tier has no checks yet/m);
+    expect(loose.stdout).toMatch(/^SKIP {2}pdp {2}deep\.not_implemented {2}the deep tier has no checks yet/m);
+    expect(loose.stdout).toMatch(
+      /^SKIP {2}pdp {2}core\.decidePolicy\.decide {2}not checked: .*--allow-mutations$/m,
+    );
     expect((await cli("check", "pdp", "--url", pdp, "--tier", "core", "--strict")).code).toBe(1);
     expect((await cli("check", "pdp", "--url", pdp, "--tier", "surface", "--strict")).code).toBe(0);
   });
@@ -281,7 +284,7 @@ describe("arp-conformance check", () => {
       ["check", "pdp", "--url", pdp, "--tier", "gold"],
       ["check", "pdp", "--url", pdp, "--timeout", "0"],
       ["check", "pdp", "--url", pdp, "--retries", "1.5"],
-      ["check", "pdp", "--url", pdp, "--allow-mutations"],
+      ["check", "pdp", "--url", pdp, "--allow-everything"],
     ]) {
       const { code, stderr } = await cli(...argv);
       expect({ argv, code }).toEqual({ argv, code: 2 });

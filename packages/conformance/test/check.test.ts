@@ -9,21 +9,26 @@ import { CORRECT } from "./support/services.js";
 
 type Key = keyof typeof SERVICES;
 
+/** Mutations allowed, with short waits: the test services answer at once. */
+const MUTATIONS = { allowMutations: true, pollIntervalMs: 20, pollTimeoutMs: 3000 } as const;
+
 describe("correct services pass every check", () => {
   for (const key of Object.keys(SERVICES) as Key[]) {
-    it(`${key}: smoke and surface`, async () => {
+    it(`${key}: smoke, surface and core`, async () => {
       const running = await CORRECT[key]!().listen({ port: 0 });
       try {
         const report = await runChecks({
           service: SERVICES[key],
           url: running.url,
-          tier: "surface",
+          tier: "core",
           strict: true,
+          ...MUTATIONS,
         });
         const notPassed = report.results.filter((r) => r.status !== "PASS");
         expect(notPassed.map((r) => `${r.check_id}: ${r.message} ${r.errors.join("; ")}`)).toEqual([]);
         expect(report.ok).toBe(true);
         expect(report.results.some((r) => r.tier === "surface")).toBe(true);
+        expect(report.results.filter((r) => r.tier === "core").length).toBeGreaterThan(0);
         const smoke = await runChecks({ service: SERVICES[key], url: running.url });
         expect(smoke.results.every((r) => r.tier === "smoke")).toBe(true);
         expect(smoke.results.length).toBeGreaterThanOrEqual(7);
@@ -42,14 +47,20 @@ describe("fault table: each broken service fails exactly its checks", () => {
         const report = await runChecks({
           service: SERVICES[fault.service as Key],
           url: running.url,
-          tier: "surface",
+          tier: fault.tier ?? "surface",
+          ...MUTATIONS,
+          pollTimeoutMs: 1000,
         });
         const ids = report.results.map((r) => r.check_id);
-        for (const id of [...fault.fails, ...(fault.warns ?? [])]) expect(ids).toContain(id);
+        for (const id of [...fault.fails, ...(fault.warns ?? []), ...(fault.skips ?? [])]) {
+          expect(ids).toContain(id);
+        }
         const failed = report.results.filter((r) => r.status === "FAIL").map((r) => r.check_id);
         expect(failed.sort()).toEqual([...fault.fails].sort());
         const warned = report.results.filter((r) => r.status === "WARN").map((r) => r.check_id);
         expect(warned).toEqual(fault.warns ?? []);
+        const skipped = report.results.filter((r) => r.status === "SKIP").map((r) => r.check_id);
+        expect(skipped.sort()).toEqual([...(fault.skips ?? [])].sort());
         for (const r of report.results.filter((x) => x.status === "FAIL")) {
           expect(r.exchange?.request.url).toMatch(/^http:\/\/127\.0\.0\.1:/);
           expect(r.exchange?.response).not.toBeNull();

@@ -19,6 +19,8 @@ const validators = precompiledValidators();
 describe("the public surface", () => {
   it("exports exactly these names", () => {
     expect(Object.keys(api).sort()).toEqual([
+      "DEFAULT_FIXTURES",
+      "FIXTURE_SCHEMAS",
       "IMPLEMENTED_TIERS",
       "TIERS",
       "UsageError",
@@ -29,7 +31,9 @@ describe("the public surface", () => {
       "jsonReporter",
       "locateSpecRoot",
       "parseBaseline",
+      "parseFixtures",
       "precompiledValidators",
+      "readFixtures",
       "renderJson",
       "renderJunit",
       "renderText",

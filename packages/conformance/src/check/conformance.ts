@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { SERVICES, type ServiceSpec } from "@arp/model";
 import { UsageError } from "../errors.js";
 import { applyBaseline, parseBaseline } from "./baseline.js";
+import { type Fixtures, parseFixtures } from "./fixtures.js";
 import { type CheckReport, type CheckResult, runChecks, TIERS, type Tier } from "./runner.js";
 
 export type ServiceKey = keyof typeof SERVICES;
@@ -12,7 +13,7 @@ export interface RunConformanceOptions {
   service: ServiceKey | ServiceSpec;
   /** Base URL of the running service (`http://localhost:8080`). */
   url: string;
-  /** Default `smoke`. Tiers are cumulative; `core` and `deep` have no checks yet and are reported as SKIP. */
+  /** Default `smoke`. Tiers are cumulative; `deep` has no checks yet and is reported as SKIP. */
   tier?: Tier;
   /** Sent on every request, e.g. `{ Authorization: "Bearer ..." }`. */
   headers?: Readonly<Record<string, string>>;
@@ -31,6 +32,16 @@ export interface RunConformanceOptions {
    * Default: the spec this package bundles.
    */
   specRoot?: string;
+  /** Let the core tier create node types, runs, node runs and executions; its checks SKIP without. */
+  allowMutations?: boolean;
+  /** The core tier's request bodies, over {@link DEFAULT_FIXTURES} (see `parseFixtures`). */
+  fixtures?: Partial<Fixtures>;
+  /** How long a run may take to reach a terminal state. Default 30 000 ms. */
+  pollTimeoutMs?: number;
+  /** Pause between two reads of a run while waiting. Default 250 ms. */
+  pollIntervalMs?: number;
+  /** Cancel the runs still going at the end. Default true. */
+  cleanup?: boolean;
 }
 
 /** The `spec/v1` this package bundles (`dist/spec/v1`, beside the built module), if it can be found. */
@@ -63,6 +74,11 @@ export async function runConformance(options: RunConformanceOptions): Promise<Ch
     ...(options.strict === undefined ? {} : { strict: options.strict }),
     ...(options.onResult === undefined ? {} : { onResult: options.onResult }),
     ...(specRoot === undefined ? {} : { specRoot }),
+    ...(options.allowMutations === undefined ? {} : { allowMutations: options.allowMutations }),
+    ...(options.fixtures === undefined ? {} : { fixtures: parseFixtures(options.fixtures, "fixtures") }),
+    ...(options.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: options.pollTimeoutMs }),
+    ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    ...(options.cleanup === undefined ? {} : { cleanup: options.cleanup }),
   });
   if (options.expectedFailures === undefined) return report;
   return applyBaseline(report, parseBaseline(options.expectedFailures.join("\n")));

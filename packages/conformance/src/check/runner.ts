@@ -4,15 +4,17 @@
  * that judge one answer (status, content type, body) share a single request.
  */
 import { type ServiceSpec, SPEC_REF } from "@arp/model";
+import { coreChecks } from "./checks/core.js";
 import { smokeChecks } from "./checks/smoke.js";
 import { surfaceChecks } from "./checks/surface.js";
+import { DEFAULT_FIXTURES, type Fixtures } from "./fixtures.js";
 import { type Exchange, type ProbeOptions, type ProbeRequest, type ProbeResult, probe } from "./probe.js";
 
 /** The tiers, cumulative: each runs the checks of the tiers before it too. */
 export const TIERS = ["smoke", "surface", "core", "deep"] as const;
 export type Tier = (typeof TIERS)[number];
-/** The tiers whose checks exist today; `core` and `deep` are reported as skipped. */
-export const IMPLEMENTED_TIERS: readonly Tier[] = ["smoke", "surface"];
+/** The tiers whose checks exist today; `deep` is reported as skipped. */
+export const IMPLEMENTED_TIERS: readonly Tier[] = ["smoke", "surface", "core"];
 
 export type CheckStatus = "PASS" | "FAIL" | "WARN" | "SKIP";
 
@@ -24,6 +26,36 @@ export interface CheckOutcome {
   exchange?: Exchange | null;
 }
 
+/** What the checks that create things need (`--allow-mutations`). */
+export interface MutationOptions {
+  readonly fixtures: Fixtures;
+  /** How long to wait for a run to reach a terminal state. */
+  readonly pollTimeoutMs: number;
+  /** The pause between two reads of a run while waiting. */
+  readonly pollIntervalMs: number;
+}
+
+/**
+ * Thrown by a shared step (see {@link CheckContext.step}) that went wrong: the check that ran the
+ * step reports `outcome`; a later check that needs the step is reported as SKIP, naming it.
+ */
+export class StepFailed extends Error {
+  constructor(
+    /** The check that ran the step. */
+    readonly owner: string,
+    readonly outcome: CheckOutcome,
+  ) {
+    super(outcome.message);
+  }
+}
+
+/** Thrown inside a step's `make` to fail it with this outcome (the step adds its owner). */
+export class Failure extends Error {
+  constructor(readonly outcome: CheckOutcome) {
+    super(outcome.message);
+  }
+}
+
 export interface CheckContext {
   /** The service's base URL, without a trailing slash. */
   readonly baseUrl: string;
@@ -32,6 +64,16 @@ export interface CheckContext {
   readonly headers: Readonly<Record<string, string>>;
   /** One exchange; the same `key` answers from memory (one request per key and run). */
   probe(key: string, request: ProbeRequest): Promise<ProbeResult>;
+  /** Undefined without `allowMutations`: the checks that create things are then skipped. */
+  readonly mutations: MutationOptions | undefined;
+  /**
+   * A step shared by several checks (publish a node type, start a run), made once per run by the
+   * first check that asks. `make` throws {@link Failure} to fail it; the step then rejects with
+   * {@link StepFailed} for every check that asks.
+   */
+  step<T>(key: string, make: () => Promise<T>): Promise<T>;
+  /** Something to undo after the last check (cancel a run still going), unless cleanup is off. */
+  cleanup(undo: () => Promise<unknown>): void;
 }
 
 export interface Check {
@@ -94,6 +136,7 @@ export function checksFor(service: ServiceSpec, tier: Tier, specRoot?: string): 
   const upTo = TIERS.indexOf(tier);
   const checks: Check[] = [...smokeChecks(service)];
   if (upTo >= TIERS.indexOf("surface")) checks.push(...surfaceChecks(service, specRoot));
+  if (upTo >= TIERS.indexOf("core")) checks.push(...coreChecks(service));
   return checks;
 }
 
@@ -110,7 +153,23 @@ export interface RunChecksOptions extends ProbeOptions {
    * request schema; without one, only the three schema-blind invalid bodies are sent.
    */
   specRoot?: string;
+  /**
+   * Lets the core and deep tiers create things (node types, runs, node runs, executions); without
+   * it their checks are reported as SKIP.
+   */
+  allowMutations?: boolean;
+  /** The request bodies used to create things; default {@link DEFAULT_FIXTURES}. */
+  fixtures?: Fixtures;
+  /** How long a run may take to reach a terminal state. Default 30 000 ms. */
+  pollTimeoutMs?: number;
+  /** Default 250 ms. */
+  pollIntervalMs?: number;
+  /** Leave what the checks created (runs still going are canceled otherwise). Default true. */
+  cleanup?: boolean;
 }
+
+export const DEFAULT_POLL_TIMEOUT_MS = 30_000;
+export const DEFAULT_POLL_INTERVAL_MS = 250;
 
 export function countResults(results: readonly CheckResult[]): CheckCounts {
   const counts: CheckCounts = { passed: 0, failed: 0, warned: 0, skipped: 0 };
@@ -135,6 +194,18 @@ export function reportOk(report: Pick<CheckReport, "results" | "strict" | "basel
   return !report.strict || report.results.every((r) => r.status === "PASS" || r.expected_failure === true);
 }
 
+/** The outcome of a check that threw a failed step: the step's own, or SKIP for a check that needed it. */
+function failedStep(checkId: string, err: unknown): CheckOutcome | undefined {
+  if (err instanceof Failure) return err.outcome;
+  if (!(err instanceof StepFailed)) return undefined;
+  if (err.owner === checkId) return err.outcome;
+  return {
+    status: "SKIP",
+    message: `not checked: it needs what ${err.owner} makes, which failed (${err.outcome.message})`,
+    exchange: err.outcome.exchange ?? null,
+  };
+}
+
 /** Runs the checks of `options.tier` (default `smoke`) against one service, one after another. */
 export async function runChecks(options: RunChecksOptions): Promise<CheckReport> {
   const tier = options.tier ?? "smoke";
@@ -146,6 +217,9 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
     ...(options.retries === undefined ? {} : { retries: options.retries }),
   };
   const memo = new Map<string, Promise<ProbeResult>>();
+  const steps = new Map<string, Promise<unknown>>();
+  const undo: (() => Promise<unknown>)[] = [];
+  let current = "";
   const ctx: CheckContext = {
     baseUrl,
     service: options.service,
@@ -158,6 +232,29 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
       }
       return result;
     },
+    mutations: options.allowMutations
+      ? {
+          fixtures: options.fixtures ?? DEFAULT_FIXTURES,
+          pollTimeoutMs: options.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS,
+          pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+        }
+      : undefined,
+    step<T>(key: string, make: () => Promise<T>): Promise<T> {
+      let made = steps.get(key) as Promise<T> | undefined;
+      if (made === undefined) {
+        const owner = current;
+        made = make().catch((err: unknown) => {
+          if (err instanceof Failure) throw new StepFailed(owner, err.outcome);
+          throw err;
+        });
+        made.catch(() => undefined); // asked for again later, or never: not an unhandled rejection
+        steps.set(key, made);
+      }
+      return made;
+    },
+    cleanup(fn) {
+      undo.push(fn);
+    },
   };
   const started = Date.now();
   const results: CheckResult[] = [];
@@ -167,11 +264,12 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
   };
   for (const check of checksFor(options.service, tier, options.specRoot)) {
     const t0 = performance.now();
+    current = check.id;
     let outcome: CheckOutcome;
     try {
       outcome = await check.run(ctx);
     } catch (err) {
-      outcome = {
+      outcome = failedStep(check.id, err) ?? {
         status: "FAIL",
         message: `the check itself failed: ${err instanceof Error ? err.message : String(err)}`,
       };
@@ -187,6 +285,10 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
       exchange: outcome.exchange ?? null,
       spec_reference: [...check.specRef],
     });
+  }
+  if (options.cleanup !== false) {
+    // Best effort, unreported: what the service does with a cancel is judged by the checks.
+    for (const fn of undo.reverse()) await fn().catch(() => undefined);
   }
   for (const missing of TIERS.slice(0, TIERS.indexOf(tier) + 1)) {
     if (IMPLEMENTED_TIERS.includes(missing)) continue;

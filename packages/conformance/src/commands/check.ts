@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { applyBaseline, type Baseline, parseBaseline } from "../check/baseline.js";
+import { type Fixtures, readFixtures } from "../check/fixtures.js";
 import { type CheckReport, runChecks, TIERS, type Tier } from "../check/runner.js";
 import { resolveTargets, SERVICE_URL_OPTIONS, type Target } from "../check/targets.js";
 import { UsageError } from "../errors.js";
@@ -77,6 +78,11 @@ interface Plan {
   format: "text" | "json" | "junit";
   outFile: string | undefined;
   baseline: Baseline | undefined;
+  allowMutations: boolean;
+  fixtures: Fixtures | undefined;
+  pollTimeoutMs: number | undefined;
+  pollIntervalMs: number | undefined;
+  cleanup: boolean;
 }
 
 function plan(args: ParsedArgs): Plan {
@@ -96,6 +102,11 @@ function plan(args: ParsedArgs): Plan {
     }
     baseline = parseBaseline(text, baselineFile);
   }
+  const fixturesFile = stringOption(args, "fixtures");
+  const seconds = (name: string): number | undefined => {
+    const value = number(args, name, false);
+    return value === undefined ? undefined : value * 1000;
+  };
   return {
     targets,
     tier: (stringOption(args, "tier") ?? "smoke") as Tier,
@@ -106,12 +117,17 @@ function plan(args: ParsedArgs): Plan {
     format: (stringOption(args, "format") ?? "text") as Plan["format"],
     outFile: stringOption(args, "out"),
     baseline,
+    allowMutations: args.values["allow-mutations"] === true,
+    fixtures: fixturesFile === undefined ? undefined : readFixtures(fixturesFile),
+    pollTimeoutMs: seconds("poll-timeout"),
+    pollIntervalMs: seconds("poll-interval"),
+    cleanup: args.values["no-cleanup"] !== true,
   };
 }
 
 export const checkCommand: Command = {
   name: "check",
-  summary: "Check running ARP services against the v1 contracts (tiers: smoke, surface).",
+  summary: "Check running ARP services against the v1 contracts (tiers: smoke, surface, core).",
   arguments: ["<service>|all"],
   options: [
     { name: "url", value: "URL", valueNoun: "a URL", help: "Base URL of the service (check <service>)." },
@@ -125,8 +141,35 @@ export const checkCommand: Command = {
       name: "tier",
       value: TIERS.join("|"),
       choices: TIERS,
-      help: "Checks to run, cumulative (default: smoke). core and deep have no\nchecks yet: they are reported as one SKIP each.",
+      help: "Checks to run, cumulative (default: smoke). deep has no checks\nyet: it is reported as one SKIP.",
     },
+    {
+      name: "allow-mutations",
+      help: "Let the core tier create things: node types, runs, node runs,\nexecutions (without it, its checks are SKIP).",
+    },
+    {
+      name: "fixtures",
+      value: "FILE",
+      valueNoun: "a file",
+      help: "Request bodies for the core tier, JSON or YAML (see the README);\nkeys not given keep their defaults.",
+    },
+    {
+      name: "poll-timeout",
+      value: "S",
+      valueNoun: "a number of seconds",
+      help: "How long a run may take to reach a terminal state (default: 30).",
+    },
+    {
+      name: "poll-interval",
+      value: "S",
+      valueNoun: "a number of seconds",
+      help: "Pause between two reads of a run while waiting (default: 0.25).",
+    },
+    {
+      name: "no-cleanup",
+      help: "Leave the runs the checks started as they are (default: cancel\nthose still going at the end).",
+    },
+    { name: "spec", value: "v1", choices: ["v1"], help: "The spec version to check against (only v1)." },
     {
       name: "headers",
       value: "KEY=VALUE",
@@ -173,8 +216,8 @@ export const checkCommand: Command = {
     },
   ],
   details: `Tiers: smoke (health and version), surface (every route, invalid bodies, unknown ids,
-success bodies; nothing is created). --tier core|deep runs these and reports the missing tiers
-as SKIP (so they fail only with --strict).
+success bodies; nothing is created), core (the success paths with real bodies: needs
+--allow-mutations). --tier deep runs these and reports deep as SKIP (a FAIL only with --strict).
 
 Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 usage error.
 `,
@@ -203,6 +246,11 @@ Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 us
         retries: p.retries,
         strict: p.strict,
         specRoot: bundledSpecRoot,
+        allowMutations: p.allowMutations,
+        cleanup: p.cleanup,
+        ...(p.fixtures === undefined ? {} : { fixtures: p.fixtures }),
+        ...(p.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: p.pollTimeoutMs }),
+        ...(p.pollIntervalMs === undefined ? {} : { pollIntervalMs: p.pollIntervalMs }),
         ...(live ? { onResult: (r) => out.stdout(checkLine(target.service.key, r)) } : {}),
       });
       reports.push(p.baseline === undefined ? report : applyBaseline(report, p.baseline));

@@ -10,6 +10,7 @@ import type { ArpRequest } from "../../../server/src/index.js";
 import {
   CORRECT,
   type Listening,
+  TestAtomicExecutor,
   TestNodeRegistry,
   TestRunCoordinator,
   TestRunGateway,
@@ -22,6 +23,10 @@ export interface Fault {
   readonly make: () => Listening;
   readonly fails: readonly string[];
   readonly warns?: readonly string[];
+  /** Checks that need what a failing check makes, reported as SKIP. */
+  readonly skips?: readonly string[];
+  /** The tier to run (default `surface`; `core` and `deep` rows run with mutations allowed). */
+  readonly tier?: "surface" | "core" | "deep";
 }
 
 /** Answers `req` itself when `answer` returns a response; otherwise hands it to the correct service. */
@@ -76,7 +81,12 @@ const json = (status: number, body: unknown) => ({
   type: "application/json",
   body: JSON.stringify(body),
 });
-const OFF = { auth: { mode: "disabled" }, validateResponses: "off" } as const;
+/** No auth, no response checks (the faults are the point), and quiet about the 500s some rows cause. */
+const OFF = {
+  auth: { mode: "disabled" },
+  validateResponses: "off",
+  logger: { warn: () => undefined, error: () => undefined },
+} as const;
 const NOW = "2026-01-15T09:30:00.000Z";
 
 export const FAULTS: readonly Fault[] = [
@@ -196,5 +206,137 @@ export const FAULTS: readonly Fault[] = [
         }
       })(OFF),
     fails: ["surface.getRun.unknown_id"],
+  },
+
+  // Core tier: the success paths.
+  {
+    name: "a duplicate publish accepted",
+    service: "node-registry",
+    tier: "core",
+    make: () =>
+      new (class extends TestNodeRegistry {
+        override publishNodeType(req: ArpRequest<T.NodeTypePublishRequest>): T.NodeType {
+          const type = req.body.node_type;
+          this.types.set(`${type.node_type_id}@${type.version}`, type);
+          return type;
+        }
+      })(OFF),
+    fails: ["core.publishNodeType.duplicate"],
+  },
+  {
+    name: "a version lookup that ignores version",
+    service: "node-registry",
+    tier: "core",
+    make: () =>
+      new (class extends TestNodeRegistry {
+        override getNodeType(req: ArpRequest<undefined, { node_type_id: string; version?: string }>) {
+          const { version: _ignored, ...params } = req.params;
+          return super.getNodeType({ ...req, params });
+        }
+      })(OFF),
+    fails: ["core.getNodeType.version", "core.getNodeType.unknown_version"],
+  },
+  {
+    name: "a kind filter that is ignored",
+    service: "node-registry",
+    tier: "core",
+    make: () =>
+      new (class extends TestNodeRegistry {
+        override listNodeTypes(req: ArpRequest<undefined, { q?: string; kind?: T.NodeKind }>) {
+          const { kind: _ignored, ...params } = req.params;
+          return super.listNodeTypes({ ...req, params });
+        }
+      })(OFF),
+    fails: ["core.listNodeTypes.kind"],
+  },
+  {
+    name: "a candidate set larger than top_k",
+    service: "selection",
+    tier: "core",
+    make: () =>
+      new (class extends TestSelection {
+        override generateCandidateSet(req: ArpRequest<T.CandidateSetRequest>): T.CandidateSet {
+          const set = super.generateCandidateSet(req);
+          return { ...set, candidates: [...set.candidates, ...set.candidates], top_k: 1 };
+        }
+      })(OFF),
+    fails: ["core.generateCandidateSet.generate"],
+  },
+  {
+    name: "a subtask_id not echoed",
+    service: "selection",
+    tier: "core",
+    make: () =>
+      new (class extends TestSelection {
+        override generateCandidateSet(req: ArpRequest<T.CandidateSetRequest>): T.CandidateSet {
+          return { ...super.generateCandidateSet(req), subtask_id: "subtask_1" };
+        }
+      })(OFF),
+    fails: ["core.generateCandidateSet.generate"],
+  },
+  {
+    name: "a run that never ends",
+    service: "run-gateway",
+    tier: "core",
+    make: () => new TestRunGateway(OFF),
+    fails: ["core.getRun.terminal"],
+  },
+  {
+    name: "an idempotency_key ignored",
+    service: "run-coordinator",
+    tier: "core",
+    make: () =>
+      new (class extends TestRunCoordinator {
+        override createNodeRuns(req: ArpRequest<T.NodeRunsCreateRequest>) {
+          const node_runs = req.body.node_runs.map(({ idempotency_key: _ignored, ...spec }) => spec);
+          return super.createNodeRuns({ ...req, body: { ...req.body, node_runs } });
+        }
+      })(OFF),
+    fails: ["core.createNodeRuns.idempotent"],
+  },
+  {
+    name: "a root node run completed, the run still running",
+    service: "run-coordinator",
+    tier: "core",
+    make: () =>
+      new (class extends TestRunCoordinator {
+        override completeNodeRun(req: ArpRequest<T.NodeRunCompleteRequest, { node_run_id: string }>) {
+          const nodeRun = this.nodeRuns.get(req.params.node_run_id);
+          if (nodeRun !== undefined) Object.assign(nodeRun, { state: req.body.state });
+        }
+      })(OFF),
+    fails: ["core.getRun.terminal"],
+  },
+  {
+    name: "an atomic result for another node run",
+    service: "atomic-executor",
+    tier: "core",
+    make: () =>
+      new (class extends TestAtomicExecutor {
+        override executeAtomicNodeRun(req: ArpRequest<T.AtomicExecuteRequest>): T.AtomicExecuteResult {
+          return { ...super.executeAtomicNodeRun(req), node_run_id: "node_run_1" };
+        }
+      })(OFF),
+    fails: ["core.executeAtomicNodeRun.execute"],
+  },
+  {
+    name: "a publish that answers 500",
+    service: "node-registry",
+    tier: "core",
+    make: () =>
+      new (class extends TestNodeRegistry {
+        override publishNodeType(): T.NodeType {
+          throw new Error("storage down");
+        }
+      })(OFF),
+    fails: ["core.publishNodeType.publish", "core.publishNodeType.second_version"],
+    skips: [
+      "core.getNodeType.latest",
+      "core.getNodeType.version",
+      "core.getNodeType.unknown_version",
+      "core.listNodeTypes.query",
+      "core.listNodeTypes.kind",
+      "core.publishNodeType.duplicate",
+    ],
   },
 ];

@@ -1,0 +1,99 @@
+/**
+ * Calls of one operation, judged against its table entry: the core and deep tiers call operations
+ * with real bodies and read what comes back as the spec says it must be.
+ */
+import type { OperationSpec } from "@arp/model";
+import { describeIssues, errorAnswerProblems, issuesOf, noAnswer } from "./judge.js";
+import type { ProbeResult } from "./probe.js";
+import { type CheckContext, type CheckOutcome, Failure } from "./runner.js";
+
+export interface CallInput {
+  /** Path parameters by name (URL-encoded here). */
+  params?: Readonly<Record<string, string>>;
+  /** Query parameters; undefined values are left out. */
+  query?: Readonly<Record<string, string | undefined>>;
+  body?: unknown;
+  headers?: Readonly<Record<string, string>>;
+}
+
+let sequence = 0;
+
+/** One exchange (never memoised: each call sends). */
+export function call(ctx: CheckContext, op: OperationSpec, input: CallInput = {}): Promise<ProbeResult> {
+  const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = input.params?.[name];
+    if (value === undefined) throw new Error(`no value for path parameter ${name} of ${op.name}`);
+    return encodeURIComponent(value);
+  });
+  const query = Object.entries(input.query ?? {})
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join("&");
+  return ctx.probe(`call:${op.name}:${++sequence}`, {
+    method: op.method,
+    url: `${ctx.baseUrl}${path}${query === "" ? "" : `?${query}`}`,
+    ...(input.body === undefined ? {} : { json: input.body }),
+    ...(input.headers === undefined ? {} : { headers: input.headers }),
+  });
+}
+
+export const fail = (result: ProbeResult, problems: readonly string[]): CheckOutcome => ({
+  status: "FAIL",
+  message: problems[0] ?? "failed",
+  errors: [...problems],
+  exchange: result.exchange,
+});
+
+/**
+ * The problems of a success answer: the operation's status, and for JSON its media type and a
+ * body that validates strictly (formats included, no `null` for an absent field).
+ */
+export function successProblems(op: OperationSpec, result: ProbeResult): string[] {
+  const response = result.exchange.response;
+  if (response === null) return [`no answer: ${result.exchange.error}`];
+  const expected = op.response.status;
+  if (response.status !== expected) {
+    const why = result.isJson ? ` ${JSON.stringify(result.json).slice(0, 300)}` : "";
+    return [`status ${response.status}, expected ${expected}${why}`];
+  }
+  if (op.response.kind !== "json") return [];
+  const problems: string[] = [];
+  if (result.mediaType !== "application/json") {
+    problems.push(`Content-Type ${response.content_type ?? "(none)"}, expected application/json`);
+  }
+  if (!result.isJson) return [...problems, "body is not JSON"];
+  const { schema, validate, array } = op.response;
+  const issues = issuesOf(validate, result.json, array);
+  if (issues.length > 0)
+    problems.push(`not a valid ${schema}${array ? "[]" : ""}`, ...describeIssues(validate, issues));
+  return problems;
+}
+
+/** The success body, or a {@link Failure} naming what is wrong with the answer. */
+export function success<T>(op: OperationSpec, result: ProbeResult): T {
+  const problems = successProblems(op, result);
+  if (problems.length > 0) throw new Failure(fail(result, problems));
+  return result.json as T;
+}
+
+/** PASS, or FAIL with the problems (empty = PASS). */
+export function verdict(result: ProbeResult, problems: readonly string[], passMessage: string): CheckOutcome {
+  return problems.length === 0
+    ? { status: "PASS", message: passMessage, exchange: result.exchange }
+    : fail(result, problems);
+}
+
+/** A 404 `ErrorEnvelope` (`application/json`), as for an id the service does not have. */
+export function notFoundOutcome(result: ProbeResult, what: string): CheckOutcome {
+  const none = noAnswer(result);
+  if (none) return none;
+  const problems = errorAnswerProblems(result);
+  const status = result.exchange.response!.status;
+  if (status !== 404) problems.unshift(`status ${status} for ${what}, expected 404`);
+  return verdict(result, problems, `404 ErrorEnvelope for ${what}`);
+}
+
+/** Waits `ms` (the pause between polls). */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,138 @@
+/** The core tier's inputs and wiring: fixtures, --allow-mutations, the CLI flags, cleanup. */
+import { join } from "node:path";
+import { SCHEMAS, SERVICES } from "@arp/model";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_FIXTURES, FIXTURE_SCHEMAS, parseFixtures, readFixtures } from "../src/check/fixtures.js";
+import { runChecks } from "../src/check/runner.js";
+import { UsageError } from "../src/index.js";
+import { cli, lastLine, tempTree } from "./helpers.js";
+import { CORRECT, TestRunGateway } from "./support/services.js";
+
+describe("fixtures", () => {
+  it("every default validates against the schema its key names", () => {
+    for (const [key, schema] of Object.entries(FIXTURE_SCHEMAS)) {
+      const validate = SCHEMAS[schema].validate;
+      expect(validate(DEFAULT_FIXTURES[key as keyof typeof DEFAULT_FIXTURES]), `${key}: ${schema}`).toBe(
+        true,
+      );
+    }
+  });
+
+  it("a file replaces the defaults key by key, JSON or YAML", () => {
+    const run = { root_node_type_ref: { node_type_id: "jarvis.echo", version: "2.0.0" }, input: { x: 1 } };
+    const dir = tempTree({
+      "f.json": { run },
+      "f.yaml":
+        "run:\n  root_node_type_ref: { node_type_id: jarvis.echo, version: '2.0.0' }\n  input: { x: 1 }\n",
+    });
+    for (const file of ["f.json", "f.yaml"]) {
+      const fixtures = readFixtures(join(dir, file));
+      expect(fixtures.run).toEqual(run);
+      expect(fixtures.policy_decision).toEqual(DEFAULT_FIXTURES.policy_decision);
+    }
+  });
+
+  it("an unknown key or an invalid body is a UsageError naming each problem", () => {
+    const both = () => parseFixtures({ runs: {}, run: { input: {} } }, "f.json");
+    expect(both).toThrow(UsageError);
+    expect(both).toThrow(
+      /unknown fixture "runs".*fixture run is not a valid RunStartRequest.*root_node_type_ref/,
+    );
+    expect(() => parseFixtures([], "f.json")).toThrow(/expected an object/);
+    const dir = tempTree({ "bad.json": "{ nope" });
+    expect(() => readFixtures(join(dir, "bad.json"))).toThrow(/does not parse/);
+    expect(() => readFixtures(join(dir, "missing.json"))).toThrow(/cannot read --fixtures/);
+  });
+});
+
+describe("without --allow-mutations", () => {
+  it("every core check is a SKIP that says how to run it; nothing is created", async () => {
+    const gateway = new TestRunGateway();
+    const running = await gateway.listen({ port: 0 });
+    try {
+      const report = await runChecks({ service: SERVICES["run-gateway"], url: running.url, tier: "core" });
+      const core = report.results.filter((r) => r.tier === "core");
+      expect(core.length).toBeGreaterThan(3);
+      for (const r of core) {
+        expect(r.status).toBe("SKIP");
+        expect(r.message).toMatch(/--allow-mutations/);
+      }
+      expect(gateway.runs.size).toBe(0);
+      expect(report.ok).toBe(true);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describe("cleanup", () => {
+  it("runs still going at the end are canceled, unless cleanup is off", async () => {
+    for (const cleanup of [true, false]) {
+      const gateway = new TestRunGateway(); // its runs never end on their own
+      const running = await gateway.listen({ port: 0 });
+      try {
+        await runChecks({
+          service: SERVICES["run-gateway"],
+          url: running.url,
+          tier: "core",
+          allowMutations: true,
+          pollIntervalMs: 20,
+          pollTimeoutMs: 200,
+          cleanup,
+        });
+        const states = [...gateway.runs.values()].map((r) => r.state);
+        expect(states.length).toBe(2);
+        expect(states.filter((s) => s === "running").length).toBe(cleanup ? 0 : 1);
+      } finally {
+        await running.close();
+      }
+    }
+  });
+});
+
+describe("arp-conformance check --tier core", () => {
+  it("--allow-mutations with --fixtures, --poll-timeout and --poll-interval: exit 0, core checks pass", async () => {
+    const running = await CORRECT["run-gateway"]!().listen({ port: 0 });
+    try {
+      const dir = tempTree({ "f.json": { run: DEFAULT_FIXTURES.run } });
+      const { code, stdout, stderr } = await cli(
+        "check",
+        "run-gateway",
+        "--url",
+        running.url,
+        "--tier",
+        "core",
+        "--allow-mutations",
+        "--fixtures",
+        join(dir, "f.json"),
+        "--poll-timeout",
+        "5",
+        "--poll-interval",
+        "0.02",
+        "--spec",
+        "v1",
+      );
+      expect(stderr).toBe("");
+      expect(stdout).toMatch(/^PASS {2}run-gateway {2}core\.getRun\.terminal {2}succeeded$/m);
+      expect(lastLine(stdout)).toMatch(/ 0 failed, 0 warned, 0 skipped$/);
+      expect(code).toBe(0);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it("usage errors exit 2: a bad fixtures file, a bad --poll-timeout, --spec v2", async () => {
+    const dir = tempTree({ "f.json": { run: { input: {} } } });
+    const url = "http://127.0.0.1:9";
+    const cases: [string[], RegExp][] = [
+      [["--fixtures", join(dir, "f.json")], /fixture run is not a valid RunStartRequest/],
+      [["--poll-timeout", "0"], /--poll-timeout must be a number of seconds > 0/],
+      [["--spec", "v2"], /--spec must be v1, not v2/],
+    ];
+    for (const [extra, message] of cases) {
+      const { code, stderr } = await cli("check", "pdp", "--url", url, "--tier", "core", ...extra);
+      expect(code, extra.join(" ")).toBe(2);
+      expect(stderr).toMatch(message);
+    }
+  });
+});
