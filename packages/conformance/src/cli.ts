@@ -41,6 +41,7 @@ export interface MainOptions {
 const processOutput: Output = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
+  terminal: process.stdout.isTTY === true && process.env.CI === undefined && process.env.TERM !== "dumb",
 };
 
 function defaultBundledSpecRoot(): string {

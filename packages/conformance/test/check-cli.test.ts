@@ -6,9 +6,10 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../src/cli.js";
 import type { CheckReport, CheckRunReport } from "../src/index.js";
 import { runConformance } from "../src/index.js";
-import { cli, lastLine, tempTree } from "./helpers.js";
+import { bundledSpecRoot, capture, cli, lastLine, tempTree } from "./helpers.js";
 import { FAULTS } from "./support/faults.js";
 import { CORRECT } from "./support/services.js";
 
@@ -43,6 +44,23 @@ describe("arp-conformance check", () => {
     expect(stdout).toMatch(/^PASS {2}run-gateway {2}surface\.startRun\.invalid_body\.empty /m);
     expect(lastLine(stdout)).toMatch(SUMMARY);
     expect(lastLine(stdout)).toMatch(/ 0 failed, 0 warned, 0 skipped$/);
+  });
+
+  it("on a terminal, the running check is shown on a line its result then overwrites; piped, plain lines", async () => {
+    const { output, text } = capture();
+    const code = await main(
+      ["check", "pdp", "--url", pdp],
+      { ...output, terminal: true },
+      { bundledSpecRoot },
+    );
+    expect(code).toBe(0);
+    expect(text.stdout).toContain(
+      "\r\x1b[2K… pdp  smoke.health.status\r\x1b[2KPASS  pdp  smoke.health.status  200\n",
+    );
+    expect(lastLine(text.stdout)).toMatch(SUMMARY);
+    const piped = await cli("check", "pdp", "--url", pdp);
+    expect(piped.stdout).not.toContain("\x1b");
+    expect(piped.stdout).not.toContain("…");
   });
 
   it("exit 1 for a failure, with the request and the answer", async () => {

@@ -148,6 +148,8 @@ export interface RunChecksOptions extends ProbeOptions {
   strict?: boolean;
   /** Called after each check, in order (the text report's live lines). */
   onResult?: (result: CheckResult) => void;
+  /** Called before each check runs (the text report's progress line on a terminal). */
+  onStart?: (check: Check) => void;
   /**
    * A spec tree (a `v1` folder) whose golden vectors seed the invalid bodies derived from each
    * request schema; without one, only the three schema-blind invalid bodies are sent.
@@ -263,6 +265,7 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
     options.onResult?.(result);
   };
   for (const check of checksFor(options.service, tier, options.specRoot)) {
+    options.onStart?.(check);
     const t0 = performance.now();
     current = check.id;
     let outcome: CheckOutcome;

@@ -235,6 +235,8 @@ Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 us
     }
     // Text lines go out as each check ends, unless the text report itself goes to --out.
     const live = p.format !== "text" ? p.outFile !== undefined : p.outFile === undefined;
+    // On a terminal, the running check's line is rewritten by its result (carriage return, erase line).
+    const clear = live && out.terminal === true ? "\r\x1b[2K" : "";
     const reports: CheckReport[] = [];
     for (const target of p.targets) {
       const report = await runChecks({
@@ -251,7 +253,10 @@ Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 us
         ...(p.fixtures === undefined ? {} : { fixtures: p.fixtures }),
         ...(p.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: p.pollTimeoutMs }),
         ...(p.pollIntervalMs === undefined ? {} : { pollIntervalMs: p.pollIntervalMs }),
-        ...(live ? { onResult: (r) => out.stdout(checkLine(target.service.key, r)) } : {}),
+        ...(live ? { onResult: (r) => out.stdout(`${clear}${checkLine(target.service.key, r)}`) } : {}),
+        ...(live && out.terminal === true
+          ? { onStart: (c) => out.stdout(`${clear}… ${target.service.key}  ${c.id}`) }
+          : {}),
       });
       reports.push(p.baseline === undefined ? report : applyBaseline(report, p.baseline));
     }

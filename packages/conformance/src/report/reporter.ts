@@ -5,6 +5,11 @@ import type { VectorResult } from "../vectors.js";
 export interface Output {
   stdout(text: string): void;
   stderr(text: string): void;
+  /**
+   * stdout is an interactive terminal: `check` then shows the check that is running on a line it
+   * rewrites. Piped output (and CI logs) gets plain lines only.
+   */
+  readonly terminal?: boolean;
 }
 
 /** A usage problem as reported: the message names the path; `path` repeats it for machines. */
