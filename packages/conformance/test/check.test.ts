@@ -61,6 +61,10 @@ describe("fault table: each broken service fails exactly its checks", () => {
         expect(warned).toEqual(fault.warns ?? []);
         const skipped = report.results.filter((r) => r.status === "SKIP").map((r) => r.check_id);
         expect(skipped.sort()).toEqual([...(fault.skips ?? [])].sort());
+        for (const [id, pattern] of Object.entries(fault.says ?? {})) {
+          const r = report.results.find((x) => x.check_id === id)!;
+          expect([r.message, ...r.errors].join("\n")).toMatch(pattern);
+        }
         for (const r of report.results.filter((x) => x.status === "FAIL")) {
           expect(r.exchange?.request.url).toMatch(/^http:\/\/127\.0\.0\.1:/);
           expect(r.exchange?.response).not.toBeNull();

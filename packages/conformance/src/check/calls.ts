@@ -65,7 +65,10 @@ export function successProblems(op: OperationSpec, result: ProbeResult): string[
   const { schema, validate, array } = op.response;
   const issues = issuesOf(validate, result.json, array);
   if (issues.length > 0)
-    problems.push(`not a valid ${schema}${array ? "[]" : ""}`, ...describeIssues(validate, issues));
+    problems.push(
+      `not a valid ${schema}${array ? "[]" : ""}`,
+      ...describeIssues(validate, issues, result.json),
+    );
   return problems;
 }
 

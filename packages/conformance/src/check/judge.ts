@@ -33,9 +33,34 @@ export function issuesOf(validate: CompiledValidator, data: unknown, array: bool
   return toIssues(validate.errors);
 }
 
-export function describeIssues(validate: CompiledValidator, issues: readonly ValidationIssue[]): string[] {
+/** The value at a JSON pointer (`/a/0/b`) of `data`, or undefined. */
+function at(data: unknown, pointer: string): unknown {
+  let value = data;
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/**
+ * One line per issue (at most 20). A `null` the schema does not allow is named as such: ARP leaves
+ * an absent field out, and a lenient client would have let it pass.
+ */
+export function describeIssues(
+  validate: CompiledValidator,
+  issues: readonly ValidationIssue[],
+  data: unknown,
+): string[] {
   return issues
-    .map((i) => `${i.pointer === "" ? "(body)" : i.pointer} ${i.message}`)
+    .map((i) => {
+      const where = i.pointer === "" ? "(body)" : i.pointer;
+      if (i.pointer !== "" && at(data, i.pointer) === null) {
+        return `${where} is null: an absent field must be left out, not sent as null (${i.message})`;
+      }
+      return `${where} ${i.message}`;
+    })
     .slice(0, 20)
     .concat(issuesTruncated(validate.errors) ? ["(more issues not shown)"] : []);
 }

@@ -9,6 +9,7 @@ import type * as T from "@arp/model";
 import type { ArpRequest } from "../../../server/src/index.js";
 import {
   CORRECT,
+  FinishingRunGateway,
   type Listening,
   TestAtomicExecutor,
   TestNodeRegistry,
@@ -25,6 +26,8 @@ export interface Fault {
   readonly warns?: readonly string[];
   /** Checks that need what a failing check makes, reported as SKIP. */
   readonly skips?: readonly string[];
+  /** What a failing check's message and errors must say (check id → pattern). */
+  readonly says?: Readonly<Record<string, RegExp>>;
   /** The tier to run (default `surface`; `core` and `deep` rows run with mutations allowed). */
   readonly tier?: "surface" | "core" | "deep";
 }
@@ -208,6 +211,36 @@ export const FAULTS: readonly Fault[] = [
     fails: ["surface.getRun.unknown_id"],
   },
 
+  {
+    name: "a null for an absent field",
+    service: "node-registry",
+    make: () =>
+      new (class extends TestNodeRegistry {
+        override listNodeTypes() {
+          return [
+            { node_type_id: "x", version: "1.0.0", kind: "atomic", description: null },
+          ] as unknown as T.NodeType[];
+        }
+      })(OFF),
+    fails: ["surface.listNodeTypes.success_body"],
+    says: {
+      "surface.listNodeTypes.success_body": /\/0\/description is null: an absent field must be left out/,
+    },
+  },
+  {
+    name: "a null for an absent field in a run",
+    service: "run-gateway",
+    tier: "core",
+    make: () =>
+      new (class extends FinishingRunGateway {
+        override getRun(req: ArpRequest<undefined, { run_id: string }>) {
+          return { ended_at: null, ...(super.getRun(req) as T.Run) } as unknown as T.Run;
+        }
+      })(OFF),
+    fails: ["core.getRun.get", "core.getRun.terminal"],
+    skips: [],
+    says: { "core.getRun.get": /\/ended_at is null: an absent field must be left out/ },
+  },
   // Core tier: the success paths.
   {
     name: "a duplicate publish accepted",

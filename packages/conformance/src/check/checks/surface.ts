@@ -189,7 +189,10 @@ export function surfaceChecks(service: ServiceSpec, specRoot?: string): Check[] 
           else if (problems.length === 0) {
             const issues = issuesOf(validate, result.json, array);
             if (issues.length > 0) {
-              problems.push(`not a valid ${schema}${array ? "[]" : ""}`, ...describeIssues(validate, issues));
+              problems.push(
+                `not a valid ${schema}${array ? "[]" : ""}`,
+                ...describeIssues(validate, issues, result.json),
+              );
             }
           }
           return problems.length === 0
