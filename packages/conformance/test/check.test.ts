@@ -1,11 +1,12 @@
-/** The smoke and surface tiers against correct services (every check passes) and the fault table. */
+/** Every tier against correct services (every check passes) and the fault table. */
 import { join } from "node:path";
 import { SERVICES } from "@arp/model";
 import { repoRoot } from "@arp/testkit";
 import { describe, expect, it } from "vitest";
-import { runChecks } from "../src/check/runner.js";
+import { authProbeOperation } from "../src/check/checks/deep.js";
+import { type CheckResult, IMPLEMENTED_TIERS, runChecks } from "../src/check/runner.js";
 import { FAULTS } from "./support/faults.js";
-import { CORRECT } from "./support/services.js";
+import { CORRECT, withAuth } from "./support/services.js";
 
 type Key = keyof typeof SERVICES;
 
@@ -34,6 +35,73 @@ describe("correct services pass every check", () => {
   }
 });
 
+/** What a correct service may get besides PASS: one SKIP per tier not (fully) implemented yet. */
+function undocumented(results: readonly CheckResult[]): string[] {
+  return results
+    .filter(
+      (r) =>
+        r.status !== "PASS" &&
+        !(
+          r.status === "SKIP" &&
+          r.check_id === `${r.tier}.not_implemented` &&
+          !IMPLEMENTED_TIERS.includes(r.tier)
+        ),
+    )
+    .map((r) => `${r.check_id}: ${r.status} ${r.message} ${r.errors.join("; ")}`);
+}
+
+describe("correct services pass the deep tier's checks", () => {
+  for (const key of Object.keys(SERVICES) as Key[]) {
+    it(`${key}: deep, auth off (no auth probes listed)`, async () => {
+      const running = await CORRECT[key]!().listen({ port: 0 });
+      try {
+        const report = await runChecks({
+          service: SERVICES[key],
+          url: running.url,
+          tier: "deep",
+          strict: true,
+        });
+        expect(undocumented(report.results)).toEqual([]);
+        const deep = report.results.filter((r) => r.tier === "deep" && r.status === "PASS");
+        expect(deep.map((r) => r.check_id)).toEqual(["deep.unknown_route"]);
+      } finally {
+        await running.close();
+      }
+    });
+
+    it(`${key}: deep with auth probes, auth required, a valid token in the headers`, async () => {
+      const running = await withAuth(CORRECT[key]!).listen({ port: 0 });
+      try {
+        const report = await runChecks({
+          service: SERVICES[key],
+          url: running.url,
+          tier: "deep",
+          authProbe: true,
+          headers: running.headers!,
+        });
+        expect(undocumented(report.results)).toEqual([]);
+        const auth = report.results.filter((r) => r.check_id.startsWith("deep.auth."));
+        const op = authProbeOperation(SERVICES[key])!;
+        expect(auth.map((r) => r.check_id)).toEqual([
+          `deep.auth.${op.name}.no_token`,
+          `deep.auth.${op.name}.garbage_token`,
+        ]);
+        for (const r of auth) {
+          expect(r.message).toMatch(/^401, WWW-Authenticate: Bearer/);
+          // The user's token is replaced or removed, and never shown.
+          expect(JSON.stringify(r.exchange)).not.toContain(running.headers!.Authorization!.slice(7));
+        }
+        const sent = (r: CheckResult) =>
+          Object.keys(r.exchange?.request.headers ?? {}).map((h) => h.toLowerCase());
+        expect(sent(auth[0]!)).not.toContain("authorization");
+        expect(auth[1]!.exchange?.request.headers).toMatchObject({ authorization: "<redacted>" });
+      } finally {
+        await running.close();
+      }
+    });
+  }
+});
+
 describe("fault table: each broken service fails exactly its checks", () => {
   for (const fault of FAULTS) {
     it(`${fault.service}: ${fault.name}`, async () => {
@@ -42,7 +110,9 @@ describe("fault table: each broken service fails exactly its checks", () => {
         const report = await runChecks({
           service: SERVICES[fault.service as Key],
           url: running.url,
-          tier: "surface",
+          tier: fault.tier ?? "surface",
+          authProbe: fault.authProbe ?? false,
+          ...(running.headers === undefined ? {} : { headers: running.headers }),
         });
         const ids = report.results.map((r) => r.check_id);
         for (const id of [...fault.fails, ...(fault.warns ?? [])]) expect(ids).toContain(id);

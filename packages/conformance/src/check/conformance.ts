@@ -12,7 +12,7 @@ export interface RunConformanceOptions {
   service: ServiceKey | ServiceSpec;
   /** Base URL of the running service (`http://localhost:8080`). */
   url: string;
-  /** Default `smoke`. Tiers are cumulative; `core` and `deep` have no checks yet and are reported as SKIP. */
+  /** Default `smoke`. Tiers are cumulative; `core` (no checks yet) and `deep` (only some) are reported with a SKIP. */
   tier?: Tier;
   /** Sent on every request, e.g. `{ Authorization: "Bearer ..." }`. */
   headers?: Readonly<Record<string, string>>;
@@ -31,6 +31,8 @@ export interface RunConformanceOptions {
    * Default: the spec this package bundles.
    */
   specRoot?: string;
+  /** Deep tier: probe a protected operation without a token and with a garbage one (`--auth-probe`). */
+  authProbe?: boolean;
 }
 
 /** The `spec/v1` this package bundles (`dist/spec/v1`, beside the built module), if it can be found. */
@@ -52,6 +54,9 @@ export async function runConformance(options: RunConformanceOptions): Promise<Ch
   }
   const tier = options.tier ?? "smoke";
   if (!TIERS.includes(tier)) throw new UsageError(`unknown tier: ${tier} (tiers: ${TIERS.join(", ")})`);
+  if (options.authProbe === true && tier !== "deep") {
+    throw new UsageError("authProbe is a deep-tier check: use tier deep");
+  }
   const specRoot = options.specRoot ?? bundledSpecRoot();
   const report = await runChecks({
     service,
@@ -63,6 +68,7 @@ export async function runConformance(options: RunConformanceOptions): Promise<Ch
     ...(options.strict === undefined ? {} : { strict: options.strict }),
     ...(options.onResult === undefined ? {} : { onResult: options.onResult }),
     ...(specRoot === undefined ? {} : { specRoot }),
+    ...(options.authProbe === undefined ? {} : { authProbe: options.authProbe }),
   });
   if (options.expectedFailures === undefined) return report;
   return applyBaseline(report, parseBaseline(options.expectedFailures.join("\n")));

@@ -77,6 +77,7 @@ interface Plan {
   format: "text" | "json" | "junit";
   outFile: string | undefined;
   baseline: Baseline | undefined;
+  authProbe: boolean;
 }
 
 function plan(args: ParsedArgs): Plan {
@@ -96,9 +97,13 @@ function plan(args: ParsedArgs): Plan {
     }
     baseline = parseBaseline(text, baselineFile);
   }
+  const tier = (stringOption(args, "tier") ?? "smoke") as Tier;
+  const authProbe = args.values["auth-probe"] === true;
+  if (authProbe && tier !== "deep")
+    throw new UsageError(`--auth-probe is a deep-tier check: add --tier deep`);
   return {
     targets,
-    tier: (stringOption(args, "tier") ?? "smoke") as Tier,
+    tier,
     headers: readHeaders(args),
     timeoutMs: (number(args, "timeout", false) ?? 10) * 1000,
     retries: number(args, "retries", true) ?? 0,
@@ -106,6 +111,7 @@ function plan(args: ParsedArgs): Plan {
     format: (stringOption(args, "format") ?? "text") as Plan["format"],
     outFile: stringOption(args, "out"),
     baseline,
+    authProbe,
   };
 }
 
@@ -125,7 +131,7 @@ export const checkCommand: Command = {
       name: "tier",
       value: TIERS.join("|"),
       choices: TIERS,
-      help: "Checks to run, cumulative (default: smoke). core and deep have no\nchecks yet: they are reported as one SKIP each.",
+      help: "Checks to run, cumulative (default: smoke). core has no checks yet\nand deep only some: each is reported with one SKIP.",
     },
     {
       name: "headers",
@@ -154,6 +160,10 @@ export const checkCommand: Command = {
     },
     { name: "strict", help: "Also fail on WARN and SKIP." },
     {
+      name: "auth-probe",
+      help: "Deep tier: send a protected operation without a token and with a\ngarbage one; each must answer 401 with a Bearer challenge.",
+    },
+    {
       name: "format",
       value: "text|json|junit",
       choices: ["text", "json", "junit"],
@@ -173,8 +183,10 @@ export const checkCommand: Command = {
     },
   ],
   details: `Tiers: smoke (health and version), surface (every route, invalid bodies, unknown ids,
-success bodies; nothing is created). --tier core|deep runs these and reports the missing tiers
-as SKIP (so they fail only with --strict).
+success bodies; nothing is created), deep (so far: an unknown route answers a 404 envelope;
+with --auth-probe, a protected operation refuses a missing or garbage token with a 401 and a
+Bearer challenge). The tiers not complete yet (core, and deep's stream checks) are reported as
+one SKIP each (so they fail only with --strict).
 
 Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 usage error.
 `,
@@ -203,6 +215,7 @@ Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 us
         retries: p.retries,
         strict: p.strict,
         specRoot: bundledSpecRoot,
+        authProbe: p.authProbe,
         ...(live ? { onResult: (r) => out.stdout(checkLine(target.service.key, r)) } : {}),
       });
       reports.push(p.baseline === undefined ? report : applyBaseline(report, p.baseline));

@@ -1,12 +1,14 @@
 /**
  * The fault table: deliberately broken services, one row per fault. Each row names the service, how
- * it is broken (a subclass override, or a raw `node:http` handler in front of a correct service) and
- * exactly which checks must FAIL (every other check must PASS; `warns` must WARN instead).
+ * it is broken (a subclass override, or a raw `node:http` handler in front of a correct service),
+ * the tier it is checked at (`surface` unless it says) and exactly which checks must FAIL (every
+ * other check must PASS; `warns` must WARN instead).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type * as T from "@arp/model";
 import type { ArpRequest } from "../../../server/src/index.js";
+import type { Tier } from "../../src/check/runner.js";
 import {
   CORRECT,
   type Listening,
@@ -14,6 +16,7 @@ import {
   TestRunCoordinator,
   TestRunGateway,
   TestSelection,
+  withAuth,
 } from "./services.js";
 
 export interface Fault {
@@ -22,16 +25,29 @@ export interface Fault {
   readonly make: () => Listening;
   readonly fails: readonly string[];
   readonly warns?: readonly string[];
+  /** Default `surface`. */
+  readonly tier?: Tier;
+  /** Run the deep tier's auth probes (`--auth-probe`). */
+  readonly authProbe?: boolean;
 }
 
-/** Answers `req` itself when `answer` returns a response; otherwise hands it to the correct service. */
+type AnswerHeaders = Record<string, string>;
+/** The headers of the inner service's answers that the handler in front passes on. */
+const PASSED_ON = ["content-type", "www-authenticate"];
+
+/**
+ * Answers `req` itself when `answer` returns a response; otherwise hands it to the correct service
+ * (`service`, or the one `inner` makes) and passes its answer on, headers edited by `edit`.
+ */
 function intercept(
-  service: string,
+  service: string | (() => Listening),
   answer: (req: IncomingMessage) => { status: number; type: string; body: string } | undefined,
+  edit: (headers: AnswerHeaders) => AnswerHeaders = (headers) => headers,
 ): () => Listening {
   return () => ({
     async listen() {
-      const inner = await CORRECT[service]!().listen({ port: 0 });
+      const make = typeof service === "string" ? CORRECT[service]! : service;
+      const inner = await make().listen({ port: 0 });
       const server = createServer((req: IncomingMessage, res: ServerResponse) => {
         const fake = answer(req);
         if (fake === undefined) {
@@ -48,7 +64,12 @@ function intercept(
               ...(body === undefined ? {} : { body }),
             });
             const text = await upstream.text();
-            res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "" });
+            const passed: AnswerHeaders = {};
+            for (const name of PASSED_ON) {
+              const value = upstream.headers.get(name);
+              if (value !== null) passed[name] = value;
+            }
+            res.writeHead(upstream.status, edit(passed));
             res.end(text);
           });
           return;
@@ -61,6 +82,7 @@ function intercept(
       const { port } = server.address() as AddressInfo;
       return {
         url: `http://127.0.0.1:${port}`,
+        ...(inner.headers === undefined ? {} : { headers: inner.headers }),
         async close() {
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -196,5 +218,60 @@ export const FAULTS: readonly Fault[] = [
         }
       })(OFF),
     fails: ["surface.getRun.unknown_id"],
+  },
+  {
+    name: "an HTML 404 page for a path no route has",
+    service: "node-registry",
+    tier: "deep",
+    make: intercept("node-registry", (req) =>
+      req.url?.startsWith("/v1/arp-conformance-unknown-route-")
+        ? { status: 404, type: "text/html", body: "<html><body><h1>Not Found</h1></body></html>" }
+        : undefined,
+    ),
+    fails: ["deep.unknown_route"],
+  },
+  {
+    name: "a 200 envelope-less page for a path no route has",
+    service: "atomic-executor",
+    tier: "deep",
+    make: intercept("atomic-executor", (req) =>
+      req.url?.startsWith("/v1/arp-conformance-unknown-route-") ? json(200, { ok: true }) : undefined,
+    ),
+    fails: ["deep.unknown_route"],
+  },
+  {
+    name: "auth required, but the 401 has no WWW-Authenticate",
+    service: "pdp",
+    tier: "deep",
+    authProbe: true,
+    make: intercept(
+      () => withAuth(CORRECT.pdp!),
+      () => undefined,
+      ({ "www-authenticate": _challenge, ...rest }) => rest,
+    ),
+    fails: ["deep.auth.decidePolicy.no_token", "deep.auth.decidePolicy.garbage_token"],
+  },
+  {
+    name: "auth required, but the 401 challenge is Basic",
+    service: "run-gateway",
+    tier: "deep",
+    authProbe: true,
+    make: intercept(
+      () => withAuth(CORRECT["run-gateway"]!),
+      () => undefined,
+      (headers) =>
+        headers["www-authenticate"] === undefined
+          ? headers
+          : { ...headers, "www-authenticate": 'Basic realm="arp"' },
+    ),
+    fails: ["deep.auth.getRun.no_token", "deep.auth.getRun.garbage_token"],
+  },
+  {
+    name: "auth off, probed with --auth-probe (a 404 for the random id instead of a 401)",
+    service: "run-coordinator",
+    tier: "deep",
+    authProbe: true,
+    make: () => new TestRunCoordinator(),
+    fails: ["deep.auth.getRun.no_token", "deep.auth.getRun.garbage_token"],
   },
 ];

@@ -94,7 +94,7 @@ export function smokeChecks(service: ServiceSpec): Check[] {
           : {
               status: "FAIL",
               message: `not a valid ${schema}: ${issues.length} issue${issues.length === 1 ? "" : "s"}`,
-              errors: describeIssues(validate, issues),
+              errors: describeIssues(validate, issues, result.json),
               exchange: result.exchange,
             };
       },

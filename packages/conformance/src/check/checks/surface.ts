@@ -31,7 +31,7 @@ import type { Check, CheckContext, CheckOutcome } from "../runner.js";
 import { plainGet, smokeOperations } from "./smoke.js";
 
 /** Query string with a value for each required query parameter. */
-function requiredQuery(op: OperationSpec): string {
+export function requiredQuery(op: OperationSpec): string {
   const required = op.queryParams.filter((q) => q.required);
   if (required.length === 0) return "";
   return `?${required.map((q) => `${encodeURIComponent(q.name)}=arp-conformance`).join("&")}`;
@@ -189,7 +189,10 @@ export function surfaceChecks(service: ServiceSpec, specRoot?: string): Check[] 
           else if (problems.length === 0) {
             const issues = issuesOf(validate, result.json, array);
             if (issues.length > 0) {
-              problems.push(`not a valid ${schema}${array ? "[]" : ""}`, ...describeIssues(validate, issues));
+              problems.push(
+                `not a valid ${schema}${array ? "[]" : ""}`,
+                ...describeIssues(validate, issues, result.json),
+              );
             }
           }
           return problems.length === 0
