@@ -11,7 +11,7 @@ import type { CheckReport, CheckRunReport } from "../src/index.js";
 import { runConformance } from "../src/index.js";
 import { bundledSpecRoot, capture, cli, lastLine, tempTree } from "./helpers.js";
 import { FAULTS } from "./support/faults.js";
-import { CORRECT } from "./support/services.js";
+import { CORRECT, withAuth } from "./support/services.js";
 
 const SUMMARY = /^\d+ passed, \d+ failed, \d+ warned, \d+ skipped$/;
 const running: { url: string; close(): Promise<void> }[] = [];
@@ -138,15 +138,79 @@ describe("arp-conformance check", () => {
     expect(usage.stderr).toMatch(/b\.txt:1: not a check id/);
   });
 
-  it("--tier deep: the missing tier is one SKIP, core's checks SKIP without --allow-mutations; both fail only with --strict", async () => {
-    const loose = await cli("check", "pdp", "--url", pdp, "--tier", "deep");
+  it("--tier deep without --allow-mutations: the checks that create things SKIP, which fails only with --strict", async () => {
+    const loose = await cli("check", "run-gateway", "--url", gateway, "--tier", "deep");
     expect(loose.code).toBe(0);
-    expect(loose.stdout).toMatch(/^SKIP {2}pdp {2}deep\.not_implemented {2}the deep tier has no checks yet/m);
     expect(loose.stdout).toMatch(
+      /^SKIP {2}run-gateway {2}deep\.streamRunEvents\.finished_run {2}not checked: .*--allow-mutations$/m,
+    );
+    expect(loose.stdout).not.toContain("not_implemented");
+    const mutating = await cli(
+      "check",
+      "run-gateway",
+      "--url",
+      gateway,
+      "--tier",
+      "deep",
+      "--allow-mutations",
+      "--poll-interval",
+      "0.02",
+      "--strict",
+    );
+    expect(mutating.stdout).toMatch(
+      /^PASS {2}run-gateway {2}deep\.streamRunEvents\.finished_run {2}3 events, then the stream ended$/m,
+    );
+    expect(mutating.code).toBe(0);
+    expect((await cli("check", "pdp", "--url", pdp, "--tier", "deep")).stdout).toMatch(
       /^SKIP {2}pdp {2}core\.decidePolicy\.decide {2}not checked: .*--allow-mutations$/m,
     );
     expect((await cli("check", "pdp", "--url", pdp, "--tier", "core", "--strict")).code).toBe(1);
     expect((await cli("check", "pdp", "--url", pdp, "--tier", "surface", "--strict")).code).toBe(0);
+  });
+
+  it("--auth-probe (deep tier): a protected operation without a token and with a garbage one answers 401", async () => {
+    const authed = await withAuth(CORRECT.pdp!).listen({ port: 0 });
+    running.push(authed);
+    const token = authed.headers!.Authorization!;
+    const probed = await cli(
+      "check",
+      "pdp",
+      "--url",
+      authed.url,
+      "--tier",
+      "deep",
+      "--auth-probe",
+      "--headers",
+      `Authorization=${token}`,
+    );
+    expect(probed.stderr).toBe("");
+    expect(probed.code).toBe(0);
+    expect(probed.stdout).toMatch(
+      /^PASS {2}pdp {2}deep\.auth\.decidePolicy\.no_token {2}401, WWW-Authenticate: Bearer /m,
+    );
+    expect(probed.stdout).toMatch(/^PASS {2}pdp {2}deep\.auth\.decidePolicy\.garbage_token {2}401, /m);
+    expect(probed.stdout).toMatch(/^PASS {2}pdp {2}deep\.unknown_route {2}404 ErrorEnvelope$/m);
+    expect(probed.stdout).toMatch(
+      /^SKIP {2}pdp {2}core\.decidePolicy\.decide {2}not checked: .*--allow-mutations$/m,
+    );
+    expect(probed.stdout).not.toContain(token.slice(7));
+    expect(lastLine(probed.stdout)).toMatch(/ 0 failed, 0 warned, 1 skipped$/);
+
+    // Without the flag the probes are not listed; a service with auth off fails them.
+    const plain = await cli("check", "pdp", "--url", pdp, "--tier", "deep");
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).not.toContain("deep.auth.");
+    const open = await cli("check", "pdp", "--url", pdp, "--tier", "deep", "--auth-probe");
+    expect(open.code).toBe(1);
+    expect(open.stdout).toMatch(
+      /^FAIL {2}pdp {2}deep\.auth\.decidePolicy\.no_token {2}status 400, expected 401 for a request without a token/m,
+    );
+
+    const early = await cli("check", "pdp", "--url", pdp, "--tier", "surface", "--auth-probe");
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/^arp-conformance: --auth-probe is a deep-tier check: add --tier deep$/m);
+    const help = await cli("check", "--help");
+    expect(help.stdout).toMatch(/^ {6}--auth-probe {2,}Deep tier: /m);
   });
 
   it("--format json: the Python report's fields", async () => {

@@ -1,34 +1,39 @@
-/** The smoke and surface tiers against correct services (every check passes) and the fault table. */
+/** Every tier against correct services (every check passes) and the fault table. */
 import { join } from "node:path";
 import { SERVICES } from "@arp/model";
 import { repoRoot } from "@arp/testkit";
 import { describe, expect, it } from "vitest";
-import { runChecks } from "../src/check/runner.js";
+import { authProbeOperation } from "../src/check/checks/deep.js";
+import { type CheckResult, runChecks, TIERS } from "../src/check/runner.js";
 import { FAULTS } from "./support/faults.js";
-import { CORRECT } from "./support/services.js";
+import { CORRECT, withAuth } from "./support/services.js";
 
 type Key = keyof typeof SERVICES;
 
 /** Mutations allowed, with short waits: the test services answer at once. */
 const MUTATIONS = { allowMutations: true, pollIntervalMs: 20, pollTimeoutMs: 3000 } as const;
 
-describe("correct services pass every check", () => {
+describe("correct services pass every check of every tier", () => {
   for (const key of Object.keys(SERVICES) as Key[]) {
-    it(`${key}: smoke, surface and core`, async () => {
+    it(`${key}: every tier, strict`, async () => {
       const running = await CORRECT[key]!().listen({ port: 0 });
       try {
         const report = await runChecks({
           service: SERVICES[key],
           url: running.url,
-          tier: "core",
+          tier: "deep",
           strict: true,
           ...MUTATIONS,
         });
-        const notPassed = report.results.filter((r) => r.status !== "PASS");
-        expect(notPassed.map((r) => `${r.check_id}: ${r.message} ${r.errors.join("; ")}`)).toEqual([]);
+        expect(notPassed(report.results)).toEqual([]);
         expect(report.ok).toBe(true);
-        expect(report.results.some((r) => r.tier === "surface")).toBe(true);
-        expect(report.results.filter((r) => r.tier === "core").length).toBeGreaterThan(0);
+        for (const tier of TIERS)
+          expect(
+            report.results.some((r) => r.tier === tier),
+            tier,
+          ).toBe(true);
+        // No auth probes unless asked for.
+        expect(report.results.filter((r) => r.check_id.startsWith("deep.auth."))).toEqual([]);
         const smoke = await runChecks({ service: SERVICES[key], url: running.url });
         expect(smoke.results.every((r) => r.tier === "smoke")).toBe(true);
         expect(smoke.results.length).toBeGreaterThanOrEqual(7);
@@ -36,8 +41,47 @@ describe("correct services pass every check", () => {
         await running.close();
       }
     });
+
+    it(`${key}: every tier with auth probes, auth required, a valid token in the headers`, async () => {
+      const running = await withAuth(CORRECT[key]!).listen({ port: 0 });
+      try {
+        const report = await runChecks({
+          service: SERVICES[key],
+          url: running.url,
+          tier: "deep",
+          strict: true,
+          authProbe: true,
+          headers: running.headers!,
+          ...MUTATIONS,
+        });
+        expect(notPassed(report.results)).toEqual([]);
+        const auth = report.results.filter((r) => r.check_id.startsWith("deep.auth."));
+        const op = authProbeOperation(SERVICES[key])!;
+        expect(auth.map((r) => r.check_id)).toEqual([
+          `deep.auth.${op.name}.no_token`,
+          `deep.auth.${op.name}.garbage_token`,
+        ]);
+        for (const r of auth) {
+          expect(r.message).toMatch(/^401, WWW-Authenticate: Bearer/);
+          // The user's token is replaced or removed, and never shown.
+          expect(JSON.stringify(r.exchange)).not.toContain(running.headers!.Authorization!.slice(7));
+        }
+        const sent = (r: CheckResult) =>
+          Object.keys(r.exchange?.request.headers ?? {}).map((h) => h.toLowerCase());
+        expect(sent(auth[0]!)).not.toContain("authorization");
+        expect(auth[1]!.exchange?.request.headers).toMatchObject({ authorization: "<redacted>" });
+      } finally {
+        await running.close();
+      }
+    });
   }
 });
+
+function notPassed(results: readonly CheckResult[]): string[] {
+  return results
+    .filter((r) => r.status !== "PASS")
+    .map((r) => `${r.check_id}: ${r.status} ${r.message} ${r.errors.join("; ")}`);
+}
 
 describe("fault table: each broken service fails exactly its checks", () => {
   for (const fault of FAULTS) {
@@ -50,6 +94,8 @@ describe("fault table: each broken service fails exactly its checks", () => {
           tier: fault.tier ?? "surface",
           ...MUTATIONS,
           pollTimeoutMs: 1000,
+          authProbe: fault.authProbe ?? false,
+          ...(running.headers === undefined ? {} : { headers: running.headers }),
         });
         const ids = report.results.map((r) => r.check_id);
         for (const id of [...fault.fails, ...(fault.warns ?? []), ...(fault.skips ?? [])]) {

@@ -3,9 +3,10 @@
  * with real bodies and read what comes back as the spec says it must be.
  */
 import type { OperationSpec } from "@arp/model";
+import { Failure } from "./failure.js";
 import { describeIssues, errorAnswerProblems, issuesOf, noAnswer } from "./judge.js";
 import type { ProbeResult } from "./probe.js";
-import { type CheckContext, type CheckOutcome, Failure } from "./runner.js";
+import type { CheckContext, CheckOutcome } from "./runner.js";
 
 export interface CallInput {
   /** Path parameters by name (URL-encoded here). */
@@ -37,7 +38,7 @@ export function call(ctx: CheckContext, op: OperationSpec, input: CallInput = {}
   });
 }
 
-export const fail = (result: ProbeResult, problems: readonly string[]): CheckOutcome => ({
+export const fail = (result: Pick<ProbeResult, "exchange">, problems: readonly string[]): CheckOutcome => ({
   status: "FAIL",
   message: problems[0] ?? "failed",
   errors: [...problems],

@@ -13,7 +13,7 @@ export interface RunConformanceOptions {
   service: ServiceKey | ServiceSpec;
   /** Base URL of the running service (`http://localhost:8080`). */
   url: string;
-  /** Default `smoke`. Tiers are cumulative; `deep` has no checks yet and is reported as SKIP. */
+  /** Default `smoke`. Tiers are cumulative. */
   tier?: Tier;
   /** Sent on every request, e.g. `{ Authorization: "Bearer ..." }`. */
   headers?: Readonly<Record<string, string>>;
@@ -42,6 +42,8 @@ export interface RunConformanceOptions {
   pollIntervalMs?: number;
   /** Cancel the runs still going at the end. Default true. */
   cleanup?: boolean;
+  /** Deep tier: probe a protected operation without a token and with a garbage one (`--auth-probe`). */
+  authProbe?: boolean;
 }
 
 /** The `spec/v1` this package bundles (`dist/spec/v1`, beside the built module), if it can be found. */
@@ -63,6 +65,9 @@ export async function runConformance(options: RunConformanceOptions): Promise<Ch
   }
   const tier = options.tier ?? "smoke";
   if (!TIERS.includes(tier)) throw new UsageError(`unknown tier: ${tier} (tiers: ${TIERS.join(", ")})`);
+  if (options.authProbe === true && tier !== "deep") {
+    throw new UsageError("authProbe is a deep-tier check: use tier deep");
+  }
   const specRoot = options.specRoot ?? bundledSpecRoot();
   const report = await runChecks({
     service,
@@ -79,6 +84,7 @@ export async function runConformance(options: RunConformanceOptions): Promise<Ch
     ...(options.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: options.pollTimeoutMs }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     ...(options.cleanup === undefined ? {} : { cleanup: options.cleanup }),
+    ...(options.authProbe === undefined ? {} : { authProbe: options.authProbe }),
   });
   if (options.expectedFailures === undefined) return report;
   return applyBaseline(report, parseBaseline(options.expectedFailures.join("\n")));

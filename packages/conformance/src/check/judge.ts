@@ -14,9 +14,14 @@ import {
 import type { ProbeResult } from "./probe.js";
 import type { CheckOutcome } from "./runner.js";
 
+/** `openapi/run-gateway.openapi.yaml#paths`: a place in the service's OpenAPI document. */
+export function openapiRef(service: ServiceSpec, fragment: string): string {
+  return `openapi/${service.key}.openapi.yaml#${fragment}`;
+}
+
 /** `openapi/run-gateway.openapi.yaml#start_run`. */
 export function operationRef(service: ServiceSpec, op: OperationSpec): string {
-  return `openapi/${service.key}.openapi.yaml#${op.operationId}`;
+  return openapiRef(service, op.operationId);
 }
 
 /** `schemas/core/run.schema.json`. */
@@ -33,34 +38,39 @@ export function issuesOf(validate: CompiledValidator, data: unknown, array: bool
   return toIssues(validate.errors);
 }
 
-/** The value at a JSON pointer (`/a/0/b`) of `data`, or undefined. */
-function at(data: unknown, pointer: string): unknown {
+/** The value at a JSON pointer (RFC 6901) in `data`, or undefined when there is none. */
+export function valueAt(data: unknown, pointer: string): unknown {
+  if (pointer === "") return data;
   let value = data;
-  for (const raw of pointer.split("/").slice(1)) {
-    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (typeof value !== "object" || value === null) return undefined;
+  for (const raw of pointer.slice(1).split("/")) {
+    const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    if (value === null || typeof value !== "object" || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
   return value;
 }
 
 /**
- * One line per issue (at most 20). A `null` the schema does not allow is named as such: ARP leaves
- * an absent field out, and a lenient client would have let it pass.
+ * One issue as a line. A null where the schema wants a value is named as such: a lenient reader
+ * takes it for an absent field, but the spec has no nullable fields (absent ones are left out).
  */
+export function issueText(issue: ValidationIssue, data?: unknown): string {
+  const where = issue.pointer === "" ? "(body)" : issue.pointer;
+  const aboutValue = issue.keyword !== "required" && issue.keyword !== "additionalProperties";
+  if (aboutValue && issue.pointer !== "" && valueAt(data, issue.pointer) === null) {
+    return `\`${where}\` is null; absent fields must be omitted`;
+  }
+  return `${where} ${issue.message}`;
+}
+
+/** At most 20 issue lines; `data`, the value validated, lets nulls be named (see {@link issueText}). */
 export function describeIssues(
   validate: CompiledValidator,
   issues: readonly ValidationIssue[],
-  data: unknown,
+  data?: unknown,
 ): string[] {
-  return issues
-    .map((i) => {
-      const where = i.pointer === "" ? "(body)" : i.pointer;
-      if (i.pointer !== "" && at(data, i.pointer) === null) {
-        return `${where} is null: an absent field must be left out, not sent as null (${i.message})`;
-      }
-      return `${where} ${i.message}`;
-    })
+  // A null breaks `type` and often `enum` too: one line says it.
+  return [...new Set(issues.map((i) => issueText(i, data)))]
     .slice(0, 20)
     .concat(issuesTruncated(validate.errors) ? ["(more issues not shown)"] : []);
 }
@@ -77,15 +87,13 @@ export function pathWith(op: OperationSpec, id: (name: string) => string): strin
 }
 
 /**
- * The problems of an error answer: it must be a 4xx, `application/json`, and a schema-valid
- * `ErrorEnvelope`. Empty when it is all three.
+ * The problems of an error answer's body: it must be `application/json` and a schema-valid
+ * `ErrorEnvelope`. Empty when it is both.
  */
-export function errorAnswerProblems(result: ProbeResult): string[] {
+export function errorBodyProblems(result: ProbeResult): string[] {
   const response = result.exchange.response;
   if (response === null) return [`no answer: ${result.exchange.error}`];
   const problems: string[] = [];
-  if (response.status < 400 || response.status > 499)
-    problems.push(`status ${response.status}, expected a 4xx`);
   if (result.mediaType !== "application/json") {
     problems.push(`Content-Type ${response.content_type ?? "(none)"}, expected application/json`);
   }
@@ -99,6 +107,18 @@ export function errorAnswerProblems(result: ProbeResult): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * The problems of an error answer: it must be a 4xx, `application/json`, and a schema-valid
+ * `ErrorEnvelope`. Empty when it is all three.
+ */
+export function errorAnswerProblems(result: ProbeResult): string[] {
+  const response = result.exchange.response;
+  if (response === null) return [`no answer: ${result.exchange.error}`];
+  const status =
+    response.status < 400 || response.status > 499 ? [`status ${response.status}, expected a 4xx`] : [];
+  return [...status, ...errorBodyProblems(result)];
 }
 
 /** A random id no service has: `arp-conformance-unknown-<uuid>`. */

@@ -53,13 +53,18 @@ export interface ProbeResult {
   json: unknown;
   /** The media type of the response, lower case, without parameters (`application/json`), or null. */
   mediaType: string | null;
+  /** The response's headers (`WWW-Authenticate`, ...), or null without a response. */
+  headers: Headers | null;
 }
 
 export interface ProbeRequest {
   method: string;
   url: string;
-  /** Extra headers for this request (added after the options' headers). */
-  headers?: Readonly<Record<string, string>>;
+  /**
+   * Headers for this request, over the options' headers (names compared case-insensitively); a
+   * null value removes the header (the auth probes drop the user's `Authorization`).
+   */
+  headers?: Readonly<Record<string, string | null>>;
   /** A value to send as JSON (`Content-Type: application/json`), or undefined for no body. */
   json?: unknown;
 }
@@ -67,11 +72,13 @@ export interface ProbeRequest {
 export interface ProbeOptions {
   /** Headers sent on every request (`Authorization: Bearer ...`). */
   headers?: Readonly<Record<string, string>>;
-  /** Deadline of one attempt, headers and body included. Default 10 000 ms. */
+  /** Deadline of one attempt, headers and body included. Default {@link DEFAULT_TIMEOUT_MS}. */
   timeoutMs?: number;
   /** How many times to send again after a transport error (never after an answer). Default 0. */
   retries?: number;
 }
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
 
 const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key)$|token|secret/i;
 
@@ -83,17 +90,146 @@ export function redactHeaders(headers: Readonly<Record<string, string>>): Record
   return out;
 }
 
-function excerpt(text: string): { body: string; truncated: boolean } {
+/**
+ * Header layers merged by name, case-insensitively, later layers winning (fetch would otherwise
+ * join `Authorization` and `authorization` into one comma-separated value); null removes a header.
+ */
+export function mergeHeaders(
+  ...layers: (Readonly<Record<string, string | null>> | undefined)[]
+): Record<string, string> {
+  const byName = new Map<string, [string, string]>();
+  for (const layer of layers) {
+    for (const [name, value] of Object.entries(layer ?? {})) {
+      if (value === null) byName.delete(name.toLowerCase());
+      else byName.set(name.toLowerCase(), [name, value]);
+    }
+  }
+  return Object.fromEntries(byName.values());
+}
+
+export function excerpt(text: string): { body: string; truncated: boolean } {
   return text.length > MAX_EXCERPT_CHARS
     ? { body: text.slice(0, MAX_EXCERPT_CHARS), truncated: true }
     : { body: text, truncated: false };
 }
 
-function describe(err: unknown): string {
+/** An error's message with its cause (`fetch failed: connect ECONNREFUSED ...`). */
+export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = (err as { cause?: unknown }).cause;
   if (cause instanceof Error && cause.message) return `${err.message}: ${cause.message}`;
   return err.message;
+}
+
+export function secondsOf(ms: number): string {
+  return `${ms / 1000} s`;
+}
+
+/** The media type of a `Content-Type`, lower case, without parameters; null without one. */
+export function mediaTypeOf(contentType: string | null): string | null {
+  return contentType === null ? null : (contentType.split(";")[0] ?? "").trim().toLowerCase();
+}
+
+/** A request ready to send: merged headers, the serialised body, and what the report shows of it. */
+export interface PreparedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  recorded: RecordedRequest;
+}
+
+/** `accept` is the default `Accept`; the options' and the request's headers may replace it. */
+export function prepareRequest(
+  request: ProbeRequest,
+  options: ProbeOptions,
+  accept: string,
+): PreparedRequest {
+  const body = request.json === undefined ? undefined : JSON.stringify(request.json);
+  const headers = mergeHeaders(
+    { accept },
+    options.headers,
+    request.headers,
+    body === undefined ? undefined : { "content-type": "application/json" },
+  );
+  return {
+    method: request.method,
+    url: request.url,
+    headers,
+    body,
+    recorded: {
+      method: request.method,
+      url: request.url,
+      headers: redactHeaders(headers),
+      body: body === undefined ? null : excerpt(body).body,
+    },
+  };
+}
+
+/** What {@link send} hands a reader: the answer, and whether the deadline has passed. */
+export interface Answer {
+  response: Response;
+  timedOut(): boolean;
+}
+
+export type Sent<T> = { attempts: number; read: T } | { attempts: number; read?: undefined; error: string };
+
+/**
+ * Sends `prepared` (again, up to `retries` times, after a transport error) and lets `read` consume
+ * the answer while the deadline runs. The request is aborted once `read` returns, so a body left
+ * unread (a cut body, a stream still open) never holds its socket.
+ */
+export async function send<T>(
+  prepared: PreparedRequest,
+  options: ProbeOptions,
+  read: (answer: Answer) => Promise<T>,
+): Promise<Sent<T>> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const retries = options.retries ?? 0;
+  let attempts = 0;
+  let error = "";
+  while (attempts <= retries) {
+    attempts++;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    try {
+      let response: Response;
+      try {
+        response = await fetch(prepared.url, {
+          method: prepared.method,
+          headers: prepared.headers,
+          ...(prepared.body === undefined ? {} : { body: prepared.body }),
+          signal: controller.signal,
+          redirect: "manual",
+        });
+      } catch (err) {
+        error = timedOut ? `no answer within ${secondsOf(timeoutMs)}` : describeError(err);
+        // A timeout is not retried: the service may still be working on the request.
+        if (timedOut) break;
+        continue;
+      }
+      return { attempts, read: await read({ response, timedOut: () => timedOut }) };
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+  }
+  return { attempts, error };
+}
+
+/** What the report shows of an answer whose body (as far as it was read) is `text`. */
+export function recordResponse(response: Response, text: string, cut: boolean): RecordedResponse {
+  const shown = excerpt(text);
+  return {
+    status: response.status,
+    content_type: response.headers.get("content-type"),
+    body: shown.body,
+    body_truncated: shown.truncated || cut,
+  };
 }
 
 /** Reads at most {@link MAX_BODY_BYTES}; resolves what it has when the body is cut short. */
@@ -117,14 +253,10 @@ async function readBody(response: Response): Promise<{ text: string; cut: boolea
       }
     }
   } catch (err) {
-    error = describe(err);
+    error = describeError(err);
   }
   const bytes = Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES);
   return { text: new TextDecoder("utf-8").decode(bytes), cut, error };
-}
-
-function secondsOf(ms: number): string {
-  return `${ms / 1000} s`;
 }
 
 /**
@@ -132,104 +264,59 @@ function secondsOf(ms: number): string {
  * what happened. Never throws for anything the service does.
  */
 export async function probe(request: ProbeRequest, options: ProbeOptions = {}): Promise<ProbeResult> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const retries = options.retries ?? 0;
-  const headers: Record<string, string> = {
-    accept: "application/json",
-    ...options.headers,
-    ...request.headers,
-  };
-  let body: string | undefined;
-  if (request.json !== undefined) {
-    body = JSON.stringify(request.json);
-    headers["content-type"] = "application/json";
-  }
-  const recorded: RecordedRequest = {
-    method: request.method,
-    url: request.url,
-    headers: redactHeaders(headers),
-    body: body === undefined ? null : excerpt(body).body,
-  };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const prepared = prepareRequest(request, options, "application/json");
   const started = performance.now();
-  let attempts = 0;
-  let lastError = "";
-  while (attempts <= retries) {
-    attempts++;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    try {
-      let response: Response;
-      try {
-        response = await fetch(request.url, {
-          method: request.method,
-          headers,
-          ...(body === undefined ? {} : { body }),
-          signal: controller.signal,
-          redirect: "manual",
-        });
-      } catch (err) {
-        lastError = timedOut ? `no answer within ${secondsOf(timeoutMs)}` : describe(err);
-        // A timeout is not retried: the service may still be working on the request.
-        if (timedOut) break;
-        continue;
-      }
-      const read = await readBody(response);
-      const contentType = response.headers.get("content-type");
-      const mediaType = contentType === null ? null : (contentType.split(";")[0] ?? "").trim().toLowerCase();
-      let isJson = false;
-      let json: unknown;
-      try {
-        json = JSON.parse(read.text);
-        isJson = true;
-      } catch {
-        json = undefined;
-      }
-      const shown = excerpt(read.text);
-      const error =
-        read.error === null
-          ? read.cut
-            ? `body longer than ${MAX_BODY_BYTES} bytes: cut`
-            : null
-          : timedOut
-            ? `body not complete within ${secondsOf(timeoutMs)}`
-            : `body not complete: ${read.error}`;
-      return {
-        exchange: {
-          request: recorded,
-          response: {
-            status: response.status,
-            content_type: contentType,
-            body: shown.body,
-            body_truncated: shown.truncated || read.cut,
-          },
-          error,
-          attempts,
-          duration_ms: Math.round(performance.now() - started),
-        },
-        text: read.text,
-        isJson,
-        json,
-        mediaType,
-      };
-    } finally {
-      clearTimeout(timer);
-    }
+  const sent = await send(prepared, options, async ({ response, timedOut }) => {
+    const body = await readBody(response);
+    return { response, body, timedOut: timedOut() };
+  });
+  const duration_ms = (): number => Math.round(performance.now() - started);
+  if (sent.read === undefined) {
+    return {
+      exchange: {
+        request: prepared.recorded,
+        response: null,
+        error: sent.error,
+        attempts: sent.attempts,
+        duration_ms: duration_ms(),
+      },
+      text: "",
+      isJson: false,
+      json: undefined,
+      mediaType: null,
+      headers: null,
+    };
   }
+  const { response, body, timedOut } = sent.read;
+  let isJson = false;
+  let json: unknown;
+  try {
+    json = JSON.parse(body.text);
+    isJson = true;
+  } catch {
+    json = undefined;
+  }
+  const error =
+    body.error === null
+      ? body.cut
+        ? `body longer than ${MAX_BODY_BYTES} bytes: cut`
+        : null
+      : timedOut
+        ? `body not complete within ${secondsOf(timeoutMs)}`
+        : `body not complete: ${body.error}`;
   return {
     exchange: {
-      request: recorded,
-      response: null,
-      error: lastError,
-      attempts,
-      duration_ms: Math.round(performance.now() - started),
+      request: prepared.recorded,
+      response: recordResponse(response, body.text, body.cut),
+      error,
+      attempts: sent.attempts,
+      duration_ms: duration_ms(),
     },
-    text: "",
-    isJson: false,
-    json: undefined,
-    mediaType: null,
+    text: body.text,
+    isJson,
+    json,
+    mediaType: mediaTypeOf(response.headers.get("content-type")),
+    headers: response.headers,
   };
 }

@@ -7,9 +7,10 @@
 import type * as T from "@arp/model";
 import { NODE_RUN_TERMINAL_STATES, type OperationSpec, RUN_STATES, type ServiceSpec } from "@arp/model";
 import { call, fail, pause, success, successProblems } from "./calls.js";
+import { Failure } from "./failure.js";
 import type { Fixtures } from "./fixtures.js";
 import type { ProbeResult } from "./probe.js";
-import { type CheckContext, Failure, type MutationOptions } from "./runner.js";
+import type { CheckContext, MutationOptions } from "./runner.js";
 
 /** The run states a run ends in: the states a run shares with the terminal node-run states. */
 export const RUN_TERMINAL_STATES: readonly string[] = RUN_STATES.filter((s) =>
@@ -201,5 +202,48 @@ export function childNodeRun(ctx: CheckContext): Promise<ChildNodeRun> {
       );
     }
     return { nodeRun, request, result };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Executors
+
+/** The atomic execution the core tier made, shared with the deep tier's cancel. */
+export function executedAtomic(
+  ctx: CheckContext,
+): Promise<{ request: T.AtomicExecuteRequest; result: T.AtomicExecuteResult }> {
+  return ctx.step("atomic:executed", async () => {
+    const op = operation(ctx.service, "executeAtomicNodeRun");
+    const request: T.AtomicExecuteRequest = {
+      ...mutations(ctx).fixtures.atomic_execute,
+      node_run_id: uniqueId("node-run"),
+      run_id: uniqueId("run"),
+    };
+    const result = await call(ctx, op, { body: request });
+    const executed = success<T.AtomicExecuteResult>(op, result);
+    if (executed.node_run_id !== request.node_run_id) {
+      throw mismatch(result, `executed ${request.node_run_id}, answered node_run_id ${executed.node_run_id}`);
+    }
+    return { request, result: executed };
+  });
+}
+
+/** The composite node run the core tier began, shared with the deep tier's cancel. */
+export function begunComposite(
+  ctx: CheckContext,
+): Promise<{ request: T.CompositeBeginRequest; result: T.CompositeBeginResponse }> {
+  return ctx.step("composite:begun", async () => {
+    const op = operation(ctx.service, "beginCompositeNodeRun");
+    const request: T.CompositeBeginRequest = {
+      ...mutations(ctx).fixtures.composite_begin,
+      node_run_id: uniqueId("node-run"),
+      run_id: uniqueId("run"),
+    };
+    const result = await call(ctx, op, { body: request });
+    const begun = success<T.CompositeBeginResponse>(op, result);
+    if (!begun.accepted) {
+      throw mismatch(result, `the assignment was not accepted${begun.message ? `: ${begun.message}` : ""}`);
+    }
+    return { request, result: begun };
   });
 }

@@ -5,16 +5,20 @@
  */
 import { type ServiceSpec, SPEC_REF } from "@arp/model";
 import { coreChecks } from "./checks/core.js";
+import { type DeepOptions, deepChecks } from "./checks/deep.js";
 import { smokeChecks } from "./checks/smoke.js";
+import { streamChecks } from "./checks/streams.js";
 import { surfaceChecks } from "./checks/surface.js";
+import { Failure, StepFailed } from "./failure.js";
 import { DEFAULT_FIXTURES, type Fixtures } from "./fixtures.js";
 import { type Exchange, type ProbeOptions, type ProbeRequest, type ProbeResult, probe } from "./probe.js";
+import { probeStream, type StreamRequest, type StreamResult } from "./stream.js";
 
 /** The tiers, cumulative: each runs the checks of the tiers before it too. */
 export const TIERS = ["smoke", "surface", "core", "deep"] as const;
 export type Tier = (typeof TIERS)[number];
-/** The tiers whose checks exist today; `deep` is reported as skipped. */
-export const IMPLEMENTED_TIERS: readonly Tier[] = ["smoke", "surface", "core"];
+/** The tiers whose checks exist in this version: all of them (kept for code written against 0.3.x). */
+export const IMPLEMENTED_TIERS: readonly Tier[] = ["smoke", "surface", "core", "deep"];
 
 export type CheckStatus = "PASS" | "FAIL" | "WARN" | "SKIP";
 
@@ -35,27 +39,6 @@ export interface MutationOptions {
   readonly pollIntervalMs: number;
 }
 
-/**
- * Thrown by a shared step (see {@link CheckContext.step}) that went wrong: the check that ran the
- * step reports `outcome`; a later check that needs the step is reported as SKIP, naming it.
- */
-export class StepFailed extends Error {
-  constructor(
-    /** The check that ran the step. */
-    readonly owner: string,
-    readonly outcome: CheckOutcome,
-  ) {
-    super(outcome.message);
-  }
-}
-
-/** Thrown inside a step's `make` to fail it with this outcome (the step adds its owner). */
-export class Failure extends Error {
-  constructor(readonly outcome: CheckOutcome) {
-    super(outcome.message);
-  }
-}
-
 export interface CheckContext {
   /** The service's base URL, without a trailing slash. */
   readonly baseUrl: string;
@@ -64,6 +47,11 @@ export interface CheckContext {
   readonly headers: Readonly<Record<string, string>>;
   /** One exchange; the same `key` answers from memory (one request per key and run). */
   probe(key: string, request: ProbeRequest): Promise<ProbeResult>;
+  /**
+   * One NDJSON stream read with the run's headers and retries (never memoised); `timeoutMs`, the
+   * deadline of the whole read, defaults to the run's request timeout.
+   */
+  stream(request: StreamRequest, timeoutMs?: number): Promise<StreamResult>;
   /** Undefined without `allowMutations`: the checks that create things are then skipped. */
   readonly mutations: MutationOptions | undefined;
   /**
@@ -132,11 +120,18 @@ export interface CheckReport {
 }
 
 /** The checks of `tier` and the tiers before it, in order. */
-export function checksFor(service: ServiceSpec, tier: Tier, specRoot?: string): Check[] {
+export function checksFor(
+  service: ServiceSpec,
+  tier: Tier,
+  specRoot?: string,
+  deepOptions: DeepOptions = {},
+): Check[] {
   const upTo = TIERS.indexOf(tier);
   const checks: Check[] = [...smokeChecks(service)];
   if (upTo >= TIERS.indexOf("surface")) checks.push(...surfaceChecks(service, specRoot));
   if (upTo >= TIERS.indexOf("core")) checks.push(...coreChecks(service));
+  if (upTo >= TIERS.indexOf("deep"))
+    checks.push(...deepChecks(service, deepOptions), ...streamChecks(service));
   return checks;
 }
 
@@ -168,6 +163,8 @@ export interface RunChecksOptions extends ProbeOptions {
   pollIntervalMs?: number;
   /** Leave what the checks created (runs still going are canceled otherwise). Default true. */
   cleanup?: boolean;
+  /** Deep tier: probe a protected operation without a token and with a garbage one (expect 401s). */
+  authProbe?: boolean;
 }
 
 export const DEFAULT_POLL_TIMEOUT_MS = 30_000;
@@ -234,6 +231,9 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
       }
       return result;
     },
+    stream(request, timeoutMs) {
+      return probeStream(request, { ...probeOptions, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    },
     mutations: options.allowMutations
       ? {
           fixtures: options.fixtures ?? DEFAULT_FIXTURES,
@@ -264,7 +264,8 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
     results.push(result);
     options.onResult?.(result);
   };
-  for (const check of checksFor(options.service, tier, options.specRoot)) {
+  const deepOptions = { authProbe: options.authProbe ?? false };
+  for (const check of checksFor(options.service, tier, options.specRoot, deepOptions)) {
     options.onStart?.(check);
     const t0 = performance.now();
     current = check.id;
@@ -292,20 +293,6 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
   if (options.cleanup !== false) {
     // Best effort, unreported: what the service does with a cancel is judged by the checks.
     for (const fn of undo.reverse()) await fn().catch(() => undefined);
-  }
-  for (const missing of TIERS.slice(0, TIERS.indexOf(tier) + 1)) {
-    if (IMPLEMENTED_TIERS.includes(missing)) continue;
-    record({
-      check_id: `${missing}.not_implemented`,
-      name: `${missing} tier`,
-      tier: missing,
-      status: "SKIP",
-      message: `the ${missing} tier has no checks yet in this version of arp-conformance (implemented: ${IMPLEMENTED_TIERS.join(", ")})`,
-      errors: [],
-      duration_ms: 0,
-      exchange: null,
-      spec_reference: [],
-    });
   }
   const report: CheckReport = {
     service: options.service.key,

@@ -83,6 +83,7 @@ interface Plan {
   pollTimeoutMs: number | undefined;
   pollIntervalMs: number | undefined;
   cleanup: boolean;
+  authProbe: boolean;
 }
 
 function plan(args: ParsedArgs): Plan {
@@ -107,9 +108,13 @@ function plan(args: ParsedArgs): Plan {
     const value = number(args, name, false);
     return value === undefined ? undefined : value * 1000;
   };
+  const tier = (stringOption(args, "tier") ?? "smoke") as Tier;
+  const authProbe = args.values["auth-probe"] === true;
+  if (authProbe && tier !== "deep")
+    throw new UsageError(`--auth-probe is a deep-tier check: add --tier deep`);
   return {
     targets,
-    tier: (stringOption(args, "tier") ?? "smoke") as Tier,
+    tier,
     headers: readHeaders(args),
     timeoutMs: (number(args, "timeout", false) ?? 10) * 1000,
     retries: number(args, "retries", true) ?? 0,
@@ -122,12 +127,13 @@ function plan(args: ParsedArgs): Plan {
     pollTimeoutMs: seconds("poll-timeout"),
     pollIntervalMs: seconds("poll-interval"),
     cleanup: args.values["no-cleanup"] !== true,
+    authProbe,
   };
 }
 
 export const checkCommand: Command = {
   name: "check",
-  summary: "Check running ARP services against the v1 contracts (tiers: smoke, surface, core).",
+  summary: "Check running ARP services against the v1 contracts (tiers: smoke, surface, core, deep).",
   arguments: ["<service>|all"],
   options: [
     { name: "url", value: "URL", valueNoun: "a URL", help: "Base URL of the service (check <service>)." },
@@ -141,7 +147,7 @@ export const checkCommand: Command = {
       name: "tier",
       value: TIERS.join("|"),
       choices: TIERS,
-      help: "Checks to run, cumulative (default: smoke). deep has no checks\nyet: it is reported as one SKIP.",
+      help: "Checks to run, cumulative (default: smoke).",
     },
     {
       name: "allow-mutations",
@@ -197,6 +203,10 @@ export const checkCommand: Command = {
     },
     { name: "strict", help: "Also fail on WARN and SKIP." },
     {
+      name: "auth-probe",
+      help: "Deep tier: send a protected operation without a token and with a\ngarbage one; each must answer 401 with a Bearer challenge.",
+    },
+    {
       name: "format",
       value: "text|json|junit",
       choices: ["text", "json", "junit"],
@@ -216,8 +226,10 @@ export const checkCommand: Command = {
     },
   ],
   details: `Tiers: smoke (health and version), surface (every route, invalid bodies, unknown ids,
-success bodies; nothing is created), core (the success paths with real bodies: needs
---allow-mutations). --tier deep runs these and reports deep as SKIP (a FAIL only with --strict).
+success bodies; nothing is created), core (the success paths with real bodies), deep (event
+streams, executor cancels, an unknown route's 404 envelope; with --auth-probe, 401s for a missing
+and a garbage token). core and deep create things: their checks need --allow-mutations (without
+it they are SKIP, a FAIL only with --strict).
 
 Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 usage error.
 `,
@@ -257,6 +269,7 @@ Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 us
         ...(live && out.terminal === true
           ? { onStart: (c) => out.stdout(`${clear}… ${target.service.key}  ${c.id}`) }
           : {}),
+        authProbe: p.authProbe,
       });
       reports.push(p.baseline === undefined ? report : applyBaseline(report, p.baseline));
     }

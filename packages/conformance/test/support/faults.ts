@@ -1,12 +1,14 @@
 /**
  * The fault table: deliberately broken services, one row per fault. Each row names the service, how
- * it is broken (a subclass override, or a raw `node:http` handler in front of a correct service) and
- * exactly which checks must FAIL (every other check must PASS; `warns` must WARN instead).
+ * it is broken (a subclass override, or a raw `node:http` handler in front of a correct service),
+ * the tier it is checked at (`surface` unless it says) and exactly which checks must FAIL (every
+ * other check must PASS; `warns` must WARN instead).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type * as T from "@arp/model";
-import type { ArpRequest } from "../../../server/src/index.js";
+import { type ArpRequest, notFound } from "../../../server/src/index.js";
+import type { Tier } from "../../src/check/runner.js";
 import {
   CORRECT,
   FinishingRunGateway,
@@ -16,6 +18,7 @@ import {
   TestRunCoordinator,
   TestRunGateway,
   TestSelection,
+  withAuth,
 } from "./services.js";
 
 export interface Fault {
@@ -28,18 +31,29 @@ export interface Fault {
   readonly skips?: readonly string[];
   /** What a failing check's message and errors must say (check id → pattern). */
   readonly says?: Readonly<Record<string, RegExp>>;
-  /** The tier to run (default `surface`; `core` and `deep` rows run with mutations allowed). */
-  readonly tier?: "surface" | "core" | "deep";
+  /** The tier to run (default `surface`; every row runs with mutations allowed). */
+  readonly tier?: Tier;
+  /** Run the deep tier's auth probes (`--auth-probe`). */
+  readonly authProbe?: boolean;
 }
 
-/** Answers `req` itself when `answer` returns a response; otherwise hands it to the correct service. */
+type AnswerHeaders = Record<string, string>;
+/** The headers of the inner service's answers that the handler in front passes on. */
+const PASSED_ON = ["content-type", "www-authenticate"];
+
+/**
+ * Answers `req` itself when `answer` returns a response; otherwise hands it to the correct service
+ * (`service`, or the one `inner` makes) and passes its answer on, headers edited by `edit`.
+ */
 function intercept(
-  service: string,
+  service: string | (() => Listening),
   answer: (req: IncomingMessage) => { status: number; type: string; body: string } | undefined,
+  edit: (headers: AnswerHeaders) => AnswerHeaders = (headers) => headers,
 ): () => Listening {
   return () => ({
     async listen() {
-      const inner = await CORRECT[service]!().listen({ port: 0 });
+      const make = typeof service === "string" ? CORRECT[service]! : service;
+      const inner = await make().listen({ port: 0 });
       const server = createServer((req: IncomingMessage, res: ServerResponse) => {
         const fake = answer(req);
         if (fake === undefined) {
@@ -56,7 +70,12 @@ function intercept(
               ...(body === undefined ? {} : { body }),
             });
             const text = await upstream.text();
-            res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "" });
+            const passed: AnswerHeaders = {};
+            for (const name of PASSED_ON) {
+              const value = upstream.headers.get(name);
+              if (value !== null) passed[name] = value;
+            }
+            res.writeHead(upstream.status, edit(passed));
             res.end(text);
           });
           return;
@@ -69,6 +88,7 @@ function intercept(
       const { port } = server.address() as AddressInfo;
       return {
         url: `http://127.0.0.1:${port}`,
+        ...(inner.headers === undefined ? {} : { headers: inner.headers }),
         async close() {
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -91,6 +111,36 @@ const OFF = {
   logger: { warn: () => undefined, error: () => undefined },
 } as const;
 const NOW = "2026-01-15T09:30:00.000Z";
+
+/** A gateway whose finished runs' streams are `edit`ed: the log's events in, the lines to send out. */
+function streamFault(edit: (events: readonly T.RunEvent[]) => unknown[]): () => Listening {
+  return () =>
+    new (class extends FinishingRunGateway {
+      override async *streamRunEvents(req: ArpRequest<undefined, { run_id: string }>) {
+        const log = this.logs.get(req.params.run_id);
+        if (log === undefined) throw notFound(`no run ${req.params.run_id}`);
+        for (const line of edit(log.events)) yield line as T.RunEvent;
+      }
+    })(OFF);
+}
+
+/** A gateway in front of which a run's stream is answered with `lines` (raw) and `type`. */
+function rawStream(type: string, lines: (runId: string) => string[]): () => Listening {
+  return intercept("run-gateway", (req) => {
+    const runId = /^\/v1\/runs\/([^/]+)\/events$/.exec(req.url ?? "")?.[1];
+    // The checker's random ids go on to the service (its 404 is not this row's fault).
+    if (runId === undefined || runId.startsWith("arp-conformance-unknown-")) return undefined;
+    return { status: 200, type, body: `${lines(decodeURIComponent(runId)).join("\n")}\n` };
+  });
+}
+
+/** The two events of a run that started and ended, as NDJSON lines. */
+const startAndEnd = (runId: string): string[] => [
+  JSON.stringify({ run_id: runId, seq: 0, type: "run_started", time: NOW }),
+  JSON.stringify({ run_id: runId, seq: 1, type: "run_completed", time: NOW, data: { state: "succeeded" } }),
+];
+
+const RUN_STREAM = ["deep.streamRunEvents.finished_run"];
 
 export const FAULTS: readonly Fault[] = [
   {
@@ -224,7 +274,7 @@ export const FAULTS: readonly Fault[] = [
       })(OFF),
     fails: ["surface.listNodeTypes.success_body"],
     says: {
-      "surface.listNodeTypes.success_body": /\/0\/description is null: an absent field must be left out/,
+      "surface.listNodeTypes.success_body": /`\/0\/description` is null; absent fields must be omitted/,
     },
   },
   {
@@ -239,7 +289,7 @@ export const FAULTS: readonly Fault[] = [
       })(OFF),
     fails: ["core.getRun.get", "core.getRun.terminal"],
     skips: [],
-    says: { "core.getRun.get": /\/ended_at is null: an absent field must be left out/ },
+    says: { "core.getRun.get": /`\/ended_at` is null; absent fields must be omitted/ },
   },
   // Core tier: the success paths.
   {
@@ -371,5 +421,158 @@ export const FAULTS: readonly Fault[] = [
       "core.listNodeTypes.kind",
       "core.publishNodeType.duplicate",
     ],
+  },
+  {
+    name: "an HTML 404 page for a path no route has",
+    service: "node-registry",
+    tier: "deep",
+    make: intercept("node-registry", (req) =>
+      req.url?.startsWith("/v1/arp-conformance-unknown-route-")
+        ? { status: 404, type: "text/html", body: "<html><body><h1>Not Found</h1></body></html>" }
+        : undefined,
+    ),
+    fails: ["deep.unknown_route"],
+  },
+  {
+    name: "a 200 envelope-less page for a path no route has",
+    service: "atomic-executor",
+    tier: "deep",
+    make: intercept("atomic-executor", (req) =>
+      req.url?.startsWith("/v1/arp-conformance-unknown-route-") ? json(200, { ok: true }) : undefined,
+    ),
+    fails: ["deep.unknown_route"],
+  },
+  {
+    name: "auth required, but the 401 has no WWW-Authenticate",
+    service: "pdp",
+    tier: "deep",
+    authProbe: true,
+    make: intercept(
+      () => withAuth(CORRECT.pdp!),
+      () => undefined,
+      ({ "www-authenticate": _challenge, ...rest }) => rest,
+    ),
+    fails: ["deep.auth.decidePolicy.no_token", "deep.auth.decidePolicy.garbage_token"],
+  },
+  {
+    name: "auth required, but the 401 challenge is Basic",
+    service: "run-gateway",
+    tier: "deep",
+    authProbe: true,
+    make: intercept(
+      () => withAuth(CORRECT["run-gateway"]!),
+      () => undefined,
+      (headers) =>
+        headers["www-authenticate"] === undefined
+          ? headers
+          : { ...headers, "www-authenticate": 'Basic realm="arp"' },
+    ),
+    fails: ["deep.auth.getRun.no_token", "deep.auth.getRun.garbage_token"],
+  },
+  {
+    name: "auth off, probed with --auth-probe (a 404 for the random id instead of a 401)",
+    service: "run-coordinator",
+    tier: "deep",
+    authProbe: true,
+    make: () => new TestRunCoordinator(),
+    fails: ["deep.auth.getRun.no_token", "deep.auth.getRun.garbage_token"],
+  },
+
+  // Deep tier: event streams (the gateway's log is run_started, node_run_assigned, run_completed).
+  {
+    name: "NDJSON with a seq gap",
+    service: "run-gateway",
+    tier: "deep",
+    make: streamFault((events) => events.filter((_, i) => i !== 1)),
+    fails: RUN_STREAM,
+    says: { [RUN_STREAM[0]!]: /seq 2 after seq 0, a gap/ },
+  },
+  {
+    name: "NDJSON out of order",
+    service: "run-gateway",
+    tier: "deep",
+    make: streamFault(([a, b, ...rest]) => [b, a, ...rest]),
+    fails: RUN_STREAM,
+    says: { [RUN_STREAM[0]!]: /seq 0 after seq 1; events are ordered by strictly increasing seq/ },
+  },
+  {
+    name: "NDJSON with a line that is not JSON",
+    service: "run-gateway",
+    tier: "deep",
+    make: rawStream("application/x-ndjson", (id) => {
+      const [start, end] = startAndEnd(id);
+      return [start!, "{not json", end!];
+    }),
+    fails: RUN_STREAM,
+    says: { [RUN_STREAM[0]!]: /line 2: not JSON/ },
+  },
+  {
+    name: "NDJSON with JSON-quoted lines",
+    service: "run-gateway",
+    tier: "deep",
+    make: streamFault((events) => events.map((e) => JSON.stringify(e))),
+    fails: RUN_STREAM,
+    says: { [RUN_STREAM[0]!]: /line 1: a JSON string \(a quoted line\)/ },
+  },
+  {
+    name: "NDJSON with an event of another run",
+    service: "run-gateway",
+    tier: "deep",
+    make: streamFault((events) => events.map((e, i) => (i === 1 ? { ...e, run_id: "run_other" } : e))),
+    fails: RUN_STREAM,
+    says: { [RUN_STREAM[0]!]: /line 2: run_id "run_other" is another run's/ },
+  },
+  {
+    name: "NDJSON with a null field",
+    service: "run-gateway",
+    tier: "deep",
+    make: streamFault((events) => events.map((e, i) => (i === 0 ? { ...e, node_run_id: null } : e))),
+    fails: RUN_STREAM,
+    says: { [RUN_STREAM[0]!]: /`\/node_run_id` is null; absent fields must be omitted/ },
+  },
+  {
+    name: "NDJSON with events after run_completed",
+    service: "run-gateway",
+    tier: "deep",
+    make: streamFault((events) => {
+      const last = events.at(-1)!;
+      return [...events, { ...events[1]!, seq: last.seq + 1 }];
+    }),
+    fails: RUN_STREAM,
+    says: { [RUN_STREAM[0]!]: /after run_completed/ },
+  },
+  {
+    name: "NDJSON with the wrong content type",
+    service: "run-gateway",
+    tier: "deep",
+    make: rawStream("application/json", startAndEnd),
+    fails: RUN_STREAM,
+    says: { [RUN_STREAM[0]!]: /Content-Type application\/json, expected application\/x-ndjson/ },
+  },
+  {
+    name: "a node run's stream with the events of the whole run",
+    service: "run-coordinator",
+    tier: "deep",
+    make: () =>
+      new (class extends TestRunCoordinator {
+        override async *streamNodeRunEvents(req: ArpRequest<undefined, { node_run_id: string }>) {
+          const nodeRun = this.nodeRuns.get(req.params.node_run_id);
+          if (nodeRun === undefined) throw notFound(`no node run ${req.params.node_run_id}`);
+          yield* this.logs.get(nodeRun.run_id)!.events;
+        }
+      })(OFF),
+    fails: ["deep.streamNodeRunEvents.child"],
+  },
+  {
+    name: "an atomic cancel that forgets the node run it executed",
+    service: "atomic-executor",
+    tier: "deep",
+    make: () =>
+      new (class extends TestAtomicExecutor {
+        override cancelAtomicNodeRun(req: ArpRequest<undefined, { node_run_id: string }>): void {
+          throw notFound(`no node run ${req.params.node_run_id}`);
+        }
+      })(OFF),
+    fails: ["deep.cancelAtomicNodeRun.cancel"],
   },
 ];

@@ -4,6 +4,7 @@
  */
 import type * as T from "@arp/model";
 import type { ArpRequest, ServerOptions } from "../../../server/src/index.js";
+import { makeKey, signToken, startJwksServer, type TestKey } from "../../../server/test/support/jwks.js";
 import {
   TestAtomicExecutor,
   TestCompositeExecutor,
@@ -30,8 +31,15 @@ export class FinishingRunGateway extends TestRunGateway {
   }
 }
 
+export interface Running {
+  url: string;
+  /** The headers a client needs (a valid bearer token, for a service that requires auth). */
+  headers?: Record<string, string>;
+  close(): Promise<void>;
+}
+
 export interface Listening {
-  listen(options?: { port?: number }): Promise<{ url: string; close(): Promise<void> }>;
+  listen(options?: { port?: number }): Promise<Running>;
 }
 
 /** A correct service of each key. */
@@ -44,6 +52,32 @@ export const CORRECT: Readonly<Record<string, (options?: ServerOptions) => Liste
   "run-gateway": (o) => new FinishingRunGateway(o),
   selection: (o) => new TestSelection(o),
 };
+
+let signingKey: Promise<TestKey> | undefined;
+
+/**
+ * The service `make` builds, with auth required: a real JWKS on loopback serves a key made here,
+ * and `headers` carry a token it signed (so `--headers` can pass what `--auth-probe` takes away).
+ */
+export function withAuth(make: (options?: ServerOptions) => Listening): Listening {
+  return {
+    async listen(options) {
+      signingKey ??= makeKey("arp-conformance-test");
+      const key = await signingKey;
+      const jwks = await startJwksServer([key]);
+      const inner = await make({ auth: { mode: "required", jwksUri: jwks.jwksUri } }).listen(options);
+      const token = await signToken(key, { sub: "arp-conformance" });
+      return {
+        url: inner.url,
+        headers: { Authorization: `Bearer ${token}` },
+        async close() {
+          await inner.close();
+          await jwks.close();
+        },
+      };
+    },
+  };
+}
 
 export {
   TestAtomicExecutor,

@@ -19,7 +19,9 @@ import { NODE_KINDS, type ServiceSpec } from "@arp/model";
 import { call, notFoundOutcome, success, successProblems, verdict } from "../calls.js";
 import { ERROR_ENVELOPE_REF, errorAnswerProblems, noAnswer, operationRef, schemaRef } from "../judge.js";
 import {
+  begunComposite,
   childNodeRun,
+  executedAtomic,
   finishedRun,
   mismatch,
   mutations,
@@ -366,46 +368,6 @@ function nodeRunChecks(service: ServiceSpec, add: ReturnType<typeof collector>["
     },
     [ERROR_ENVELOPE_REF],
   );
-}
-
-/** The atomic execution the core tier made, shared with the deep tier's cancel. */
-export function executedAtomic(
-  ctx: CheckContext,
-): Promise<{ request: T.AtomicExecuteRequest; result: T.AtomicExecuteResult }> {
-  return ctx.step("atomic:executed", async () => {
-    const op = operation(ctx.service, "executeAtomicNodeRun");
-    const request: T.AtomicExecuteRequest = {
-      ...mutations(ctx).fixtures.atomic_execute,
-      node_run_id: uniqueId("node-run"),
-      run_id: uniqueId("run"),
-    };
-    const result = await call(ctx, op, { body: request });
-    const executed = success<T.AtomicExecuteResult>(op, result);
-    if (executed.node_run_id !== request.node_run_id) {
-      throw mismatch(result, `executed ${request.node_run_id}, answered node_run_id ${executed.node_run_id}`);
-    }
-    return { request, result: executed };
-  });
-}
-
-/** The composite node run the core tier began, shared with the deep tier's cancel. */
-export function begunComposite(
-  ctx: CheckContext,
-): Promise<{ request: T.CompositeBeginRequest; result: T.CompositeBeginResponse }> {
-  return ctx.step("composite:begun", async () => {
-    const op = operation(ctx.service, "beginCompositeNodeRun");
-    const request: T.CompositeBeginRequest = {
-      ...mutations(ctx).fixtures.composite_begin,
-      node_run_id: uniqueId("node-run"),
-      run_id: uniqueId("run"),
-    };
-    const result = await call(ctx, op, { body: request });
-    const begun = success<T.CompositeBeginResponse>(op, result);
-    if (!begun.accepted) {
-      throw mismatch(result, `the assignment was not accepted${begun.message ? `: ${begun.message}` : ""}`);
-    }
-    return { request, result: begun };
-  });
 }
 
 function selectionChecks(add: ReturnType<typeof collector>["add"], service: ServiceSpec): void {

@@ -31,7 +31,7 @@ import type { Check, CheckContext, CheckOutcome } from "../runner.js";
 import { plainGet, smokeOperations } from "./smoke.js";
 
 /** Query string with a value for each required query parameter. */
-function requiredQuery(op: OperationSpec): string {
+export function requiredQuery(op: OperationSpec): string {
   const required = op.queryParams.filter((q) => q.required);
   if (required.length === 0) return "";
   return `?${required.map((q) => `${encodeURIComponent(q.name)}=arp-conformance`).join("&")}`;
