@@ -1,11 +1,12 @@
 /** The core tier's inputs and wiring: fixtures, --allow-mutations, the CLI flags, cleanup. */
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SCHEMAS, SERVICES } from "@arp/model";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FIXTURES, FIXTURE_SCHEMAS, parseFixtures, readFixtures } from "../src/check/fixtures.js";
 import { runChecks } from "../src/check/runner.js";
-import { UsageError } from "../src/index.js";
-import { cli, lastLine, tempTree } from "./helpers.js";
+import { runConformance, UsageError } from "../src/index.js";
+import { cli, hasReference, lastLine, referenceSpecRoot, repoRoot, tempTree } from "./helpers.js";
 import { CORRECT, TestRunGateway } from "./support/services.js";
 
 describe("fixtures", () => {
@@ -135,4 +136,82 @@ describe("arp-conformance check --tier core", () => {
       expect(stderr).toMatch(message);
     }
   });
+});
+
+describe("--spec-path: judge against another spec tree", () => {
+  /** A copy of the project's spec tree whose Health schema also requires `uptime_s`. */
+  function stricterTree(): string {
+    const dir = tempTree({});
+    cpSync(join(repoRoot, "spec", "v1"), join(dir, "v1"), { recursive: true });
+    const file = join(dir, "v1", "schemas", "common", "health.schema.json");
+    const schema = JSON.parse(readFileSync(file, "utf8")) as { required: string[] };
+    schema.required.push("uptime_s");
+    writeFileSync(file, JSON.stringify(schema));
+    return dir;
+  }
+
+  it("its schemas judge the bodies, and the report names it", async () => {
+    const running = await CORRECT.pdp!().listen({ port: 0 });
+    try {
+      const same = await cli(
+        "check",
+        "pdp",
+        "--url",
+        running.url,
+        "--tier",
+        "core",
+        "--allow-mutations",
+        "--spec-path",
+        repoRoot,
+        "--format",
+        "json",
+      );
+      expect(same.code).toBe(0);
+      expect((JSON.parse(same.stdout) as { spec_ref: string }).spec_ref).toBe(join(repoRoot, "spec", "v1"));
+      const stricter = await cli("check", "pdp", "--url", running.url, "--spec-path", stricterTree());
+      expect(stricter.code).toBe(1);
+      expect(stricter.stdout).toMatch(/^FAIL {2}pdp {2}smoke\.health\.schema /m);
+      expect(stricter.stdout).toMatch(/uptime_s is required/);
+      const report = await runConformance({ service: "pdp", url: running.url, specPath: stricterTree() });
+      expect(report.results.find((r) => r.check_id === "smoke.health.schema")?.status).toBe("FAIL");
+    } finally {
+      await running.close();
+    }
+  });
+
+  it("a tree without a schema the checks need, or no tree at all, is a usage error before any request", async () => {
+    const dir = stricterTree();
+    rmSync(join(dir, "v1", "schemas", "common", "health.schema.json"));
+    const missing = await cli("check", "pdp", "--url", "http://127.0.0.1:9", "--spec-path", dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /has no schemas\/common\/health\.schema\.json \(Health\), which the pdp checks need/,
+    );
+    const none = await cli("check", "pdp", "--url", "http://127.0.0.1:9", "--spec-path", tempTree({}));
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no ARP spec tree at/);
+  });
+
+  it.skipIf(!hasReference)(
+    "the published ARP Standard's tree passes a correct service (skipped without ../shared)",
+    async () => {
+      const running = await CORRECT["run-coordinator"]!().listen({ port: 0 });
+      try {
+        const report = await runConformance({
+          service: "run-coordinator",
+          url: running.url,
+          tier: "deep",
+          allowMutations: true,
+          pollIntervalMs: 20,
+          specPath: referenceSpecRoot,
+          strict: true,
+        });
+        expect(
+          report.results.filter((r) => r.status !== "PASS").map((r) => `${r.check_id}: ${r.message}`),
+        ).toEqual([]);
+      } finally {
+        await running.close();
+      }
+    },
+  );
 });

@@ -88,10 +88,10 @@ export function verdict(result: ProbeResult, problems: readonly string[], passMe
 }
 
 /** A 404 `ErrorEnvelope` (`application/json`), as for an id the service does not have. */
-export function notFoundOutcome(result: ProbeResult, what: string): CheckOutcome {
+export function notFoundOutcome(ctx: CheckContext, result: ProbeResult, what: string): CheckOutcome {
   const none = noAnswer(result);
   if (none) return none;
-  const problems = errorAnswerProblems(result);
+  const problems = errorAnswerProblems(result, ctx.schema("ErrorEnvelope"));
   const status = result.exchange.response!.status;
   if (status !== 404) problems.unshift(`status ${status} for ${what}, expected 404`);
   return verdict(result, problems, `404 ErrorEnvelope for ${what}`);

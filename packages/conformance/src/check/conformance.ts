@@ -2,9 +2,11 @@
 import { fileURLToPath } from "node:url";
 import { SERVICES, type ServiceSpec } from "@arp/model";
 import { UsageError } from "../errors.js";
+import { compileSpecTree } from "../spec-tree.js";
 import { applyBaseline, parseBaseline } from "./baseline.js";
 import { type Fixtures, parseFixtures } from "./fixtures.js";
 import { type CheckReport, type CheckResult, runChecks, TIERS, type Tier } from "./runner.js";
+import { treeSchemas } from "./schemas.js";
 
 export type ServiceKey = keyof typeof SERVICES;
 
@@ -32,6 +34,12 @@ export interface RunConformanceOptions {
    * Default: the spec this package bundles.
    */
   specRoot?: string;
+  /**
+   * Judge against this spec tree instead (`--spec-path`): its schemas are compiled at run time, its
+   * golden vectors seed the invalid bodies, and the report's `spec_ref` is its path. Throws
+   * {@link UsageError} for a tree that does not compile or lacks a schema the checks need.
+   */
+  specPath?: string;
   /** Let the core tier create node types, runs, node runs and executions; its checks SKIP without. */
   allowMutations?: boolean;
   /** The core tier's request bodies, over {@link DEFAULT_FIXTURES} (see `parseFixtures`). */
@@ -68,7 +76,8 @@ export async function runConformance(options: RunConformanceOptions): Promise<Ch
   if (options.authProbe === true && tier !== "deep") {
     throw new UsageError("authProbe is a deep-tier check: use tier deep");
   }
-  const specRoot = options.specRoot ?? bundledSpecRoot();
+  const tree = options.specPath === undefined ? undefined : compileSpecTree(options.specPath);
+  const specRoot = tree?.root ?? options.specRoot ?? bundledSpecRoot();
   const report = await runChecks({
     service,
     url: options.url,
@@ -79,6 +88,9 @@ export async function runConformance(options: RunConformanceOptions): Promise<Ch
     ...(options.strict === undefined ? {} : { strict: options.strict }),
     ...(options.onResult === undefined ? {} : { onResult: options.onResult }),
     ...(specRoot === undefined ? {} : { specRoot }),
+    ...(tree === undefined
+      ? {}
+      : { schemas: treeSchemas(tree.validators, service, tree.root), specRef: tree.root }),
     ...(options.allowMutations === undefined ? {} : { allowMutations: options.allowMutations }),
     ...(options.fixtures === undefined ? {} : { fixtures: parseFixtures(options.fixtures, "fixtures") }),
     ...(options.pollTimeoutMs === undefined ? {} : { pollTimeoutMs: options.pollTimeoutMs }),

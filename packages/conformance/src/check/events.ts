@@ -13,7 +13,7 @@
  * - a node run's stream (scope `node_run_id`) carries only events of the node run and of its
  *   descendants (`nodeRunIds`, those the checker knows).
  */
-import { type RunEventType, SCHEMAS } from "@arp/model";
+import { type CompiledValidator, type RunEventType, SCHEMAS } from "@arp/model";
 import { describeIssues, issuesOf, schemaRef } from "./judge.js";
 
 /**
@@ -43,6 +43,8 @@ export interface EventExpectation {
    * {@link RUN_START_EVENT}. Default true: the v1 streams take no cursor.
    */
   fromStart?: boolean;
+  /** The `RunEvent` validator: the operation table's item validator. Default the precompiled one. */
+  validate?: CompiledValidator;
 }
 
 /** What a parsed line is, for the message: `a JSON string`, `a JSON array`, ... */
@@ -63,7 +65,7 @@ export function runEventProblems(lines: readonly string[], expectation: EventExp
   const runScope = expectation.scope === "run_id";
   const fromStart = expectation.fromStart ?? true;
   const { endEvent, nodeRunIds } = expectation;
-  const validate = SCHEMAS.RunEvent.validate;
+  const validate = expectation.validate ?? SCHEMAS.RunEvent.validate;
   let events = 0;
   let lastSeq: number | undefined;
   let endLine: number | undefined;

@@ -87,10 +87,10 @@ export function pathWith(op: OperationSpec, id: (name: string) => string): strin
 }
 
 /**
- * The problems of an error answer's body: it must be `application/json` and a schema-valid
- * `ErrorEnvelope`. Empty when it is both.
+ * The problems of an error answer's body: it must be `application/json` and a valid `ErrorEnvelope`
+ * (by `envelope`, the run's validator of it). Empty when it is both.
  */
-export function errorBodyProblems(result: ProbeResult): string[] {
+export function errorBodyProblems(result: ProbeResult, envelope: CompiledValidator): string[] {
   const response = result.exchange.response;
   if (response === null) return [`no answer: ${result.exchange.error}`];
   const problems: string[] = [];
@@ -100,8 +100,7 @@ export function errorBodyProblems(result: ProbeResult): string[] {
   if (!result.isJson) {
     problems.push("body is not JSON, expected an ErrorEnvelope");
   } else {
-    const validate = SCHEMAS.ErrorEnvelope.validate;
-    const issues = issuesOf(validate, result.json, false);
+    const issues = issuesOf(envelope, result.json, false);
     if (issues.length > 0) {
       problems.push(`body is not an ErrorEnvelope: ${formatIssues(issues)}`);
     }
@@ -113,12 +112,12 @@ export function errorBodyProblems(result: ProbeResult): string[] {
  * The problems of an error answer: it must be a 4xx, `application/json`, and a schema-valid
  * `ErrorEnvelope`. Empty when it is all three.
  */
-export function errorAnswerProblems(result: ProbeResult): string[] {
+export function errorAnswerProblems(result: ProbeResult, envelope: CompiledValidator): string[] {
   const response = result.exchange.response;
   if (response === null) return [`no answer: ${result.exchange.error}`];
   const status =
     response.status < 400 || response.status > 499 ? [`status ${response.status}, expected a 4xx`] : [];
-  return [...status, ...errorBodyProblems(result)];
+  return [...status, ...errorBodyProblems(result, envelope)];
 }
 
 /** A random id no service has: `arp-conformance-unknown-<uuid>`. */

@@ -3,7 +3,7 @@
  * one `run(ctx)`; the runner gives each a context whose `probe` memoises exchanges, so the checks
  * that judge one answer (status, content type, body) share a single request.
  */
-import { type ServiceSpec, SPEC_REF } from "@arp/model";
+import { type CompiledValidator, type SchemaName, type ServiceSpec, SPEC_REF } from "@arp/model";
 import { coreChecks } from "./checks/core.js";
 import { type DeepOptions, deepChecks } from "./checks/deep.js";
 import { smokeChecks } from "./checks/smoke.js";
@@ -12,6 +12,7 @@ import { surfaceChecks } from "./checks/surface.js";
 import { Failure, StepFailed } from "./failure.js";
 import { DEFAULT_FIXTURES, type Fixtures } from "./fixtures.js";
 import { type Exchange, type ProbeOptions, type ProbeRequest, type ProbeResult, probe } from "./probe.js";
+import { PRECOMPILED, type SchemaSource, withSchemas } from "./schemas.js";
 import { probeStream, type StreamRequest, type StreamResult } from "./stream.js";
 
 /** The tiers, cumulative: each runs the checks of the tiers before it too. */
@@ -52,6 +53,8 @@ export interface CheckContext {
    * deadline of the whole read, defaults to the run's request timeout.
    */
   stream(request: StreamRequest, timeoutMs?: number): Promise<StreamResult>;
+  /** The validator of a schema, from the run's spec (the bundled one, or `--spec-path`'s tree). */
+  schema(name: SchemaName): CompiledValidator;
   /** Undefined without `allowMutations`: the checks that create things are then skipped. */
   readonly mutations: MutationOptions | undefined;
   /**
@@ -163,6 +166,13 @@ export interface RunChecksOptions extends ProbeOptions {
   pollIntervalMs?: number;
   /** Leave what the checks created (runs still going are canceled otherwise). Default true. */
   cleanup?: boolean;
+  /**
+   * The validators the checks judge with (`treeSchemas()` of a compiled spec tree); default the
+   * precompiled ones. Give `specRoot` the same tree so its golden vectors seed the invalid bodies.
+   */
+  schemas?: SchemaSource;
+  /** Shown as the report's `spec_ref` (default the bundled `spec/v1@...`): the tree's path with `schemas`. */
+  specRef?: string;
   /** Deep tier: probe a protected operation without a token and with a garbage one (expect 401s). */
   authProbe?: boolean;
 }
@@ -210,6 +220,8 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
   const tier = options.tier ?? "smoke";
   const baseUrl = options.url.replace(/\/+$/, "");
   const headers = options.headers ?? {};
+  const schemas = options.schemas ?? PRECOMPILED;
+  const service = withSchemas(options.service, schemas);
   const probeOptions: ProbeOptions = {
     headers,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
@@ -221,7 +233,8 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
   let current = "";
   const ctx: CheckContext = {
     baseUrl,
-    service: options.service,
+    service,
+    schema: schemas,
     headers,
     probe(key, request) {
       let result = memo.get(key);
@@ -265,7 +278,7 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
     options.onResult?.(result);
   };
   const deepOptions = { authProbe: options.authProbe ?? false };
-  for (const check of checksFor(options.service, tier, options.specRoot, deepOptions)) {
+  for (const check of checksFor(service, tier, options.specRoot, deepOptions)) {
     options.onStart?.(check);
     const t0 = performance.now();
     current = check.id;
@@ -298,7 +311,7 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
     service: options.service.key,
     base_url: baseUrl,
     tier,
-    spec_ref: SPEC_REF,
+    spec_ref: options.specRef ?? SPEC_REF,
     started_at_epoch_ms: started,
     finished_at_epoch_ms: Date.now(),
     counts: countResults(results),

@@ -9,10 +9,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { applyBaseline, type Baseline, parseBaseline } from "../check/baseline.js";
 import { type Fixtures, readFixtures } from "../check/fixtures.js";
 import { type CheckReport, runChecks, TIERS, type Tier } from "../check/runner.js";
+import { type SchemaSource, treeSchemas } from "../check/schemas.js";
 import { resolveTargets, SERVICE_URL_OPTIONS, type Target } from "../check/targets.js";
 import { UsageError } from "../errors.js";
 import { checkLine, renderJson, renderJunit, renderText, textSummary } from "../report/check.js";
 import { PROGRAM } from "../report/reporter.js";
+import { compileSpecTree } from "../spec-tree.js";
 import { type Command, listOption, type ParsedArgs, stringOption } from "./command.js";
 
 function parseHeader(text: string, where: string): [string, string] {
@@ -84,6 +86,8 @@ interface Plan {
   pollIntervalMs: number | undefined;
   cleanup: boolean;
   authProbe: boolean;
+  /** With --spec-path: the tree, and each target's validators from it (checked before any request). */
+  tree: { root: string; warnings: string[]; schemas: Map<string, SchemaSource> } | undefined;
 }
 
 function plan(args: ParsedArgs): Plan {
@@ -104,6 +108,7 @@ function plan(args: ParsedArgs): Plan {
     baseline = parseBaseline(text, baselineFile);
   }
   const fixturesFile = stringOption(args, "fixtures");
+  const specPath = stringOption(args, "spec-path");
   const seconds = (name: string): number | undefined => {
     const value = number(args, name, false);
     return value === undefined ? undefined : value * 1000;
@@ -128,7 +133,17 @@ function plan(args: ParsedArgs): Plan {
     pollIntervalMs: seconds("poll-interval"),
     cleanup: args.values["no-cleanup"] !== true,
     authProbe,
+    tree: specPath === undefined ? undefined : specTree(specPath, targets),
   };
+}
+
+/** Compiles `--spec-path`'s tree and picks every target's validators from it; throws UsageError. */
+function specTree(dir: string, targets: readonly Target[]): NonNullable<Plan["tree"]> {
+  const tree = compileSpecTree(dir);
+  const schemas = new Map<string, SchemaSource>();
+  for (const { service } of targets)
+    schemas.set(service.key, treeSchemas(tree.validators, service, tree.root));
+  return { root: tree.root, warnings: tree.warnings, schemas };
 }
 
 export const checkCommand: Command = {
@@ -176,6 +191,12 @@ export const checkCommand: Command = {
       help: "Leave the runs the checks started as they are (default: cancel\nthose still going at the end).",
     },
     { name: "spec", value: "v1", choices: ["v1"], help: "The spec version to check against (only v1)." },
+    {
+      name: "spec-path",
+      value: "DIR",
+      valueNoun: "a folder",
+      help: "Judge against this spec tree's schemas, compiled at run time, and\nseed the invalid bodies from its vectors (a v1 folder, a folder\nholding v1/, or a repository root holding spec/v1).",
+    },
     {
       name: "headers",
       value: "KEY=VALUE",
@@ -249,6 +270,7 @@ Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 us
     const live = p.format !== "text" ? p.outFile !== undefined : p.outFile === undefined;
     // On a terminal, the running check's line is rewritten by its result (carriage return, erase line).
     const clear = live && out.terminal === true ? "\r\x1b[2K" : "";
+    for (const warning of p.tree?.warnings ?? []) out.stderr(`${PROGRAM}: warning: ${warning}\n`);
     const reports: CheckReport[] = [];
     for (const target of p.targets) {
       const report = await runChecks({
@@ -259,7 +281,10 @@ Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 us
         timeoutMs: p.timeoutMs,
         retries: p.retries,
         strict: p.strict,
-        specRoot: bundledSpecRoot,
+        specRoot: p.tree?.root ?? bundledSpecRoot,
+        ...(p.tree === undefined
+          ? {}
+          : { schemas: p.tree.schemas.get(target.service.key)!, specRef: p.tree.root }),
         allowMutations: p.allowMutations,
         cleanup: p.cleanup,
         ...(p.fixtures === undefined ? {} : { fixtures: p.fixtures }),

@@ -16,7 +16,8 @@ export function checkLine(service: string, result: CheckResult): string {
   const expected = result.expected_failure === true ? " (expected failure)" : "";
   let text = `${result.status.padEnd(6)}${service}  ${result.check_id}  ${result.message}${expected}\n`;
   if (result.status === "FAIL" || result.status === "WARN") {
-    for (const error of result.errors.slice(1)) text += `        ${error}\n`;
+    // The message is often the first error; every other one gets its line.
+    for (const error of result.errors) if (error !== result.message) text += `        ${error}\n`;
     const exchange = result.exchange;
     if (exchange !== null) {
       text += `        > ${exchange.request.method} ${exchange.request.url}`;

@@ -126,7 +126,7 @@ function registryChecks(service: ServiceSpec, add: ReturnType<typeof collector>[
         params: { node_type_id: nodeTypeId },
         query: { version: `0.0.0-${NOT_THERE}` },
       });
-      return notFoundOutcome(result, "an unpublished version");
+      return notFoundOutcome(ctx, result, "an unpublished version");
     },
     [ERROR_ENVELOPE_REF],
   );
@@ -190,7 +190,7 @@ function registryChecks(service: ServiceSpec, add: ReturnType<typeof collector>[
           ],
           "",
         );
-      const problems = errorAnswerProblems(result);
+      const problems = errorAnswerProblems(result, ctx.schema("ErrorEnvelope"));
       if (problems.length > 0) return verdict(result, problems, "");
       if (status !== 409)
         return {
@@ -264,6 +264,7 @@ function runChecks(service: ServiceSpec, add: ReturnType<typeof collector>["add"
     "an unknown run answers a 404 ErrorEnvelope",
     async (ctx) => {
       return notFoundOutcome(
+        ctx,
         await call(ctx, getRun, { params: { run_id: uniqueId("run") } }),
         "an unknown run",
       );
@@ -277,6 +278,7 @@ function runChecks(service: ServiceSpec, add: ReturnType<typeof collector>["add"
     "canceling an unknown run answers a 404 ErrorEnvelope",
     async (ctx) => {
       return notFoundOutcome(
+        ctx,
         await call(ctx, cancelRun, { params: { run_id: uniqueId("run") } }),
         "an unknown run",
       );
@@ -362,6 +364,7 @@ function nodeRunChecks(service: ServiceSpec, add: ReturnType<typeof collector>["
     "an unknown node run answers a 404 ErrorEnvelope",
     async (ctx) => {
       return notFoundOutcome(
+        ctx,
         await call(ctx, get, { params: { node_run_id: uniqueId("node-run") } }),
         "an unknown node run",
       );

@@ -10,7 +10,7 @@
  *
  * The stream checks of the tier need runs, and come with the core tier's resources.
  */
-import type { OperationSpec, ServiceSpec } from "@arp/model";
+import type { CompiledValidator, OperationSpec, ServiceSpec } from "@arp/model";
 import {
   acceptFor,
   ERROR_ENVELOPE_REF,
@@ -66,10 +66,10 @@ function unknownRouteCheck(service: ServiceSpec): Check {
       const status = result.exchange.response!.status;
       const problems =
         status === 404
-          ? errorAnswerProblems(result)
+          ? errorAnswerProblems(result, ctx.schema("ErrorEnvelope"))
           : [
               `status ${status}, expected 404 for a path that is not in the API`,
-              ...errorBodyProblems(result),
+              ...errorBodyProblems(result, ctx.schema("ErrorEnvelope")),
             ];
       return outcome(problems, result, "404 ErrorEnvelope");
     },
@@ -77,7 +77,7 @@ function unknownRouteCheck(service: ServiceSpec): Check {
 }
 
 /** The problems of an answer to a request without a valid token: 401, a Bearer challenge, an envelope. */
-function unauthorizedProblems(result: ProbeResult, sent: string): string[] {
+function unauthorizedProblems(result: ProbeResult, sent: string, envelope: CompiledValidator): string[] {
   const response = result.exchange.response;
   if (response === null) return [`no answer: ${result.exchange.error}`];
   const problems: string[] = [];
@@ -94,7 +94,7 @@ function unauthorizedProblems(result: ProbeResult, sent: string): string[] {
       `WWW-Authenticate ${JSON.stringify(challenge)} is not a Bearer challenge (UnauthorizedError)`,
     );
   }
-  return [...problems, ...errorBodyProblems(result)];
+  return [...problems, ...errorBodyProblems(result, envelope)];
 }
 
 function authChecks(service: ServiceSpec): Check[] {
@@ -122,7 +122,11 @@ function authChecks(service: ServiceSpec): Check[] {
         ...(op.requestBody === undefined ? {} : { json: {} }),
       });
       const challenge = result.headers?.get("www-authenticate");
-      return outcome(unauthorizedProblems(result, sent), result, `401, WWW-Authenticate: ${challenge}`);
+      return outcome(
+        unauthorizedProblems(result, sent, ctx.schema("ErrorEnvelope")),
+        result,
+        `401, WWW-Authenticate: ${challenge}`,
+      );
     },
   }));
 }

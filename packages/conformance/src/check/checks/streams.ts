@@ -15,7 +15,7 @@
  */
 import type { OperationSpec, ServiceSpec } from "@arp/model";
 import { call, fail, successProblems, verdict } from "../calls.js";
-import { runEventProblems } from "../events.js";
+import { type EventExpectation, runEventProblems } from "../events.js";
 import { operationRef, schemaRef } from "../judge.js";
 import {
   begunComposite,
@@ -57,15 +57,22 @@ function answerProblems(op: OperationSpec, read: StreamResult): CheckOutcome | s
   return [];
 }
 
-function scopeOf(op: OperationSpec): "run_id" | "node_run_id" {
-  const scope = op.response.kind === "ndjson" ? op.response.scope : undefined;
-  if (scope !== "run_id" && scope !== "node_run_id")
+/** The table's stream facts of `op`: its scope, its end event and the item validator. */
+function streamOf(op: OperationSpec): Pick<EventExpectation, "scope" | "endEvent" | "validate"> {
+  const response = op.response;
+  if (response.kind !== "ndjson" || (response.scope !== "run_id" && response.scope !== "node_run_id")) {
     throw new Error(`${op.name}: no stream scope in the table`);
-  return scope;
+  }
+  return {
+    scope: response.scope,
+    validate: response.validate,
+    ...(response.endEvent === undefined ? {} : { endEvent: response.endEvent }),
+  };
 }
 
 function runStreamCheck(service: ServiceSpec, op: OperationSpec): Check {
-  const endEvent = op.response.kind === "ndjson" ? op.response.endEvent : undefined;
+  const stream = streamOf(op);
+  const { endEvent } = stream;
   return {
     id: `deep.${op.name}.finished_run`,
     name: `${op.method} ${op.path}: the finished run's events, in order, ending with ${endEvent ?? "the stream"}`,
@@ -87,9 +94,8 @@ function runStreamCheck(service: ServiceSpec, op: OperationSpec): Check {
         problems.push(
           ...runEventProblems(read.lines, {
             runId: run.run_id,
-            scope: scopeOf(op),
+            ...stream,
             finished: read.ended === "eof",
-            ...(endEvent === undefined ? {} : { endEvent }),
           }),
         );
         if (read.lines.length === 0) problems.push("no event at all for a finished run");
@@ -126,7 +132,7 @@ function nodeRunStreamCheck(service: ServiceSpec, op: OperationSpec): Check {
           ? answer
           : runEventProblems(read.lines, {
               runId: nodeRun.run_id,
-              scope: scopeOf(op),
+              ...streamOf(op),
               nodeRunIds: new Set([nodeRun.node_run_id]),
               finished: false,
             });

@@ -77,8 +77,8 @@ function notImplemented(op: OperationSpec, result: ProbeResult): CheckOutcome | 
   return { status: "SKIP", message: "optional operation not implemented (501)", exchange: result.exchange };
 }
 
-function errorOutcome(result: ProbeResult, passMessage: string): CheckOutcome {
-  const problems = errorAnswerProblems(result);
+function errorOutcome(ctx: CheckContext, result: ProbeResult, passMessage: string): CheckOutcome {
+  const problems = errorAnswerProblems(result, ctx.schema("ErrorEnvelope"));
   if (problems.length === 0) {
     return {
       status: "PASS",
@@ -119,7 +119,7 @@ export function surfaceChecks(service: ServiceSpec, specRoot?: string): Check[] 
           if (status === 404) {
             const idLookup = op.pathParams.length > 0 && op.requestBody === undefined;
             if (!idLookup) return fail("404: the route is missing");
-            const problems = errorAnswerProblems(result);
+            const problems = errorAnswerProblems(result, ctx.schema("ErrorEnvelope"));
             if (problems.length > 0)
               return { ...fail(`404 for a random id, but ${problems[0]}`), errors: problems };
             return {
@@ -142,7 +142,7 @@ export function surfaceChecks(service: ServiceSpec, specRoot?: string): Check[] 
         async run(ctx) {
           const result = await invalidBodyProbe(ctx, op, index, invalid.body);
           return (
-            notImplemented(op, result) ?? errorOutcome(result, `ErrorEnvelope (the body ${invalid.why})`)
+            notImplemented(op, result) ?? errorOutcome(ctx, result, `ErrorEnvelope (the body ${invalid.why})`)
           );
         },
       });
@@ -156,7 +156,7 @@ export function surfaceChecks(service: ServiceSpec, specRoot?: string): Check[] 
         specRef: [ref, ERROR_ENVELOPE_REF],
         async run(ctx) {
           const result = await unknownIdProbe(ctx, op);
-          return notImplemented(op, result) ?? errorOutcome(result, "ErrorEnvelope for a random id");
+          return notImplemented(op, result) ?? errorOutcome(ctx, result, "ErrorEnvelope for a random id");
         },
       });
     }
