@@ -11,6 +11,7 @@
  * can and through `.then` when it must.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Exemption } from "./auth/exempt.js";
 import { type Authenticator, type AuthResult, EXEMPT, type Principal } from "./auth/verify.js";
 import { type BodySink, readJsonBody } from "./body.js";
@@ -101,12 +102,34 @@ class Exchange implements InFlight, BodySink {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
-      const res = this.res;
       if (this.#aborted) this.#controller.abort(this.#abortReason);
-      else if (res.destroyed) this.#closed();
-      else res.once("close", () => this.#closed());
+      else this.#watchDeparture();
     }
     return this.#controller.signal;
+  }
+
+  /**
+   * Calls `#closed` once the client has gone, also when it went before this was asked (an async
+   * authentication, the first-event grace). The response's 'close' alone misses one way to go: Node
+   * emits it only for the response its connection is writing, so a pipelined response queued behind
+   * another gets no 'close' when the connection drops, and its stream would never learn the client
+   * left. The connection's own 'close' covers that. Whichever comes first ends the other watch, so
+   * that a keep-alive connection collects nothing.
+   */
+  #watchDeparture(): void {
+    const res = this.res;
+    const socket = this.req.socket as Socket | null | undefined;
+    if (res.destroyed || socket?.destroyed) {
+      this.#closed();
+      return;
+    }
+    const onClose = () => {
+      res.off("close", onClose);
+      unwatch?.();
+      this.#closed();
+    };
+    res.once("close", onClose);
+    const unwatch = socket ? onConnectionClose(socket, onClose) : undefined;
   }
 
   abort(reason: unknown): void {
@@ -388,6 +411,26 @@ function repeatsAuthorization(raw: readonly string[]): boolean {
 
 function isAbortError(err: unknown): boolean {
   return err instanceof Error && err.name === "AbortError";
+}
+
+/** What to call when a connection closes: one listener per connection, however many requests it pipelines. */
+const connectionWatchers = new WeakMap<Socket, Set<() => void>>();
+
+/** Calls `onClose` when `socket` (open) closes; returns what cancels that. */
+function onConnectionClose(socket: Socket, onClose: () => void): () => void {
+  const watchers = connectionWatchers.get(socket) ?? watchConnection(socket);
+  watchers.add(onClose);
+  return () => watchers.delete(onClose);
+}
+
+function watchConnection(socket: Socket): Set<() => void> {
+  const watchers = new Set<() => void>();
+  connectionWatchers.set(socket, watchers);
+  socket.once("close", () => {
+    connectionWatchers.delete(socket);
+    for (const watcher of watchers) watcher();
+  });
+  return watchers;
 }
 
 /** `principalStore.run`'s callback: a plain function, so that no closure is made per request. */
