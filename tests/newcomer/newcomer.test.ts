@@ -8,7 +8,7 @@
  *
  * npm installs from its cache (`--prefer-offline`), which `npm ci` in the repository filled.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -229,5 +229,40 @@ describe("a strict TypeScript app", () => {
     );
     expect(vectors.stderr).toBe("");
     expect(vectors.stdout.trimEnd().split("\n").at(-1)).toMatch(/^[1-9]\d* passed, 0 failed$/);
+  });
+
+  it("passes its own gateway through every tier with npx arp-conformance check", async () => {
+    const server = spawn(process.execPath, [join(app, "dist", "serve.mjs")], { cwd: app, env: cleanEnv() });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        server.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString().trim()));
+        server.once("exit", (code) => reject(new Error(`serve.mjs exited with ${code}`)));
+      });
+      const check = await step("arp-conformance check --tier deep", () =>
+        sh(
+          "npx",
+          [
+            "arp-conformance",
+            "check",
+            "run-gateway",
+            "--url",
+            url,
+            "--tier",
+            "deep",
+            "--allow-mutations",
+            "--strict",
+          ],
+          app,
+        ),
+      );
+      expect(check.stderr).toBe("");
+      expect(check.stdout).toMatch(/^PASS {2}run-gateway {2}deep\.streamRunEvents\.finished_run /m);
+      expect(check.stdout.trimEnd().split("\n").at(-1)).toMatch(
+        /^[1-9]\d* passed, 0 failed, 0 warned, 0 skipped$/,
+      );
+    } finally {
+      server.stdin.end();
+      server.kill();
+    }
   });
 });

@@ -5,8 +5,16 @@ import { SCHEMAS, SERVICES } from "@arp/model";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FIXTURES, FIXTURE_SCHEMAS, parseFixtures, readFixtures } from "../src/check/fixtures.js";
 import { runChecks } from "../src/check/runner.js";
-import { runConformance, UsageError } from "../src/index.js";
-import { cli, hasReference, lastLine, referenceSpecRoot, repoRoot, tempTree } from "./helpers.js";
+import { type CheckReport, runConformance, UsageError } from "../src/index.js";
+import {
+  cli,
+  hasReference,
+  lastLine,
+  packageRoot,
+  referenceSpecRoot,
+  repoRoot,
+  tempTree,
+} from "./helpers.js";
 import { CORRECT, TestRunGateway } from "./support/services.js";
 
 describe("fixtures", () => {
@@ -214,4 +222,49 @@ describe("--spec-path: judge against another spec tree", () => {
       }
     },
   );
+});
+
+describe("check all --tier deep", () => {
+  it("the README's fixtures file, all seven correct services, every tier: exit 0, nothing but PASS", async () => {
+    const readme = readFileSync(join(packageRoot, "README.md"), "utf8");
+    const yaml = /```yaml\n(# conformance-fixtures\.yaml\n[\s\S]*?)```/.exec(readme)?.[1];
+    expect(yaml).toBeDefined();
+    const dir = tempTree({ "conformance-fixtures.yaml": yaml });
+    const services = await Promise.all(
+      Object.keys(SERVICES).map(async (key) => [key, await CORRECT[key]!().listen({ port: 0 })] as const),
+    );
+    try {
+      const urls = services.flatMap(([key, running]) => [`--${key}-url`, running.url]);
+      const { code, stdout, stderr } = await cli(
+        "check",
+        "all",
+        "--tier",
+        "deep",
+        "--allow-mutations",
+        "--fixtures",
+        join(dir, "conformance-fixtures.yaml"),
+        "--poll-interval",
+        "0.05",
+        "--strict",
+        "--format",
+        "json",
+        ...urls,
+      );
+      expect(stderr).toBe("");
+      const { reports, ok } = JSON.parse(stdout) as { reports: CheckReport[]; ok: boolean };
+      const notPassed = reports.flatMap((r) =>
+        r.results.filter((x) => x.status !== "PASS").map((x) => `${r.service}/${x.check_id}: ${x.message}`),
+      );
+      expect(notPassed).toEqual([]);
+      expect(reports.map((r) => r.service)).toEqual(Object.keys(SERVICES));
+      expect([ok, code]).toEqual([true, 0]);
+      // The fixture was used: the atomic executor summarised instead of failing an unknown node type.
+      const execute = reports
+        .find((r) => r.service === "atomic-executor")!
+        .results.find((x) => x.check_id === "core.executeAtomicNodeRun.execute")!;
+      expect(execute.message).toMatch(/: succeeded$/);
+    } finally {
+      for (const [, running] of services) await running.close();
+    }
+  });
 });
