@@ -1,0 +1,4 @@
+/** The composite executor's built-in node types (filled in with the executor). */
+import type { NodeType } from "@arp/model";
+
+export const COMPOSITE_NODE_TYPES: readonly NodeType[] = [];

@@ -1,0 +1,5 @@
+import { defineConfig } from "vitest/config";
+
+// `npm test` runs every package's tests at once on 2 cores: a timeout is the deadline of a stuck
+// test, not a speed check (benchmarks live in bench/), so it is generous.
+export default defineConfig({ test: { testTimeout: 30_000, hookTimeout: 30_000 } });
