@@ -138,9 +138,10 @@ describe("arp-conformance check", () => {
     expect(usage.stderr).toMatch(/b\.txt:1: not a check id/);
   });
 
-  it("--tier deep without --allow-mutations: the checks that create things SKIP, which fails only with --strict", async () => {
+  it("--tier deep without --allow-mutations: one FAIL says so, the checks that create things SKIP", async () => {
     const loose = await cli("check", "run-gateway", "--url", gateway, "--tier", "deep");
-    expect(loose.code).toBe(0);
+    expect(loose.code).toBe(1);
+    expect(loose.stdout).toMatch(/^FAIL {2}run-gateway {2}core\.mutations_allowed {2}.*--allow-mutations/m);
     expect(loose.stdout).toMatch(
       /^SKIP {2}run-gateway {2}deep\.streamRunEvents\.finished_run {2}not checked: .*--allow-mutations$/m,
     );
@@ -158,7 +159,7 @@ describe("arp-conformance check", () => {
       "--strict",
     );
     expect(mutating.stdout).toMatch(
-      /^PASS {2}run-gateway {2}deep\.streamRunEvents\.finished_run {2}3 events, then the stream ended$/m,
+      /^PASS {2}run-gateway {2}deep\.streamRunEvents\.finished_run {2}3 events(, then the stream ended|, ending with run_completed .*)$/m,
     );
     expect(mutating.code).toBe(0);
     expect((await cli("check", "pdp", "--url", pdp, "--tier", "deep")).stdout).toMatch(
@@ -179,6 +180,7 @@ describe("arp-conformance check", () => {
       authed.url,
       "--tier",
       "deep",
+      "--allow-mutations",
       "--auth-probe",
       "--headers",
       `Authorization=${token}`,
@@ -190,14 +192,12 @@ describe("arp-conformance check", () => {
     );
     expect(probed.stdout).toMatch(/^PASS {2}pdp {2}deep\.auth\.decidePolicy\.garbage_token {2}401, /m);
     expect(probed.stdout).toMatch(/^PASS {2}pdp {2}deep\.unknown_route {2}404 ErrorEnvelope$/m);
-    expect(probed.stdout).toMatch(
-      /^SKIP {2}pdp {2}core\.decidePolicy\.decide {2}not checked: .*--allow-mutations$/m,
-    );
+    expect(probed.stdout).toMatch(/^PASS {2}pdp {2}deep\.health\.open {2}200 without a token$/m);
     expect(probed.stdout).not.toContain(token.slice(7));
-    expect(lastLine(probed.stdout)).toMatch(/ 0 failed, 0 warned, 1 skipped$/);
+    expect(lastLine(probed.stdout)).toMatch(/ 0 failed, 0 warned, 0 skipped$/);
 
     // Without the flag the probes are not listed; a service with auth off fails them.
-    const plain = await cli("check", "pdp", "--url", pdp, "--tier", "deep");
+    const plain = await cli("check", "pdp", "--url", pdp, "--tier", "deep", "--allow-mutations");
     expect(plain.code).toBe(0);
     expect(plain.stdout).not.toContain("deep.auth.");
     const open = await cli("check", "pdp", "--url", pdp, "--tier", "deep", "--auth-probe");
@@ -234,6 +234,58 @@ describe("arp-conformance check", () => {
       ]),
     );
     expect(first.spec_reference).toEqual(["openapi/pdp.openapi.yaml#health"]);
+    // The Python tool's counts keys and flat exchange fields, beside ours.
+    const raw = JSON.parse(stdout) as {
+      counts: Record<string, number>;
+      results: { exchange: Record<string, unknown> }[];
+    };
+    expect(raw.counts).toMatchObject({ PASS: 7, FAIL: 0, WARN: 0, SKIP: 0, passed: 7 });
+    expect(raw.results[0]!.exchange).toMatchObject({
+      method: "GET",
+      url: `${pdp}/v1/health`,
+      request_body: null,
+      status_code: 200,
+      content_type: expect.stringMatching(/^application\/json/),
+      response_body: expect.stringContaining('"status"'),
+      request: { method: "GET" },
+      response: { status: 200 },
+    });
+  });
+
+  it("--expected-failures takes derived check ids (JSON pointers, parentheses); a listed SKIP is ignored", async () => {
+    const fault = await FAULTS.find((f) => f.name === "a 200 for invalid bodies")!
+      .make()
+      .listen({ port: 0 });
+    running.push(fault);
+    const first = await cli("check", "pdp", "--url", fault.url, "--tier", "surface", "--format", "json");
+    const failed = (JSON.parse(first.stdout) as CheckReport).results
+      .filter((r) => r.status === "FAIL")
+      .map((r) => `pdp/${r.check_id}`);
+    expect(failed.some((id) => id.includes("--/") || id.includes("(root)"))).toBe(true);
+    const dir = tempTree({ "known.txt": [...failed, "pdp/core.decidePolicy.decide"].join("\n") });
+    const known = await cli(
+      "check",
+      "pdp",
+      "--url",
+      fault.url,
+      "--tier",
+      "core",
+      "--expected-failures",
+      join(dir, "known.txt"),
+    );
+    // core.mutations_allowed is a new failure; the listed, skipped core.decidePolicy.decide is ignored.
+    expect(known.stdout).toMatch(/core\.mutations_allowed/);
+    const surface = await cli(
+      "check",
+      "pdp",
+      "--url",
+      fault.url,
+      "--tier",
+      "surface",
+      "--expected-failures",
+      join(dir, "known.txt"),
+    );
+    expect(surface.code).toBe(0);
   });
 
   it("check all: one report per service, wrapped as { reports, ok }; --out with json keeps text on stdout", async () => {

@@ -55,19 +55,22 @@ describe("fixtures", () => {
 });
 
 describe("without --allow-mutations", () => {
-  it("every core check is a SKIP that says how to run it; nothing is created", async () => {
+  it("one FAIL says how to run it, every other core check is a SKIP; nothing is created", async () => {
     const gateway = new TestRunGateway();
     const running = await gateway.listen({ port: 0 });
     try {
       const report = await runChecks({ service: SERVICES["run-gateway"], url: running.url, tier: "core" });
       const core = report.results.filter((r) => r.tier === "core");
       expect(core.length).toBeGreaterThan(3);
-      for (const r of core) {
+      const [first, ...rest] = core;
+      expect([first?.check_id, first?.status]).toEqual(["core.mutations_allowed", "FAIL"]);
+      expect(first?.message).toMatch(/run with --allow-mutations \(or --tier surface for read-only checks\)/);
+      for (const r of rest) {
         expect(r.status).toBe("SKIP");
         expect(r.message).toMatch(/--allow-mutations/);
       }
       expect(gateway.runs.size).toBe(0);
-      expect(report.ok).toBe(true);
+      expect(report.ok).toBe(false);
     } finally {
       await running.close();
     }

@@ -11,7 +11,7 @@ import {
   toIssues,
   type ValidationIssue,
 } from "@arp/model";
-import type { ProbeResult } from "./probe.js";
+import type { Exchange, ProbeResult } from "./probe.js";
 import type { CheckOutcome } from "./runner.js";
 
 /** `openapi/run-gateway.openapi.yaml#paths`: a place in the service's OpenAPI document. */
@@ -115,6 +115,12 @@ export function errorBodyProblems(result: ProbeResult, envelope: CompiledValidat
 export function errorAnswerProblems(result: ProbeResult, envelope: CompiledValidator): string[] {
   const response = result.exchange.response;
   if (response === null) return [`no answer: ${result.exchange.error}`];
+  // A 401/403 is an envelope and a 4xx, but it judged nothing: the request never got past auth.
+  if (response.status === 401 || response.status === 403) {
+    return [
+      `status ${response.status}: the request did not get past authentication, so nothing else was judged; give a token with --headers 'Authorization=Bearer ...'`,
+    ];
+  }
   const status =
     response.status < 400 || response.status > 499 ? [`status ${response.status}, expected a 4xx`] : [];
   return [...status, ...errorBodyProblems(result, envelope)];
@@ -128,4 +134,19 @@ export function unknownId(): string {
 /** The `Accept` header for an operation's success answer. */
 export function acceptFor(op: OperationSpec): string {
   return op.response.kind === "ndjson" ? "application/x-ndjson, application/json" : "application/json";
+}
+
+/**
+ * SKIP when an optional operation answers as not implemented: 501, and where the checker asks about
+ * something that exists (a finished run's stream), also 404 and 405 (no such route). Undefined
+ * otherwise, or for a required operation.
+ */
+export function optionalNotThere(
+  op: OperationSpec,
+  exchange: Exchange,
+  statuses: readonly number[] = [501],
+): CheckOutcome | undefined {
+  const status = exchange.response?.status;
+  if (op.conformance !== "optional" || status === undefined || !statuses.includes(status)) return undefined;
+  return { status: "SKIP", message: `optional operation not implemented (${status})`, exchange };
 }

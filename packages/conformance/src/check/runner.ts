@@ -13,7 +13,7 @@ import { Failure, StepFailed } from "./failure.js";
 import { DEFAULT_FIXTURES, type Fixtures } from "./fixtures.js";
 import { type Exchange, type ProbeOptions, type ProbeRequest, type ProbeResult, probe } from "./probe.js";
 import { PRECOMPILED, type SchemaSource, withSchemas } from "./schemas.js";
-import { probeStream, type StreamRequest, type StreamResult } from "./stream.js";
+import { probeStream, type StreamOptions, type StreamRequest, type StreamResult } from "./stream.js";
 
 /** The tiers, cumulative: each runs the checks of the tiers before it too. */
 export const TIERS = ["smoke", "surface", "core", "deep"] as const;
@@ -49,10 +49,10 @@ export interface CheckContext {
   /** One exchange; the same `key` answers from memory (one request per key and run). */
   probe(key: string, request: ProbeRequest): Promise<ProbeResult>;
   /**
-   * One NDJSON stream read with the run's headers and retries (never memoised); `timeoutMs`, the
-   * deadline of the whole read, defaults to the run's request timeout.
+   * One NDJSON stream read with the run's headers, retries and request timeout (never memoised);
+   * `read` bounds the body (see {@link StreamOptions}).
    */
-  stream(request: StreamRequest, timeoutMs?: number): Promise<StreamResult>;
+  stream(request: StreamRequest, read?: Pick<StreamOptions, "bodyMs" | "endEvent">): Promise<StreamResult>;
   /** The validator of a schema, from the run's spec (the bundled one, or `--spec-path`'s tree). */
   schema(name: SchemaName): CompiledValidator;
   /** Undefined without `allowMutations`: the checks that create things are then skipped. */
@@ -203,6 +203,12 @@ export function reportOk(report: Pick<CheckReport, "results" | "strict" | "basel
   return !report.strict || report.results.every((r) => r.status === "PASS" || r.expected_failure === true);
 }
 
+/** The first line of `message`, at most 120 characters (the failing check's own result has it all). */
+function shorten(message: string): string {
+  const line = message.split("\n")[0] ?? "";
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+}
+
 /** The outcome of a check that threw a failed step: the step's own, or SKIP for a check that needed it. */
 function failedStep(checkId: string, err: unknown): CheckOutcome | undefined {
   if (err instanceof Failure) return err.outcome;
@@ -210,7 +216,7 @@ function failedStep(checkId: string, err: unknown): CheckOutcome | undefined {
   if (err.owner === checkId) return err.outcome;
   return {
     status: "SKIP",
-    message: `not checked: it needs what ${err.owner} makes, which failed (${err.outcome.message})`,
+    message: `not checked: it needs what ${err.owner} makes, which failed (${shorten(err.outcome.message)})`,
     exchange: err.outcome.exchange ?? null,
   };
 }
@@ -244,8 +250,8 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
       }
       return result;
     },
-    stream(request, timeoutMs) {
-      return probeStream(request, { ...probeOptions, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    stream(request, read = {}) {
+      return probeStream(request, { ...probeOptions, ...read });
     },
     mutations: options.allowMutations
       ? {

@@ -24,11 +24,12 @@ export const MAX_STREAM_BYTES = 1024 * 1024;
 export const MAX_STREAM_LINES = 10_000;
 
 /**
- * Why the read stopped: the body ended (`eof`), the deadline passed with the stream still open
- * (`deadline`), a bound was reached (`limit`), or no answer or a broken body (`error`; the
- * exchange's `error` says which).
+ * Why the read stopped: the body ended (`eof`), the end event came and the read stopped a moment
+ * later with the stream still open (`end_event`: a server may keep the connection after it), the
+ * deadline passed with the stream still open (`deadline`), a bound was reached (`limit`), or no
+ * answer or a broken body (`error`; the exchange's `error` says which).
  */
-export type StreamEnd = "eof" | "deadline" | "limit" | "error";
+export type StreamEnd = "eof" | "end_event" | "deadline" | "limit" | "error";
 
 export interface StreamRequest {
   url: string;
@@ -43,7 +44,20 @@ export interface StreamOptions extends ProbeOptions {
   maxBytes?: number;
   /** Default {@link MAX_STREAM_LINES}. */
   maxLines?: number;
+  /**
+   * How long the body is read once the headers came (a stream that may follow forever); the
+   * headers still have the whole `timeoutMs`. Default: until `timeoutMs`.
+   */
+  bodyMs?: number;
+  /**
+   * The stream's end event (`run_completed`): once a line of that type came, the read goes on for
+   * {@link END_GRACE_MS} (to see anything sent after it) and then stops with `end_event`.
+   */
+  endEvent?: string;
 }
+
+/** How long a read goes on after the end event, to catch events sent after it. */
+export const END_GRACE_MS = 250;
 
 export interface StreamResult {
   exchange: Exchange;
@@ -67,11 +81,40 @@ interface Read {
   why: string | null;
 }
 
+/** `reader.read()`, or "time" when `ms` pass first. */
+async function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  ms: number,
+): Promise<Awaited<ReturnType<typeof reader.read>> | "time"> {
+  if (ms === Number.POSITIVE_INFINITY) return reader.read();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const time = new Promise<"time">((resolve) => {
+    timer = setTimeout(() => resolve("time"), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([reader.read(), time]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Whether `line` is a JSON object whose `type` is `type`. */
+function isEvent(line: string, type: string): boolean {
+  try {
+    const value = JSON.parse(line) as { type?: unknown } | null;
+    return typeof value === "object" && value !== null && value.type === type;
+  } catch {
+    return false;
+  }
+}
+
 async function readLines(
   { response, timedOut }: Answer,
   timeoutMs: number,
   maxBytes: number,
   maxLines: number,
+  bodyMs: number,
+  endEvent: string | undefined,
 ): Promise<Read> {
   const lines: string[] = [];
   let text = "";
@@ -91,9 +134,22 @@ async function readLines(
     }
     return true;
   };
+  let stopAt = performance.now() + bodyMs;
+  let endSeen = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const next = await readWithin(reader, stopAt - performance.now());
+      if (next === "time") {
+        await reader.cancel().catch(() => undefined);
+        if (endSeen) return { lines, text, ended: "end_event", why: null };
+        return {
+          lines,
+          text,
+          ended: "deadline",
+          why: `stream still open after ${secondsOf(bodyMs)} of body`,
+        };
+      }
+      const { done, value } = next;
       if (done) {
         take(decoder.decode());
         if (pending !== "") lines.push(pending);
@@ -102,7 +158,12 @@ async function readLines(
       const room = maxBytes - size;
       const bytes = value.byteLength > room ? value.subarray(0, room) : value;
       size += bytes.byteLength;
+      const before = lines.length;
       const underLines = take(decoder.decode(bytes, { stream: true }));
+      if (!endSeen && endEvent !== undefined && lines.slice(before).some((l) => isEvent(l, endEvent))) {
+        endSeen = true;
+        stopAt = Math.min(stopAt, performance.now() + END_GRACE_MS);
+      }
       if (!underLines || size >= maxBytes) {
         await reader.cancel().catch(() => undefined);
         return {
@@ -152,6 +213,8 @@ export async function probeStream(
       timeoutMs,
       options.maxBytes ?? MAX_STREAM_BYTES,
       options.maxLines ?? MAX_STREAM_LINES,
+      options.bodyMs ?? Number.POSITIVE_INFINITY,
+      options.endEvent,
     ),
   }));
   const duration_ms = Math.round(performance.now() - started);
@@ -174,7 +237,7 @@ export async function probeStream(
   return {
     exchange: {
       request: prepared.recorded,
-      response: recordResponse(response, read.text, read.ended !== "eof"),
+      response: recordResponse(response, read.text, read.ended !== "eof" && read.ended !== "end_event"),
       error: read.why,
       attempts: sent.attempts,
       duration_ms,

@@ -60,10 +60,39 @@ export function renderText(reports: readonly CheckReport[]): string {
 }
 
 /** One service: its report; `check all`: `{ reports, ok }`. */
+/**
+ * A report in the JSON form: the Python tool's field names (`counts` keyed by status, each
+ * exchange's flat `method`, `url`, `request_body`, `status_code`, `content_type`, `response_body`),
+ * plus ours (`passed`/`failed`/... counts, the nested `request`/`response` of each exchange, its
+ * `error`, `attempts`, `duration_ms`, and `spec_reference`, `baseline`).
+ */
+export function jsonShape(report: CheckReport): Record<string, unknown> {
+  const { passed, failed, warned, skipped } = report.counts;
+  return {
+    ...report,
+    counts: { PASS: passed, FAIL: failed, WARN: warned, SKIP: skipped, passed, failed, warned, skipped },
+    results: report.results.map((r) => ({
+      ...r,
+      exchange:
+        r.exchange === null
+          ? null
+          : {
+              method: r.exchange.request.method,
+              url: r.exchange.request.url,
+              request_body: r.exchange.request.body,
+              status_code: r.exchange.response?.status ?? null,
+              content_type: r.exchange.response?.content_type ?? null,
+              response_body: r.exchange.response?.body ?? null,
+              ...r.exchange,
+            },
+    })),
+  };
+}
+
 export function renderJson(reports: readonly CheckReport[], all: boolean): string {
-  const value: CheckReport | CheckRunReport = all
-    ? { reports: [...reports], ok: reports.every((r) => r.ok) }
-    : reports[0]!;
+  const value = all
+    ? { reports: reports.map(jsonShape), ok: reports.every((r) => r.ok) }
+    : jsonShape(reports[0]!);
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 

@@ -564,7 +564,16 @@ export const FAULTS: readonly Fault[] = [
     fails: ["deep.streamNodeRunEvents.child"],
   },
   {
-    name: "an atomic cancel that forgets the node run it executed",
+    name: "an atomic cancel that answers 200 with a body instead of 204",
+    service: "atomic-executor",
+    tier: "deep",
+    make: intercept("atomic-executor", (req) =>
+      req.method === "POST" && /:cancel$/.test(req.url ?? "") ? json(200, { canceled: true }) : undefined,
+    ),
+    fails: ["deep.cancelAtomicNodeRun.cancel"],
+  },
+  {
+    name: "an atomic cancel that forgets finished node runs (a SKIP: cancel is for work going on)",
     service: "atomic-executor",
     tier: "deep",
     make: () =>
@@ -573,6 +582,52 @@ export const FAULTS: readonly Fault[] = [
           throw notFound(`no node run ${req.params.node_run_id}`);
         }
       })(OFF),
-    fails: ["deep.cancelAtomicNodeRun.cancel"],
+    fails: [],
+    skips: ["deep.cancelAtomicNodeRun.cancel"],
+  },
+  {
+    name: "a run stream that stays open after run_completed (fine: the read stops there)",
+    service: "run-gateway",
+    tier: "deep",
+    make: () =>
+      new (class extends FinishingRunGateway {
+        override async *streamRunEvents(req: ArpRequest<undefined, { run_id: string }>) {
+          const log = this.logs.get(req.params.run_id);
+          if (log === undefined) throw notFound(`no run ${req.params.run_id}`);
+          yield* log.events;
+          await new Promise((resolve) => req.signal.addEventListener("abort", resolve, { once: true }));
+        }
+      })(OFF),
+    fails: [],
+  },
+  {
+    name: "health behind auth (the checker has a token, so only the open check sees it)",
+    service: "pdp",
+    tier: "deep",
+    make: intercept(
+      () => withAuth(CORRECT.pdp!),
+      (req) =>
+        req.url === "/v1/health" && req.headers.authorization === undefined
+          ? json(401, { error: { code: "unauthorized", message: "token required" } })
+          : undefined,
+    ),
+    fails: ["deep.health.open"],
+  },
+  {
+    name: "auth required, checked without a token: invalid bodies are never judged",
+    service: "selection",
+    make: () => ({
+      async listen(options) {
+        // The token withAuth makes is left out: the checker runs without one.
+        const { headers: _token, ...running } = await withAuth(CORRECT.selection!).listen(options);
+        return running;
+      },
+    }),
+    fails: [
+      "surface.generateCandidateSet.invalid_body.empty",
+      "surface.generateCandidateSet.invalid_body.unknown_property",
+      "surface.generateCandidateSet.invalid_body.wrong_type",
+    ],
+    says: { "surface.generateCandidateSet.invalid_body.empty": /did not get past authentication/ },
   },
 ];

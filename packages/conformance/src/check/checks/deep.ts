@@ -131,6 +131,45 @@ function authChecks(service: ServiceSpec): Check[] {
   }));
 }
 
+/**
+ * `deep.<op>.open`: the operations the table marks `auth: none` (health, version) answer without a
+ * token too. The other tiers send the user's headers everywhere, so a service that wrongly guards
+ * them would pass there.
+ */
+function openChecks(service: ServiceSpec): Check[] {
+  return Object.values(service.operations)
+    .filter((op) => op.auth === "none" && op.pathParams.length === 0 && op.requestBody === undefined)
+    .map((op) => ({
+      id: `deep.${op.name}.open`,
+      name: `${op.method} ${op.path} answers without a token (it needs no authentication)`,
+      tier: "deep",
+      specRef: [operationRef(service, op)],
+      async run(ctx) {
+        const result = await ctx.probe(`deep:open:${op.name}`, {
+          method: op.method,
+          url: `${ctx.baseUrl}${op.path}${requiredQuery(op)}`,
+          headers: { accept: acceptFor(op), authorization: null },
+        });
+        const none = noAnswer(result);
+        if (none) return none;
+        const status = result.exchange.response!.status;
+        return outcome(
+          status === op.response.status
+            ? []
+            : [
+                `status ${status} without a token, expected ${op.response.status}: the spec needs no authentication here`,
+              ],
+          result,
+          `${status} without a token`,
+        );
+      },
+    }));
+}
+
 export function deepChecks(service: ServiceSpec, options: DeepOptions = {}): Check[] {
-  return [unknownRouteCheck(service), ...(options.authProbe === true ? authChecks(service) : [])];
+  return [
+    unknownRouteCheck(service),
+    ...openChecks(service),
+    ...(options.authProbe === true ? authChecks(service) : []),
+  ];
 }

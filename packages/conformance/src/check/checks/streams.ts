@@ -16,7 +16,7 @@
 import type { OperationSpec, ServiceSpec } from "@arp/model";
 import { call, fail, successProblems, verdict } from "../calls.js";
 import { type EventExpectation, runEventProblems } from "../events.js";
-import { operationRef, schemaRef } from "../judge.js";
+import { operationRef, optionalNotThere, pathWith, schemaRef } from "../judge.js";
 import {
   begunComposite,
   childNodeRun,
@@ -33,17 +33,23 @@ export const FOLLOW_READ_MS = 1500;
 
 const NDJSON = "application/x-ndjson";
 
+/** What an optional operation on something that exists answers when it is not implemented. */
+const ABSENT = [404, 405, 501] as const;
+
 function path(op: OperationSpec, params: Record<string, string>): string {
-  return op.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ""));
+  return pathWith(op, (name) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`no value for path parameter ${name} of ${op.name}`);
+    return value;
+  });
 }
 
-/** SKIP for a 501 (optional), else the problems of the answer itself: 200 and NDJSON. */
+/** SKIP for an optional operation that is not there, else the problems of the answer itself: 200 and NDJSON. */
 function answerProblems(op: OperationSpec, read: StreamResult): CheckOutcome | string[] {
   const response = read.exchange.response;
   if (response === null) return [`no answer: ${read.exchange.error}`];
-  if (response.status === 501 && op.conformance === "optional") {
-    return { status: "SKIP", message: "optional operation not implemented (501)", exchange: read.exchange };
-  }
+  const absent = optionalNotThere(op, read.exchange, ABSENT);
+  if (absent) return absent;
   if (response.status !== op.response.status) {
     return [`status ${response.status}, expected ${op.response.status}: ${read.text.slice(0, 200)}`];
   }
@@ -81,31 +87,28 @@ function runStreamCheck(service: ServiceSpec, op: OperationSpec): Check {
     async run(ctx) {
       mutations(ctx);
       const { run } = await finishedRun(ctx);
-      const read = await ctx.stream({ url: `${ctx.baseUrl}${path(op, { run_id: run.run_id })}` });
+      // Read until the end event (and a moment after it, to catch anything sent after it): a
+      // server may keep the connection open once the run is over.
+      const read = await ctx.stream(
+        { url: `${ctx.baseUrl}${path(op, { run_id: run.run_id })}` },
+        endEvent === undefined ? {} : { endEvent },
+      );
       const answer = answerProblems(op, read);
       if (!Array.isArray(answer)) return answer;
       const problems = [...answer];
       if (problems.length === 0) {
-        if (read.ended === "deadline" && endEvent !== undefined) {
-          problems.push(
-            `the stream of a finished (${run.state}) run stayed open: ${read.exchange.error}; it ends after ${endEvent}`,
-          );
-        }
-        problems.push(
-          ...runEventProblems(read.lines, {
-            runId: run.run_id,
-            ...stream,
-            finished: read.ended === "eof",
-          }),
-        );
-        if (read.lines.length === 0) problems.push("no event at all for a finished run");
+        // The run is terminal: its log is complete, so the stream must hold it all, end event included.
+        problems.push(...runEventProblems(read.lines, { runId: run.run_id, ...stream, finished: true }));
+        if (read.lines.length === 0) problems.push(`no event at all for a finished (${run.state}) run`);
       }
+      const ending =
+        read.ended === "end_event"
+          ? `, ending with ${endEvent} (the connection stayed open; the read stopped there)`
+          : read.ended === "eof"
+            ? ", then the stream ended"
+            : "";
       return problems.length === 0
-        ? {
-            status: "PASS",
-            message: `${read.lines.length} events, then the stream ended`,
-            exchange: read.exchange,
-          }
+        ? { status: "PASS", message: `${read.lines.length} events${ending}`, exchange: read.exchange }
         : fail(read, problems);
     },
   };
@@ -123,7 +126,7 @@ function nodeRunStreamCheck(service: ServiceSpec, op: OperationSpec): Check {
       await finishedRun(ctx); // the child is complete and its run over: its events are all there
       const read = await ctx.stream(
         { url: `${ctx.baseUrl}${path(op, { node_run_id: nodeRun.node_run_id })}` },
-        FOLLOW_READ_MS,
+        { bodyMs: FOLLOW_READ_MS },
       );
       const answer = answerProblems(op, read);
       if (!Array.isArray(answer)) return answer;
@@ -136,13 +139,19 @@ function nodeRunStreamCheck(service: ServiceSpec, op: OperationSpec): Check {
               nodeRunIds: new Set([nodeRun.node_run_id]),
               finished: false,
             });
-      return problems.length === 0
-        ? {
-            status: "PASS",
-            message: `${read.lines.length} events of ${nodeRun.node_run_id}${read.ended === "eof" ? ", then the stream ended" : ", the stream still open"}`,
-            exchange: read.exchange,
-          }
-        : fail(read, problems);
+      if (problems.length > 0) return fail(read, problems);
+      if (read.lines.length === 0) {
+        return {
+          status: "WARN",
+          message: `no event for ${nodeRun.node_run_id}, which was created, evaluated and completed`,
+          exchange: read.exchange,
+        };
+      }
+      return {
+        status: "PASS",
+        message: `${read.lines.length} events of ${nodeRun.node_run_id}${read.ended === "eof" ? ", then the stream ended" : ", the stream still open"}`,
+        exchange: read.exchange,
+      };
     },
   };
 }
@@ -161,13 +170,9 @@ function cancelCheck(
       mutations(ctx);
       const { request } = await made(ctx);
       const result = await call(ctx, op, { params: { node_run_id: request.node_run_id } });
-      if (result.exchange.response?.status === 501 && op.conformance === "optional") {
-        return {
-          status: "SKIP",
-          message: "optional operation not implemented (501)",
-          exchange: result.exchange,
-        };
-      }
+      // 404 too: an executor may keep nothing of a node run that is over (cancel is for work going on).
+      const absent = optionalNotThere(op, result.exchange, ABSENT);
+      if (absent) return { ...absent, message: `${absent.message}, or the node run is already forgotten` };
       return verdict(result, successProblems(op, result), `${op.response.status}`);
     },
   };

@@ -22,6 +22,7 @@ import {
   issuesOf,
   noAnswer,
   operationRef,
+  optionalNotThere,
   pathWith,
   schemaRef,
   unknownId,
@@ -71,12 +72,6 @@ function routeProbe(ctx: CheckContext, op: OperationSpec): Promise<ProbeResult> 
   });
 }
 
-/** SKIP for an optional operation that answers 501. */
-function notImplemented(op: OperationSpec, result: ProbeResult): CheckOutcome | undefined {
-  if (op.conformance !== "optional" || result.exchange.response?.status !== 501) return undefined;
-  return { status: "SKIP", message: "optional operation not implemented (501)", exchange: result.exchange };
-}
-
 function errorOutcome(ctx: CheckContext, result: ProbeResult, passMessage: string): CheckOutcome {
   const problems = errorAnswerProblems(result, ctx.schema("ErrorEnvelope"));
   if (problems.length === 0) {
@@ -117,7 +112,9 @@ export function surfaceChecks(service: ServiceSpec, specRoot?: string): Check[] 
           if (status === 405) return fail(`405: the route does not accept ${op.method}`);
           if (status === 501) return fail("501: a required operation is not implemented");
           if (status === 404) {
-            const idLookup = op.pathParams.length > 0 && op.requestBody === undefined;
+            // With an id in the path, a 404 envelope is the service looking the random id up (before
+            // or instead of the body): the route is there.
+            const idLookup = op.pathParams.length > 0;
             if (!idLookup) return fail("404: the route is missing");
             const problems = errorAnswerProblems(result, ctx.schema("ErrorEnvelope"));
             if (problems.length > 0)
@@ -142,7 +139,8 @@ export function surfaceChecks(service: ServiceSpec, specRoot?: string): Check[] 
         async run(ctx) {
           const result = await invalidBodyProbe(ctx, op, index, invalid.body);
           return (
-            notImplemented(op, result) ?? errorOutcome(ctx, result, `ErrorEnvelope (the body ${invalid.why})`)
+            optionalNotThere(op, result.exchange) ??
+            errorOutcome(ctx, result, `ErrorEnvelope (the body ${invalid.why})`)
           );
         },
       });
@@ -156,7 +154,10 @@ export function surfaceChecks(service: ServiceSpec, specRoot?: string): Check[] 
         specRef: [ref, ERROR_ENVELOPE_REF],
         async run(ctx) {
           const result = await unknownIdProbe(ctx, op);
-          return notImplemented(op, result) ?? errorOutcome(ctx, result, "ErrorEnvelope for a random id");
+          return (
+            optionalNotThere(op, result.exchange) ??
+            errorOutcome(ctx, result, "ErrorEnvelope for a random id")
+          );
         },
       });
     }
@@ -177,7 +178,7 @@ export function surfaceChecks(service: ServiceSpec, specRoot?: string): Check[] 
           const result = await plainGet(ctx, op);
           const none = noAnswer(result);
           if (none) return none;
-          const skip = notImplemented(op, result);
+          const skip = optionalNotThere(op, result.exchange);
           if (skip) return skip;
           const response = result.exchange.response!;
           const problems: string[] = [];
