@@ -1,6 +1,7 @@
 /** The core tier's inputs and wiring: fixtures, --allow-mutations, the CLI flags, cleanup. */
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type * as T from "@arp/model";
 import { SCHEMAS, SERVICES } from "@arp/model";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FIXTURES, FIXTURE_SCHEMAS, parseFixtures, readFixtures } from "../src/check/fixtures.js";
@@ -15,7 +16,7 @@ import {
   repoRoot,
   tempTree,
 } from "./helpers.js";
-import { CORRECT, TestRunGateway } from "./support/services.js";
+import { CORRECT, TestRunCoordinator, TestRunGateway } from "./support/services.js";
 
 describe("fixtures", () => {
   it("every default validates against the schema its key names", () => {
@@ -268,6 +269,36 @@ describe("check all --tier deep", () => {
       expect(execute.message).toMatch(/: succeeded$/);
     } finally {
       for (const [, running] of services) await running.close();
+    }
+  });
+});
+
+describe("a coordinator run whose root is atomic", () => {
+  it("the node-run checks SKIP, naming the fixture to change; the run checks still pass", async () => {
+    const coordinator = new (class extends TestRunCoordinator {
+      override startRun(req: Parameters<TestRunCoordinator["startRun"]>[0]) {
+        const run = super.startRun(req) as T.Run;
+        this.nodeRuns.get(run.root_node_run_id)!.kind = "atomic";
+        return run;
+      }
+    })();
+    const running = await coordinator.listen({ port: 0 });
+    try {
+      const report = await runChecks({
+        service: SERVICES["run-coordinator"],
+        url: running.url,
+        tier: "core",
+        allowMutations: true,
+        pollIntervalMs: 20,
+      });
+      const create = report.results.find((r) => r.check_id === "core.createNodeRuns.create")!;
+      expect(create.status).toBe("SKIP");
+      expect(create.message).toMatch(/root .* is atomic.*give a composite root in --fixtures/);
+      expect(report.results.find((r) => r.check_id === "core.getNodeRun.get")?.status).toBe("SKIP");
+      expect(report.results.find((r) => r.check_id === "core.getRun.terminal")?.status).toBe("PASS");
+      expect(report.results.filter((r) => r.status === "FAIL")).toEqual([]);
+    } finally {
+      await running.close();
     }
   });
 });

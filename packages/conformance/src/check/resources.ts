@@ -180,6 +180,17 @@ export interface ChildNodeRun {
 export function childNodeRun(ctx: CheckContext): Promise<ChildNodeRun> {
   return ctx.step("node-run:child", async () => {
     const { run } = await startedRun(ctx, "main");
+    // Children go under a composite: a run whose root is atomic has nowhere to put them.
+    const getNodeRun = operation(ctx.service, "getNodeRun");
+    const rootRead = await call(ctx, getNodeRun, { params: { node_run_id: run.root_node_run_id } });
+    const root = success<T.NodeRun>(getNodeRun, rootRead);
+    if (root.kind === "atomic") {
+      throw new Failure({
+        status: "SKIP",
+        message: `not checked: the run fixture's root (${root.node_type_ref.node_type_id}) is atomic, and child node runs go under a composite; give a composite root in --fixtures (run.root_node_type_ref)`,
+        exchange: rootRead.exchange,
+      });
+    }
     const create = operation(ctx.service, "createNodeRuns");
     const request: T.NodeRunsCreateRequest = {
       run_id: run.run_id,

@@ -122,7 +122,8 @@ export function renderJunit(reports: readonly CheckReport[]): string {
     totals.tests += report.results.length;
     totals.failures += failures;
     totals.skipped += skipped;
-    suites += `  <testsuite name="${xmlEscape(report.service)}" tests="${report.results.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds}" timestamp="${new Date(report.started_at_epoch_ms).toISOString()}">\n`;
+    // The Python tool's suite name, so dashboards that group by it keep working.
+    suites += `  <testsuite name="arp-conformance:${xmlEscape(report.service)}:${report.tier}" tests="${report.results.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds}" timestamp="${new Date(report.started_at_epoch_ms).toISOString()}">\n`;
     suites += `    <properties><property name="base_url" value="${xmlEscape(report.base_url)}"/><property name="tier" value="${report.tier}"/><property name="spec_ref" value="${xmlEscape(report.spec_ref)}"/></properties>\n`;
     for (const r of report.results) {
       const open = `    <testcase classname="${xmlEscape(`${report.service}.${r.tier}`)}" name="${xmlEscape(r.check_id)}" time="${r.duration_ms / 1000}"`;
