@@ -6,7 +6,10 @@
  *     arp-conformance --help | --version
  *
  * Every argument problem (an unknown command or option, a missing or wrong value) is answered with
- * one `arp-conformance: <message>` line and the usage, on stderr, and exit code 2.
+ * one `arp-conformance: <message>` line and the usage, on stderr, and exit code 2. Anything else
+ * that goes wrong inside the CLI (an exception that is not a `UsageError`: a bug) is exit code 3,
+ * with one `arp-conformance: internal error: <message>` line, and the stack with
+ * `ARP_CONFORMANCE_DEBUG=1`.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -15,6 +18,7 @@ import { SPEC_REF } from "@arp/model";
 import { checkCommand } from "./commands/check.js";
 import type { Command, OptionSpec, ParsedArgs } from "./commands/command.js";
 import { vectorsCommand } from "./commands/vectors.js";
+import { UsageError } from "./errors.js";
 import { type Output, PROGRAM } from "./report/reporter.js";
 
 /** The commands, in the order the help lists them. A new command is one more entry. */
@@ -36,6 +40,25 @@ export interface MainOptions {
    * `spec/v1/` next to the built `cli.js`, where `npm run build` copies it.
    */
   bundledSpecRoot?: string;
+  /** Print an internal error's stack. Default: `ARP_CONFORMANCE_DEBUG=1` in the environment. */
+  debug?: boolean;
+}
+
+/** The exit codes of every command. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, internal: 3 } as const;
+
+/** The environment variable that makes an internal error print its stack. */
+export const DEBUG_VARIABLE = "ARP_CONFORMANCE_DEBUG";
+
+/**
+ * The lines for an internal error: one `arp-conformance: internal error: <message>` line (a
+ * multi-line message joined), then the stack with `debug`.
+ */
+export function internalErrorText(err: unknown, debug: boolean): string {
+  const message = (err instanceof Error ? err.message || err.name : String(err)).replace(/\s*\n\s*/g, " ");
+  const line = `${PROGRAM}: internal error: ${message}`;
+  if (!debug) return `${line} (set ${DEBUG_VARIABLE}=1 for the stack)\n`;
+  return `${line}\n${err instanceof Error && err.stack !== undefined ? err.stack : String(err)}\n`;
 }
 
 const processOutput: Output = {
@@ -172,13 +195,27 @@ function commandIndex(argv: readonly string[]): number {
 
 /**
  * Runs the command line `argv` (without `node` and the script: `process.argv.slice(2)`), writing to
- * `out`, and resolves to the exit code. Never calls `process.exit`.
+ * `out`, and resolves to the exit code (see {@link EXIT}). Never calls `process.exit`, and rejects
+ * only when `out` itself fails while reporting an internal error.
  */
 export async function main(
   argv: readonly string[],
   out: Output = processOutput,
   options: MainOptions = {},
 ): Promise<number> {
+  try {
+    return await runCommandLine(argv, out, options);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      out.stderr(`${PROGRAM}: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    out.stderr(internalErrorText(err, options.debug ?? process.env[DEBUG_VARIABLE] === "1"));
+    return EXIT.internal;
+  }
+}
+
+async function runCommandLine(argv: readonly string[], out: Output, options: MainOptions): Promise<number> {
   const at = commandIndex(argv);
   const name = at === -1 ? undefined : argv[at];
   const command = COMMANDS.find((c) => c.name === name);
@@ -237,10 +274,9 @@ export function runCli(argv: readonly string[]): void {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(
-        `${PROGRAM}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exitCode = 2;
+      // Only when writing the internal error itself failed: say it on stderr directly.
+      process.stderr.write(internalErrorText(err, process.env[DEBUG_VARIABLE] === "1"));
+      process.exitCode = EXIT.internal;
     },
   );
 }

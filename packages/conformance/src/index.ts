@@ -1,6 +1,7 @@
 /**
  * @arp/conformance: check ARP v1 golden vectors against the spec, and running ARP services against
- * the v1 contracts (tiers smoke, surface and core), programmatically or with the `arp-conformance` CLI.
+ * the v1 contracts (tiers smoke, surface, core and deep), programmatically or with the
+ * `arp-conformance` CLI.
  */
 export { applyBaseline, type Baseline, parseBaseline } from "./check/baseline.js";
 export { type RunConformanceOptions, runConformance, type ServiceKey } from "./check/conformance.js";

@@ -136,7 +136,7 @@ describe("arp-conformance check --tier core", () => {
 
   it("usage errors exit 2: a bad fixtures file, a bad --poll-timeout, --spec v2", async () => {
     const dir = tempTree({ "f.json": { run: { input: {} } } });
-    const url = "http://127.0.0.1:9";
+    const url = "http://127.0.0.1:65535";
     const cases: [string[], RegExp][] = [
       [["--fixtures", join(dir, "f.json")], /fixture run is not a valid RunStartRequest/],
       [["--poll-timeout", "0"], /--poll-timeout must be a number of seconds > 0/],
@@ -194,12 +194,12 @@ describe("--spec-path: judge against another spec tree", () => {
   it("a tree without a schema the checks need, or no tree at all, is a usage error before any request", async () => {
     const dir = stricterTree();
     rmSync(join(dir, "v1", "schemas", "common", "health.schema.json"));
-    const missing = await cli("check", "pdp", "--url", "http://127.0.0.1:9", "--spec-path", dir);
+    const missing = await cli("check", "pdp", "--url", "http://127.0.0.1:65535", "--spec-path", dir);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(
       /has no schemas\/common\/health\.schema\.json \(Health\), which the pdp checks need/,
     );
-    const none = await cli("check", "pdp", "--url", "http://127.0.0.1:9", "--spec-path", tempTree({}));
+    const none = await cli("check", "pdp", "--url", "http://127.0.0.1:65535", "--spec-path", tempTree({}));
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/no ARP spec tree at/);
   });

@@ -8,8 +8,8 @@ import type { AddressInfo } from "node:net";
 import { SERVICES } from "@arp/model";
 import { afterEach, describe, expect, it } from "vitest";
 import { TestRunGateway, vector } from "../../server/test/support/services.js";
+import { pathFor } from "../src/check/calls.js";
 import { runEventProblems } from "../src/check/events.js";
-import { pathWith } from "../src/check/judge.js";
 import { MAX_STREAM_LINES, probeStream } from "../src/check/stream.js";
 
 const servers: Server[] = [];
@@ -128,7 +128,7 @@ describe("probeStream", () => {
     });
     const bad = await probeStream({ url: latin1.url }, { timeoutMs: 2_000 });
     expect(bad.ended).toBe("error");
-    expect(bad.exchange.error).toBe("the body is not UTF-8");
+    expect(bad.exchange.error).toBe("the body is not valid UTF-8");
 
     const cut = await serve((res) => {
       res.writeHead(200, NDJSON);
@@ -177,7 +177,7 @@ describe("a correct gateway's run stream, judged", () => {
       const runId = ((await started.json()) as { run_id: string }).run_id;
       const op = SERVICES["run-gateway"].operations.streamRunEvents;
       if (op.response.kind !== "ndjson") throw new Error("streamRunEvents is an NDJSON stream");
-      const url = `${running.url}${pathWith(op, () => runId)}`;
+      const url = `${running.url}${pathFor(op, () => runId)}`;
       const expectation = {
         runId,
         scope: "run_id" as const,

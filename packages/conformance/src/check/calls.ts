@@ -17,22 +17,42 @@ export interface CallInput {
   headers?: Readonly<Record<string, string>>;
 }
 
-let sequence = 0;
-
-/** One exchange (never memoised: each call sends). */
-export function call(ctx: CheckContext, op: OperationSpec, input: CallInput = {}): Promise<ProbeResult> {
-  const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
-    const value = input.params?.[name];
+/**
+ * `op`'s path with each `{name}` replaced by its value, URL-encoded: `params[name]`, or `params(name)`
+ * (`pathFor(op, unknownId)`: a fresh random id in each). Throws when a parameter has no value: a
+ * check that forgets one must not send a request to another route (`/v1/runs//events`).
+ */
+export function pathFor(
+  op: Pick<OperationSpec, "name" | "path">,
+  params: Readonly<Record<string, string>> | ((name: string) => string),
+): string {
+  return op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = typeof params === "function" ? params(name) : params[name];
     if (value === undefined) throw new Error(`no value for path parameter ${name} of ${op.name}`);
     return encodeURIComponent(value);
   });
+}
+
+/**
+ * One exchange, sent with `ctx.send`: never memoised, so each call sends, and nothing of it is
+ * kept once the caller drops the result (a poll reads a run many times; each answer may be 1 MiB).
+ * It is sent again after a transport error only when the table says the operation is safe to
+ * repeat (`op.retry`). A path parameter without a value rejects (see {@link pathFor}).
+ */
+export async function call(
+  ctx: CheckContext,
+  op: OperationSpec,
+  input: CallInput = {},
+): Promise<ProbeResult> {
+  const path = pathFor(op, input.params ?? {});
   const query = Object.entries(input.query ?? {})
     .filter((e): e is [string, string] => e[1] !== undefined)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
     .join("&");
-  return ctx.probe(`call:${op.name}:${++sequence}`, {
+  return ctx.send({
     method: op.method,
     url: `${ctx.baseUrl}${path}${query === "" ? "" : `?${query}`}`,
+    retry: op.retry,
     ...(input.body === undefined ? {} : { json: input.body }),
     ...(input.headers === undefined ? {} : { headers: input.headers }),
   });

@@ -5,8 +5,10 @@ import { UsageError } from "../errors.js";
 import { compileSpecTree } from "../spec-tree.js";
 import { applyBaseline, parseBaseline } from "./baseline.js";
 import { type Fixtures, parseFixtures } from "./fixtures.js";
+import { checkDurationMs } from "./limits.js";
 import { type CheckReport, type CheckResult, runChecks, TIERS, type Tier } from "./runner.js";
 import { treeSchemas } from "./schemas.js";
+import { checkUrl } from "./targets.js";
 
 export type ServiceKey = keyof typeof SERVICES;
 
@@ -19,9 +21,12 @@ export interface RunConformanceOptions {
   tier?: Tier;
   /** Sent on every request, e.g. `{ Authorization: "Bearer ..." }`. */
   headers?: Readonly<Record<string, string>>;
-  /** Deadline of one request, headers and body. Default 10 000 ms. */
+  /** Deadline of one request, headers and body, at most 86 400 000 (one day). Default 10 000 ms. */
   timeoutMs?: number;
-  /** Retries after a transport error (never after an answer). Default 0. */
+  /**
+   * Retries after a transport error (never after an answer), only of the operations the spec marks
+   * safe to repeat. Default 0.
+   */
   retries?: number;
   /** Also fail on WARN and SKIP. */
   strict?: boolean;
@@ -44,9 +49,9 @@ export interface RunConformanceOptions {
   allowMutations?: boolean;
   /** The core tier's request bodies, over {@link DEFAULT_FIXTURES} (see `parseFixtures`). */
   fixtures?: Partial<Fixtures>;
-  /** How long a run may take to reach a terminal state. Default 30 000 ms. */
+  /** How long a run may take to reach a terminal state, at most one day. Default 30 000 ms. */
   pollTimeoutMs?: number;
-  /** Pause between two reads of a run while waiting. Default 250 ms. */
+  /** Pause between two reads of a run while waiting, at most one day. Default 250 ms. */
   pollIntervalMs?: number;
   /** Cancel the runs still going at the end. Default true. */
   cleanup?: boolean;
@@ -63,7 +68,13 @@ function bundledSpecRoot(): string | undefined {
   }
 }
 
-/** Runs the checks of a tier against one running service and returns the report (never throws for what the service does). */
+/**
+ * Runs the checks of a tier against one running service and returns the report (never throws for
+ * what the service does). Throws {@link UsageError} for options it cannot run with, before any
+ * request: an unknown service or tier, a URL that is not http(s) or uses a port fetch blocks, a
+ * duration that is not a number of milliseconds or is over one day, a retry count that is not a
+ * whole number.
+ */
 export async function runConformance(options: RunConformanceOptions): Promise<CheckReport> {
   const service = typeof options.service === "string" ? SERVICES[options.service] : options.service;
   if (service === undefined) {
@@ -75,6 +86,13 @@ export async function runConformance(options: RunConformanceOptions): Promise<Ch
   if (!TIERS.includes(tier)) throw new UsageError(`unknown tier: ${tier} (tiers: ${TIERS.join(", ")})`);
   if (options.authProbe === true && tier !== "deep") {
     throw new UsageError("authProbe is a deep-tier check: use tier deep");
+  }
+  checkUrl(options.url, "url");
+  if (options.timeoutMs !== undefined) checkDurationMs("timeoutMs", options.timeoutMs);
+  if (options.pollTimeoutMs !== undefined) checkDurationMs("pollTimeoutMs", options.pollTimeoutMs, true);
+  if (options.pollIntervalMs !== undefined) checkDurationMs("pollIntervalMs", options.pollIntervalMs, true);
+  if (options.retries !== undefined && !(Number.isInteger(options.retries) && options.retries >= 0)) {
+    throw new UsageError(`retries must be a whole number ≥ 0, not ${String(options.retries)}`);
   }
   const tree = options.specPath === undefined ? undefined : compileSpecTree(options.specPath);
   const specRoot = tree?.root ?? options.specRoot ?? bundledSpecRoot();

@@ -81,11 +81,6 @@ export function noAnswer(result: ProbeResult): CheckOutcome | undefined {
   return { status: "FAIL", message: `no answer: ${result.exchange.error}`, exchange: result.exchange };
 }
 
-/** The path with every parameter replaced by `id` (URL-encoded). */
-export function pathWith(op: OperationSpec, id: (name: string) => string): string {
-  return op.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(id(name)));
-}
-
 /**
  * The problems of an error answer's body: it must be `application/json` and a valid `ErrorEnvelope`
  * (by `envelope`, the run's validator of it). Empty when it is both.

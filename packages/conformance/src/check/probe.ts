@@ -1,10 +1,11 @@
 /**
  * One HTTP exchange with a service under test, recorded for the report. Strict on purpose: the body
- * is read as the service sent it (no leniency for nulls or quoted NDJSON), JSON is parsed only as
- * JSON, and nothing is retried except a transport error (no answer at all).
+ * is read as the service sent it (no leniency for nulls or quoted NDJSON), it must be UTF-8 (bad
+ * bytes are not papered over with U+FFFD), JSON is parsed only as JSON, and nothing is retried
+ * except a transport error (no answer at all) of a request that is safe to repeat.
  *
- * The recorded request never carries a credential: `Authorization`, `Cookie` and `*-api-key`-style
- * header values are replaced by `<redacted>`.
+ * The recorded request never carries a credential: the value of every header whose name looks like
+ * one (see {@link isSecretHeader}) is replaced by `<redacted>`.
  */
 
 /** The most bytes of a response body the probe keeps (a longer body is cut, and says so). */
@@ -67,6 +68,11 @@ export interface ProbeRequest {
   headers?: Readonly<Record<string, string | null>>;
   /** A value to send as JSON (`Content-Type: application/json`), or undefined for no body. */
   json?: unknown;
+  /**
+   * The operation table's retry safety (`OperationSpec.retry` of `@arp/model`): whether the request
+   * may be sent again after a transport error. Without it, only a GET may. See {@link mayRetry}.
+   */
+  retry?: "safe" | "keyed" | "unsafe";
 }
 
 export interface ProbeOptions {
@@ -74,20 +80,59 @@ export interface ProbeOptions {
   headers?: Readonly<Record<string, string>>;
   /** Deadline of one attempt, headers and body included. Default {@link DEFAULT_TIMEOUT_MS}. */
   timeoutMs?: number;
-  /** How many times to send again after a transport error (never after an answer). Default 0. */
+  /**
+   * How many times to send a request that is safe to repeat again after a transport error (never
+   * after an answer; see {@link mayRetry}). Default 0.
+   */
   retries?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key)$|token|secret/i;
+/**
+ * The words that make a header name look like a credential's: `Authorization`,
+ * `Proxy-Authorization`, `Cookie`, `X-Api-Key`, `apikey`, `X-Goog-Api-Key`, `X-Auth-Key`,
+ * `Ocp-Apim-Subscription-Key`, `X-Amz-Security-Token`, `X-Session-Id`, `X-Hub-Signature-256`, ...
+ * Matched anywhere in the name: a harmless header redacted costs a line of the report, a secret
+ * shown costs the secret.
+ */
+export const SECRET_HEADER_WORDS = [
+  "key",
+  "token",
+  "secret",
+  "auth",
+  "cookie",
+  "session",
+  "password",
+  "signature",
+  "credential",
+] as const;
+
+const SECRET_HEADER = new RegExp(SECRET_HEADER_WORDS.join("|"), "i");
+
+/** Whether the value of header `name` is never reported: its name contains one of {@link SECRET_HEADER_WORDS}. */
+export function isSecretHeader(name: string): boolean {
+  return SECRET_HEADER.test(name);
+}
 
 export function redactHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers)) {
-    out[key] = SECRET_HEADERS.test(key) ? "<redacted>" : value;
+    out[key] = isSecretHeader(key) ? "<redacted>" : value;
   }
   return out;
+}
+
+/**
+ * Whether `request` may be sent again after a transport error: only a `safe` operation (a GET, a
+ * cancel: repeating it has the same effect), or a GET outside the operation table (a stream, an
+ * unknown route). Never a `keyed` one: it is safe only when its body carries its idempotency key,
+ * and the checker cannot know that it does (a fixture may leave the key out, an invalid body lacks
+ * it on purpose); never an `unsafe` one. A transport error can come after the service acted (the
+ * connection reset while the answer was on its way), so resending those could create a second run.
+ */
+export function mayRetry(request: Pick<ProbeRequest, "method" | "retry">): boolean {
+  return request.retry === undefined ? request.method === "GET" : request.retry === "safe";
 }
 
 /**
@@ -136,6 +181,8 @@ export interface PreparedRequest {
   url: string;
   headers: Record<string, string>;
   body: string | undefined;
+  /** Whether it may be sent again after a transport error ({@link mayRetry}). */
+  retryable: boolean;
   recorded: RecordedRequest;
 }
 
@@ -157,6 +204,7 @@ export function prepareRequest(
     url: request.url,
     headers,
     body,
+    retryable: mayRetry(request),
     recorded: {
       method: request.method,
       url: request.url,
@@ -175,7 +223,8 @@ export interface Answer {
 export type Sent<T> = { attempts: number; read: T } | { attempts: number; read?: undefined; error: string };
 
 /**
- * Sends `prepared` (again, up to `retries` times, after a transport error) and lets `read` consume
+ * Sends `prepared` (again, up to `retries` times, after a transport error, when it is
+ * `retryable`) and lets `read` consume
  * the answer while the deadline runs. The request is aborted once `read` returns, so a body left
  * unread (a cut body, a stream still open) never holds its socket.
  */
@@ -185,7 +234,7 @@ export async function send<T>(
   read: (answer: Answer) => Promise<T>,
 ): Promise<Sent<T>> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const retries = options.retries ?? 0;
+  const retries = prepared.retryable ? (options.retries ?? 0) : 0;
   let attempts = 0;
   let error = "";
   while (attempts <= retries) {
@@ -232,9 +281,27 @@ export function recordResponse(response: Response, text: string, cut: boolean): 
   };
 }
 
+/** The exchange's `error` for a body that is not UTF-8 (its text is then the lossy decoding). */
+export const NOT_UTF8 = "the body is not valid UTF-8";
+
+/**
+ * `bytes` as UTF-8, strictly: `utf8` is false when they are not UTF-8, and `text` is then the lossy
+ * decoding (U+FFFD for each bad sequence), to show. `partial` bytes (a body cut short) may end in
+ * the middle of a character: that last incomplete sequence is left out, not judged.
+ */
+export function decodeUtf8(bytes: Uint8Array, partial: boolean): { text: string; utf8: boolean } {
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: partial }), utf8: true };
+  } catch {
+    return { text: new TextDecoder("utf-8").decode(bytes, { stream: partial }), utf8: false };
+  }
+}
+
 /** Reads at most {@link MAX_BODY_BYTES}; resolves what it has when the body is cut short. */
-async function readBody(response: Response): Promise<{ text: string; cut: boolean; error: string | null }> {
-  if (response.body === null) return { text: "", cut: false, error: null };
+async function readBody(
+  response: Response,
+): Promise<{ text: string; utf8: boolean; cut: boolean; error: string | null }> {
+  if (response.body === null) return { text: "", utf8: true, cut: false, error: null };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -256,12 +323,14 @@ async function readBody(response: Response): Promise<{ text: string; cut: boolea
     error = describeError(err);
   }
   const bytes = Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES);
-  return { text: new TextDecoder("utf-8").decode(bytes), cut, error };
+  return { ...decodeUtf8(bytes, cut || error !== null), cut, error };
 }
 
 /**
- * Sends `request` once (and again, up to `retries` times, after a transport error) and records
- * what happened. Never throws for anything the service does.
+ * Sends `request` once (and again, up to `retries` times, after a transport error, when
+ * {@link mayRetry}) and records what happened. Never throws for anything the service does. A body
+ * that is not UTF-8 is not JSON, whatever it holds: `isJson` is false and the exchange's `error`
+ * is {@link NOT_UTF8}.
  */
 export async function probe(request: ProbeRequest, options: ProbeOptions = {}): Promise<ProbeResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -291,20 +360,24 @@ export async function probe(request: ProbeRequest, options: ProbeOptions = {}): 
   const { response, body, timedOut } = sent.read;
   let isJson = false;
   let json: unknown;
-  try {
-    json = JSON.parse(body.text);
-    isJson = true;
-  } catch {
-    json = undefined;
+  if (body.utf8) {
+    try {
+      json = JSON.parse(body.text);
+      isJson = true;
+    } catch {
+      json = undefined;
+    }
   }
   const error =
-    body.error === null
-      ? body.cut
-        ? `body longer than ${MAX_BODY_BYTES} bytes: cut`
-        : null
-      : timedOut
+    body.error !== null
+      ? timedOut
         ? `body not complete within ${secondsOf(timeoutMs)}`
-        : `body not complete: ${body.error}`;
+        : `body not complete: ${body.error}`
+      : !body.utf8
+        ? NOT_UTF8
+        : body.cut
+          ? `body longer than ${MAX_BODY_BYTES} bytes: cut`
+          : null;
   return {
     exchange: {
       request: prepared.recorded,

@@ -1,7 +1,8 @@
 /**
  * Runs the checks of a tier against one service and collects their results. A check is data plus
  * one `run(ctx)`; the runner gives each a context whose `probe` memoises exchanges, so the checks
- * that judge one answer (status, content type, body) share a single request.
+ * that judge one answer (status, content type, body) share a single request, and whose `send`
+ * does not (the calls of the core and deep tiers, which would otherwise be kept for the whole run).
  */
 import { type CompiledValidator, type SchemaName, type ServiceSpec, SPEC_REF } from "@arp/model";
 import { coreChecks } from "./checks/core.js";
@@ -46,8 +47,13 @@ export interface CheckContext {
   readonly service: ServiceSpec;
   /** The headers given by the user (`Authorization`, ...), sent on every request. */
   readonly headers: Readonly<Record<string, string>>;
-  /** One exchange; the same `key` answers from memory (one request per key and run). */
+  /**
+   * One exchange; the same `key` answers from memory (one request per key and run). Every result
+   * is kept until the run ends: only for answers several checks judge.
+   */
   probe(key: string, request: ProbeRequest): Promise<ProbeResult>;
+  /** One exchange with the same headers, timeout and retries, never memoised (each call sends). */
+  send(request: ProbeRequest): Promise<ProbeResult>;
   /**
    * One NDJSON stream read with the run's headers, retries and request timeout (never memoised);
    * `read` bounds the body (see {@link StreamOptions}).
@@ -249,6 +255,9 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckReport>
         memo.set(key, result);
       }
       return result;
+    },
+    send(request) {
+      return probe(request, probeOptions);
     },
     stream(request, read = {}) {
       return probeStream(request, { ...probeOptions, ...read });

@@ -11,6 +11,7 @@ import {
   describeError,
   type Exchange,
   mediaTypeOf,
+  NOT_UTF8,
   type ProbeOptions,
   prepareRequest,
   recordResponse,
@@ -185,7 +186,7 @@ async function readLines(
       lines,
       text,
       ended: "error",
-      why: notUtf8 ? "the body is not UTF-8" : `stream broken: ${describeError(err)}`,
+      why: notUtf8 ? NOT_UTF8 : `stream broken: ${describeError(err)}`,
     };
   }
 }

@@ -12,7 +12,24 @@ export const SERVICE_URL_OPTIONS: readonly { key: string; option: string }[] = O
   (key) => ({ key, option: `${key}-url` }),
 );
 
-function checkUrl(url: string, label: string): string {
+/**
+ * The ports fetch refuses to connect to, whatever listens there: the "bad ports" of the WHATWG
+ * Fetch Standard, § 2.9 Port blocking (https://fetch.spec.whatwg.org/#port-blocking), as of
+ * 2024 (4190 the latest addition). Node's fetch (undici) blocks exactly these, with a bare
+ * `fetch failed: bad port`; the checker says so before sending anything.
+ */
+export const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104,
+  109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515,
+  526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049,
+  3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+/**
+ * `url` when it can be checked: an http(s) URL on a port fetch does not block. Throws
+ * {@link UsageError} naming `label` (`--url`, `--pdp-url`, `url`) otherwise.
+ */
+export function checkUrl(url: string, label: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -21,6 +38,12 @@ function checkUrl(url: string, label: string): string {
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new UsageError(`${label} must be an http(s) URL, not ${url}`);
+  }
+  // `port` is "" for the scheme's default port (80, 443), which is never blocked.
+  if (parsed.port !== "" && FETCH_BAD_PORTS.has(Number(parsed.port))) {
+    throw new UsageError(
+      `${label} uses port ${parsed.port}, which fetch refuses to connect to (a "bad port" of the WHATWG Fetch Standard, blocked because other protocols use it: https://fetch.spec.whatwg.org/#port-blocking); run the service on another port: ${url}`,
+    );
   }
   return url;
 }

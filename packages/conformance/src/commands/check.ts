@@ -3,11 +3,14 @@
  * checks of a tier against running services and report them.
  *
  * Exit codes: 0 no FAIL (with --strict: no WARN or SKIP either; with --expected-failures: no new
- * failure and no listed failure that passes); 1 otherwise; 2 a usage problem.
+ * failure and no listed failure that passes); 1 otherwise; 2 a usage problem, found before any
+ * request (3, an internal error, is `main()`'s).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { applyBaseline, type Baseline, parseBaseline } from "../check/baseline.js";
 import { type Fixtures, readFixtures } from "../check/fixtures.js";
+import { MAX_DURATION_SECONDS } from "../check/limits.js";
 import { type CheckReport, runChecks, TIERS, type Tier } from "../check/runner.js";
 import { type SchemaSource, treeSchemas } from "../check/schemas.js";
 import { resolveTargets, SERVICE_URL_OPTIONS, type Target } from "../check/targets.js";
@@ -53,6 +56,10 @@ export function readHeaders(args: ParsedArgs): Record<string, string> {
   return headers;
 }
 
+/**
+ * A whole number ≥ 0 (`integer`), or else a number of seconds > 0 and at most
+ * {@link MAX_DURATION_SECONDS} (a longer one would overflow the timer: see `check/limits.ts`).
+ */
 function number(args: ParsedArgs, name: string, integer: boolean): number | undefined {
   const text = stringOption(args, name);
   if (text === undefined) return undefined;
@@ -67,7 +74,49 @@ function number(args: ParsedArgs, name: string, integer: boolean): number | unde
       `--${name} must be a ${integer ? "whole number ≥ 0" : "number of seconds > 0"}, not ${text}`,
     );
   }
+  if (!integer && value > MAX_DURATION_SECONDS) {
+    throw new UsageError(`--${name} must be at most ${MAX_DURATION_SECONDS} seconds (one day), not ${text}`);
+  }
   return value;
+}
+
+/**
+ * Throws {@link UsageError} unless the report can be written to `file` at the end: an existing
+ * file that is writable, or a new one in a writable folder. Touches nothing: an existing file keeps
+ * its content until the report replaces it.
+ */
+export function checkOutFile(file: string): void {
+  const path = resolve(file);
+  const cannot = (why: string): UsageError =>
+    new UsageError(`cannot write --out ${file}: ${why}`, { path: file });
+  let existing: ReturnType<typeof statSync> | undefined;
+  try {
+    existing = statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw cannot((err as Error).message);
+  }
+  if (existing !== undefined) {
+    if (existing.isDirectory()) throw cannot("it is a folder");
+    try {
+      accessSync(path, constants.W_OK);
+    } catch {
+      throw cannot("the file is not writable");
+    }
+    return;
+  }
+  const folder = dirname(path);
+  let parent: ReturnType<typeof statSync>;
+  try {
+    parent = statSync(folder);
+  } catch {
+    throw cannot(`no folder ${folder}`);
+  }
+  if (!parent.isDirectory()) throw cannot(`${folder} is not a folder`);
+  try {
+    accessSync(folder, constants.W_OK);
+  } catch {
+    throw cannot(`the folder ${folder} is not writable`);
+  }
 }
 
 interface Plan {
@@ -117,6 +166,9 @@ function plan(args: ParsedArgs): Plan {
   const authProbe = args.values["auth-probe"] === true;
   if (authProbe && tier !== "deep")
     throw new UsageError(`--auth-probe is a deep-tier check: add --tier deep`);
+  const outFile = stringOption(args, "out");
+  // Before any request: a report that cannot be written must not cost a run (and its mutations).
+  if (outFile !== undefined) checkOutFile(outFile);
   return {
     targets,
     tier,
@@ -125,7 +177,7 @@ function plan(args: ParsedArgs): Plan {
     retries: number(args, "retries", true) ?? 0,
     strict: args.values.strict === true,
     format: (stringOption(args, "format") ?? "text") as Plan["format"],
-    outFile: stringOption(args, "out"),
+    outFile,
     baseline,
     allowMutations: args.values["allow-mutations"] === true,
     fixtures: fixturesFile === undefined ? undefined : readFixtures(fixturesFile),
@@ -178,13 +230,13 @@ export const checkCommand: Command = {
       name: "poll-timeout",
       value: "S",
       valueNoun: "a number of seconds",
-      help: "How long a run may take to reach a terminal state (default: 30).",
+      help: "How long a run may take to reach a terminal state (default: 30,\nat most 86400).",
     },
     {
       name: "poll-interval",
       value: "S",
       valueNoun: "a number of seconds",
-      help: "Pause between two reads of a run while waiting (default: 0.25).",
+      help: "Pause between two reads of a run while waiting (default: 0.25,\nat most 86400).",
     },
     {
       name: "no-cleanup",
@@ -202,7 +254,7 @@ export const checkCommand: Command = {
       value: "KEY=VALUE",
       valueNoun: "KEY=VALUE",
       multiple: true,
-      help: "A header for every request (repeatable), e.g.\n--headers 'Authorization=Bearer eyJ...'. Values are never reported.",
+      help: "A header for every request (repeatable), e.g.\n--headers 'Authorization=Bearer eyJ...'. Never reported: the value\nof a header whose name contains key, token, secret, auth, cookie,\nsession, password, signature or credential.",
     },
     {
       name: "headers-file",
@@ -214,13 +266,13 @@ export const checkCommand: Command = {
       name: "timeout",
       value: "S",
       valueNoun: "a number of seconds",
-      help: "Deadline of one request in seconds (default: 10).",
+      help: "Deadline of one request in seconds (default: 10, at most 86400).",
     },
     {
       name: "retries",
       value: "N",
       valueNoun: "a number",
-      help: "Send again after a transport error, up to N times (default: 0).\nAn answer, even a 5xx, is never retried.",
+      help: "Send again after a transport error, up to N times (default: 0),\nonly operations the spec marks safe to repeat. An answer, even a\n5xx, and a timeout are never retried.",
     },
     { name: "strict", help: "Also fail on WARN and SKIP." },
     {
@@ -237,7 +289,7 @@ export const checkCommand: Command = {
       name: "out",
       value: "FILE",
       valueNoun: "a file",
-      help: "Write the report to FILE; with json or junit, the text lines\nstill go to stdout.",
+      help: "Write the report to FILE at the end (checked before any request:\nits folder must exist and be writable); with json or junit, the\ntext lines still go to stdout.",
     },
     {
       name: "expected-failures",
@@ -252,7 +304,9 @@ streams, executor cancels, an unknown route's 404 envelope; with --auth-probe, 4
 and a garbage token). core and deep create things: their checks need --allow-mutations (without
 it they are SKIP, a FAIL only with --strict).
 
-Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 usage error.
+Exit codes: 0 no FAIL (with --strict, no WARN or SKIP either), 1 otherwise, 2 usage error
+(found before any request, or --out not writable at the end), 3 internal error of
+arp-conformance (a bug; ARP_CONFORMANCE_DEBUG=1 prints its stack).
 `,
 
   async run(args, { out, bundledSpecRoot }) {

@@ -51,7 +51,8 @@ export const vectorsCommand: Command = {
 (the bundled one, or --spec-path's). With only one of them, only that folder runs.
 <group>/<name>.json and <group>/<name>/<case>.json map to schemas/<group>/<name>.schema.json.
 
-Exit codes: 0 all vectors pass, 1 a vector does not do what its folder says, 2 usage error.
+Exit codes: 0 all vectors pass, 1 a vector does not do what its folder says, 2 usage error,
+3 internal error of arp-conformance (a bug; ARP_CONFORMANCE_DEBUG=1 prints its stack).
 `,
 
   run(args, { out, bundledSpecRoot }) {

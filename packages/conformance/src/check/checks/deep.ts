@@ -11,6 +11,7 @@
  * The stream checks of the tier need runs, and come with the core tier's resources.
  */
 import type { CompiledValidator, OperationSpec, ServiceSpec } from "@arp/model";
+import { pathFor } from "../calls.js";
 import {
   acceptFor,
   ERROR_ENVELOPE_REF,
@@ -19,7 +20,6 @@ import {
   noAnswer,
   openapiRef,
   operationRef,
-  pathWith,
   unknownId,
 } from "../judge.js";
 import type { ProbeResult } from "../probe.js";
@@ -116,7 +116,8 @@ function authChecks(service: ServiceSpec): Check[] {
     async run(ctx) {
       const result = await ctx.probe(`deep:auth:${name}`, {
         method: op.method,
-        url: `${ctx.baseUrl}${pathWith(op, unknownId)}${requiredQuery(op)}`,
+        retry: op.retry,
+        url: `${ctx.baseUrl}${pathFor(op, unknownId)}${requiredQuery(op)}`,
         // Replaces (or, null, removes) the user's Authorization, whatever its spelling.
         headers: { accept: acceptFor(op), authorization },
         ...(op.requestBody === undefined ? {} : { json: {} }),
@@ -147,6 +148,7 @@ function openChecks(service: ServiceSpec): Check[] {
       async run(ctx) {
         const result = await ctx.probe(`deep:open:${op.name}`, {
           method: op.method,
+          retry: op.retry,
           url: `${ctx.baseUrl}${op.path}${requiredQuery(op)}`,
           headers: { accept: acceptFor(op), authorization: null },
         });

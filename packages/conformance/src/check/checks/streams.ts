@@ -14,9 +14,9 @@
  * Optional operations that answer 501 are a SKIP.
  */
 import type { OperationSpec, ServiceSpec } from "@arp/model";
-import { call, fail, successProblems, verdict } from "../calls.js";
+import { call, fail, pathFor, successProblems, verdict } from "../calls.js";
 import { type EventExpectation, runEventProblems } from "../events.js";
-import { operationRef, optionalNotThere, pathWith, schemaRef } from "../judge.js";
+import { operationRef, optionalNotThere, schemaRef } from "../judge.js";
 import {
   begunComposite,
   childNodeRun,
@@ -35,14 +35,6 @@ const NDJSON = "application/x-ndjson";
 
 /** What an optional operation on something that exists answers when it is not implemented. */
 const ABSENT = [404, 405, 501] as const;
-
-function path(op: OperationSpec, params: Record<string, string>): string {
-  return pathWith(op, (name) => {
-    const value = params[name];
-    if (value === undefined) throw new Error(`no value for path parameter ${name} of ${op.name}`);
-    return value;
-  });
-}
 
 /** SKIP for an optional operation that is not there, else the problems of the answer itself: 200 and NDJSON. */
 function answerProblems(op: OperationSpec, read: StreamResult): CheckOutcome | string[] {
@@ -90,7 +82,7 @@ function runStreamCheck(service: ServiceSpec, op: OperationSpec): Check {
       // Read until the end event (and a moment after it, to catch anything sent after it): a
       // server may keep the connection open once the run is over.
       const read = await ctx.stream(
-        { url: `${ctx.baseUrl}${path(op, { run_id: run.run_id })}` },
+        { url: `${ctx.baseUrl}${pathFor(op, { run_id: run.run_id })}` },
         endEvent === undefined ? {} : { endEvent },
       );
       const answer = answerProblems(op, read);
@@ -125,7 +117,7 @@ function nodeRunStreamCheck(service: ServiceSpec, op: OperationSpec): Check {
       const { nodeRun } = await childNodeRun(ctx);
       await finishedRun(ctx); // the child is complete and its run over: its events are all there
       const read = await ctx.stream(
-        { url: `${ctx.baseUrl}${path(op, { node_run_id: nodeRun.node_run_id })}` },
+        { url: `${ctx.baseUrl}${pathFor(op, { node_run_id: nodeRun.node_run_id })}` },
         { bodyMs: FOLLOW_READ_MS },
       );
       const answer = answerProblems(op, read);

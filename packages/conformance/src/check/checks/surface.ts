@@ -13,6 +13,7 @@
  * An optional operation that answers 501 is reported as SKIP (not implemented).
  */
 import type { OperationSpec, ServiceSpec } from "@arp/model";
+import { pathFor } from "../calls.js";
 import { invalidBodies } from "../invalid-bodies.js";
 import {
   acceptFor,
@@ -23,7 +24,6 @@ import {
   noAnswer,
   operationRef,
   optionalNotThere,
-  pathWith,
   schemaRef,
   unknownId,
 } from "../judge.js";
@@ -46,7 +46,8 @@ function invalidBodyProbe(
 ): Promise<ProbeResult> {
   return ctx.probe(`invalid:${op.name}:${index}`, {
     method: op.method,
-    url: `${ctx.baseUrl}${pathWith(op, unknownId)}${requiredQuery(op)}`,
+    retry: op.retry,
+    url: `${ctx.baseUrl}${pathFor(op, unknownId)}${requiredQuery(op)}`,
     json: body,
   });
 }
@@ -54,7 +55,8 @@ function invalidBodyProbe(
 function unknownIdProbe(ctx: CheckContext, op: OperationSpec): Promise<ProbeResult> {
   return ctx.probe(`unknown:${op.name}`, {
     method: op.method,
-    url: `${ctx.baseUrl}${pathWith(op, unknownId)}${requiredQuery(op)}`,
+    retry: op.retry,
+    url: `${ctx.baseUrl}${pathFor(op, unknownId)}${requiredQuery(op)}`,
     headers: { accept: acceptFor(op) },
   });
 }
@@ -67,7 +69,8 @@ function routeProbe(ctx: CheckContext, op: OperationSpec): Promise<ProbeResult> 
   if (op.method === "GET") return unknownIdProbe(ctx, op);
   return ctx.probe(`route:${op.name}`, {
     method: op.method,
-    url: `${ctx.baseUrl}${pathWith(op, unknownId)}${requiredQuery(op)}`,
+    retry: op.retry,
+    url: `${ctx.baseUrl}${pathFor(op, unknownId)}${requiredQuery(op)}`,
     headers: { accept: acceptFor(op) },
   });
 }
