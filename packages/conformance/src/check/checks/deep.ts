@@ -11,7 +11,7 @@
  * The stream checks of the tier need runs, and come with the core tier's resources.
  */
 import type { CompiledValidator, OperationSpec, ServiceSpec } from "@arp/model";
-import { pathFor } from "../calls.js";
+import { pathFor, verdict } from "../calls.js";
 import {
   acceptFor,
   ERROR_ENVELOPE_REF,
@@ -44,12 +44,6 @@ export function authProbeOperation(service: ServiceSpec): OperationSpec | undefi
   return ops.find((op) => op.method === "GET") ?? ops[0];
 }
 
-function outcome(problems: readonly string[], result: ProbeResult, pass: string): CheckOutcome {
-  return problems.length === 0
-    ? { status: "PASS", message: pass, exchange: result.exchange }
-    : { status: "FAIL", message: problems[0]!, errors: [...problems], exchange: result.exchange };
-}
-
 function unknownRouteCheck(service: ServiceSpec): Check {
   return {
     id: "deep.unknown_route",
@@ -71,7 +65,7 @@ function unknownRouteCheck(service: ServiceSpec): Check {
               `status ${status}, expected 404 for a path that is not in the API`,
               ...errorBodyProblems(result, ctx.schema("ErrorEnvelope")),
             ];
-      return outcome(problems, result, "404 ErrorEnvelope");
+      return verdict(result, problems, "404 ErrorEnvelope");
     },
   };
 }
@@ -123,9 +117,9 @@ function authChecks(service: ServiceSpec): Check[] {
         ...(op.requestBody === undefined ? {} : { json: {} }),
       });
       const challenge = result.headers?.get("www-authenticate");
-      return outcome(
-        unauthorizedProblems(result, sent, ctx.schema("ErrorEnvelope")),
+      return verdict(
         result,
+        unauthorizedProblems(result, sent, ctx.schema("ErrorEnvelope")),
         `401, WWW-Authenticate: ${challenge}`,
       );
     },
@@ -155,13 +149,13 @@ function openChecks(service: ServiceSpec): Check[] {
         const none = noAnswer(result);
         if (none) return none;
         const status = result.exchange.response!.status;
-        return outcome(
+        return verdict(
+          result,
           status === op.response.status
             ? []
             : [
                 `status ${status} without a token, expected ${op.response.status}: the spec needs no authentication here`,
               ],
-          result,
           `${status} without a token`,
         );
       },
