@@ -23,7 +23,7 @@ import {
   unknownId,
 } from "../judge.js";
 import type { ProbeResult } from "../probe.js";
-import type { Check, CheckOutcome } from "../runner.js";
+import type { Check } from "../runner.js";
 import { requiredQuery } from "./surface.js";
 
 export interface DeepOptions {
