@@ -1,0 +1,104 @@
+/**
+ * `npm start`: the whole stack on loopback, the demo workflow with its events printed as they
+ * stream, the final run as a tree, then the stack stays up until Ctrl-C (`--once`: exit after the
+ * demo, 0 when the run succeeded). `--secure` requires JWTs everywhere (a development issuer
+ * starts too). `--<service>-port N` moves a service; `--<service>-url URL` uses another
+ * implementation of that service instead of starting ours.
+ */
+import { parseArgs } from "node:util";
+import { runDemo } from "./demo.js";
+import { startStack } from "./stack.js";
+import { SERVICE_KEYS, type ServiceKey, type StackUrls, urlVariable } from "./urls.js";
+
+const HELP = `Usage: npm start -- [--once] [--secure] [--host H] [--<service>-port N] [--<service>-url URL]
+
+Starts the seven services of the reference stack, runs the demo workflow and prints it.
+  --once              exit after the demo (0 when the run succeeded, 1 otherwise)
+  --secure            JWT auth everywhere, with a development token issuer
+  --host H            where to listen (default 127.0.0.1)
+  --<service>-port N  the port of a service (defaults 8080-8086; 0: any free port)
+  --<service>-url U   use another implementation of that service (also ${urlVariable("node-registry")} etc.)
+Services: ${SERVICE_KEYS.join(", ")}
+`;
+
+function options() {
+  const spec: Record<string, { type: "string" | "boolean" }> = {
+    once: { type: "boolean" },
+    secure: { type: "boolean" },
+    host: { type: "string" },
+    help: { type: "boolean" },
+  };
+  for (const key of SERVICE_KEYS) {
+    spec[`${key}-port`] = { type: "string" };
+    spec[`${key}-url`] = { type: "string" };
+  }
+  return parseArgs({ options: spec, strict: true }).values as Record<string, string | boolean | undefined>;
+}
+
+async function main(): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = options();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const ports: Partial<Record<ServiceKey, number>> = {};
+  const external: Partial<StackUrls> = {};
+  for (const key of SERVICE_KEYS) {
+    const port = values[`${key}-port`];
+    if (typeof port === "string") {
+      const n = Number(port);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        process.stderr.write(`--${key}-port must be a port number (0-65535), not ${port}\n`);
+        return 2;
+      }
+      ports[key] = n;
+    }
+    const url = values[`${key}-url`] ?? process.env[urlVariable(key)];
+    if (typeof url === "string" && url !== "") external[key] = url;
+  }
+  const stack = await startStack({
+    ports,
+    external,
+    secure: values.secure === true,
+    ...(typeof values.host === "string" ? { host: values.host } : {}),
+  });
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  write("ARP reference stack:");
+  for (const key of SERVICE_KEYS) write(`  ${key.padEnd(19)} ${stack.urls[key]}`);
+  if (stack.issuer) write(`  token issuer        ${stack.issuer.issuer} (POST /token {"audience": "run-gateway"})`);
+  let code = 0;
+  try {
+    const run = await runDemo({
+      gateway: stack.urls["run-gateway"],
+      coordinator: stack.urls["run-coordinator"],
+      ...(stack.issuer ? { token: async (audience) => (await stack.issuer!.mint(audience, "demo")).token } : {}),
+      write,
+    });
+    code = run.state === "succeeded" ? 0 : 1;
+  } catch (error) {
+    process.stderr.write(`the demo failed: ${(error as Error).message}\n`);
+    code = 1;
+  }
+  if (values.once) {
+    await stack.close();
+    return code;
+  }
+  write("The stack is up; Ctrl-C stops it.");
+  await new Promise<void>((resolve) => process.once("SIGINT", resolve));
+  await stack.close();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
