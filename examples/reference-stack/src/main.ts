@@ -71,13 +71,16 @@ async function main(): Promise<number> {
   const write = (line: string) => process.stdout.write(`${line}\n`);
   write("ARP reference stack:");
   for (const key of SERVICE_KEYS) write(`  ${key.padEnd(19)} ${stack.urls[key]}`);
-  if (stack.issuer) write(`  token issuer        ${stack.issuer.issuer} (POST /token {"audience": "run-gateway"})`);
+  if (stack.issuer)
+    write(`  token issuer        ${stack.issuer.issuer} (POST /token {"audience": "run-gateway"})`);
   let code = 0;
   try {
     const run = await runDemo({
       gateway: stack.urls["run-gateway"],
       coordinator: stack.urls["run-coordinator"],
-      ...(stack.issuer ? { token: async (audience) => (await stack.issuer!.mint(audience, "demo")).token } : {}),
+      ...(stack.issuer
+        ? { token: async (audience) => (await stack.issuer!.mint(audience, "demo")).token }
+        : {}),
       write,
     });
     code = run.state === "succeeded" ? 0 : 1;

@@ -67,8 +67,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         auth: issuer ? issuer.authFor(key) : { mode: "disabled" },
         ...(options.logger ? { logger: options.logger } : {}),
       };
-      const peers = new Peers({ urls, ...(issuer ? { token: issuer.tokens(key) } : {}) });
-      const service = make(key, peers, server, options);
+      const token = issuer?.tokens(key);
+      const peers = new Peers({ urls, ...(token ? { token } : {}) });
+      const service = createService(key, {
+        peers,
+        server,
+        ...(options.store ? { store: options.store } : {}),
+        ...(token ? { token } : {}),
+      });
       const port = options.ports?.[key] ?? DEFAULT_PORTS[key];
       const running = await service.listen({ port, host });
       urls[key] = running.url;
@@ -88,16 +94,28 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   };
 }
 
-function make(key: ServiceKey, peers: Peers, server: ServerOptions, options: StackOptions) {
+export interface ServiceParts {
+  peers: Peers;
+  server: ServerOptions;
+  /** The coordinator's store. */
+  store?: Store;
+  /** Tokens by audience, for the composite executor's calls to the coordinators it is given. */
+  token?: (audience: string) => Promise<string>;
+}
+
+/** One service of the stack, not yet listening. */
+export function createService(key: ServiceKey, parts: ServiceParts) {
+  const { peers, server, store, token } = parts;
   switch (key) {
     case "run-gateway":
       return new ReferenceRunGateway({ peers, server });
     case "run-coordinator":
-      return new ReferenceRunCoordinator({ peers, server, ...(options.store ? { store: options.store } : {}) });
+      return new ReferenceRunCoordinator({ peers, server, ...(store ? { store } : {}) });
     case "atomic-executor":
       return new ReferenceAtomicExecutor({ peers, server });
     case "composite-executor":
-      return new ReferenceCompositeExecutor({ peers, server });
+      // It calls the coordinator named in each assignment (not a peer URL): it needs the tokens itself.
+      return new ReferenceCompositeExecutor({ peers, server, ...(token ? { token } : {}) });
     case "node-registry":
       return new ReferenceNodeRegistry({ peers, server });
     case "selection":

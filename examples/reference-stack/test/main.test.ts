@@ -1,0 +1,59 @@
+/** `npm start -- --once`, as a user runs it (a child process; every port OS-chosen, so CI never collides). */
+import { execFile, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { SERVICE_KEYS } from "../src/urls.js";
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
+const anyPort = SERVICE_KEYS.flatMap((key) => [`--${key}-port`, "0"]);
+
+describe("npm start", () => {
+  it("--once: prints the stack, the demo's events and its tree, and exits 0", async () => {
+    const { stdout } = await run(tsx, ["src/main.ts", "--once", ...anyPort], { cwd: root, timeout: 90_000 });
+    for (const key of SERVICE_KEYS)
+      expect(stdout).toMatch(new RegExp(`^  ${key} +http://127\\.0\\.0\\.1:\\d+$`, "m"));
+    expect(stdout).toMatch(/^ +0 run_started running$/m);
+    expect(stdout).toMatch(/ run_completed succeeded$/m);
+    expect(stdout).toMatch(/^run run-[\w-]+: succeeded$/m);
+    expect(stdout).toMatch(/^ +arp\.ref\.sha256 \S+ succeeded \{"sha256":"[0-9a-f]{64}"\}$/m);
+  });
+
+  it("a bad flag is exit 2 with the usage", async () => {
+    const failed = await run(tsx, ["src/main.ts", "--nope"], { cwd: root }).catch((e: unknown) => e);
+    expect(failed).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/Usage: npm start -- \[--once\]/),
+    });
+  });
+});
+
+describe("serve: one service alone", () => {
+  it("node-registry --port 0 prints its URL and serves the built-in node types; SIGTERM stops it", async () => {
+    const child = spawn(tsx, ["src/serve.ts", "node-registry", "--port", "0"], { cwd: root });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString().trim().split(" ")[1]!));
+        child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+      });
+      const types = (await (await fetch(`${url}/v1/node-types?kind=composite`)).json()) as {
+        node_type_id: string;
+      }[];
+      expect(types.map((t) => t.node_type_id)).toEqual(["arp.ref.parallel", "arp.ref.pipeline"]);
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
+  });
+
+  it("an unknown service is exit 2 with the usage", async () => {
+    const failed = await run(tsx, ["src/serve.ts", "nope"], { cwd: root }).catch((e: unknown) => e);
+    expect(failed).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^Usage: npx tsx src\/serve\.ts </),
+    });
+  });
+});
