@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { runDemo } from "./demo.js";
+import { runMain, untilStopped } from "./process.js";
 import { startStack } from "./stack.js";
 import { SERVICE_KEYS, type ServiceKey, type StackUrls, urlVariable } from "./urls.js";
 
@@ -93,15 +94,9 @@ async function main(): Promise<number> {
     return code;
   }
   write("The stack is up; Ctrl-C stops it.");
-  await new Promise<void>((resolve) => process.once("SIGINT", resolve));
+  await untilStopped();
   await stack.close();
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

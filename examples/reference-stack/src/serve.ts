@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { Peers } from "./peers.js";
+import { runMain, untilStopped } from "./process.js";
 import { createService } from "./stack.js";
 import { DEFAULT_PORTS, SERVICE_KEYS, type ServiceKey, type StackUrls, urlVariable } from "./urls.js";
 
@@ -41,18 +42,9 @@ async function main(): Promise<number> {
   const running = await service.listen({ port, host: parsed.values.host ?? "127.0.0.1" });
   urls[key] ??= running.url;
   process.stdout.write(`${key} ${running.url}\n`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await untilStopped();
   await running.close();
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -1,8 +1,3 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ArpApiError, CompositeExecutorClient } from "@arp/client";
 import type * as T from "@arp/model";
 import { validate } from "@arp/model";
@@ -15,6 +10,7 @@ import { ReferenceCompositeExecutor } from "../src/services/composite-executor.j
 import { ReferenceSelection } from "../src/services/selection.js";
 import { FakeCoordinator, ref } from "./composite-executor.fakes.js";
 import { atomic, startRegistry } from "./selection.fakes.js";
+import { checkDeep } from "./support/conformance.js";
 
 const PIPELINE = ref("arp.ref.pipeline");
 const PARALLEL = ref("arp.ref.parallel");
@@ -550,36 +546,10 @@ describe("conformance", () => {
         coordinator_endpoint: coordinator.url,
       },
     };
-    const report = await conformance("composite-executor", executorServer.url, fixtures);
+    const report = await checkDeep("composite-executor", executorServer.url, fixtures);
     expect(report.results.filter((r) => r.status !== "PASS")).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.results.map((r) => r.check_id)).toContain("core.beginCompositeNodeRun.begin");
     expect(report.results.map((r) => r.check_id)).toContain("deep.cancelCompositeNodeRun.cancel");
   });
 });
-
-interface ConformanceReport {
-  ok: boolean;
-  results: { check_id: string; status: string; message: string }[];
-}
-
-/** Runs the workspace's arp-conformance CLI (async: the services under test share this process). */
-function conformance(service: string, url: string, fixtures?: object): Promise<ConformanceReport> {
-  const cli = fileURLToPath(new URL("../../../packages/conformance/bin/arp-conformance.js", import.meta.url));
-  const args = [cli, "check", service, "--url", url, "--tier", "deep", "--allow-mutations", "--strict"];
-  if (fixtures !== undefined) {
-    const file = join(mkdtempSync(join(tmpdir(), "arp-conformance-")), "fixtures.json");
-    writeFileSync(file, JSON.stringify(fixtures));
-    args.push("--fixtures", file);
-  }
-  args.push("--format", "json");
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      try {
-        resolve(JSON.parse(stdout) as ConformanceReport);
-      } catch {
-        reject(new Error(`arp-conformance failed: ${error?.message ?? ""}\n${stderr}\n${stdout}`));
-      }
-    });
-  });
-}

@@ -1,8 +1,3 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ArpApiError, SelectionClient } from "@arp/client";
 import type * as T from "@arp/model";
 import { validate } from "@arp/model";
@@ -17,6 +12,7 @@ import {
   words,
 } from "../src/services/selection.js";
 import { atomic, type FakeRegistry, startRegistry } from "./selection.fakes.js";
+import { checkDeep } from "./support/conformance.js";
 
 const servers: RunningServer[] = [];
 afterEach(async () => {
@@ -242,35 +238,9 @@ describe("ReferenceSelection", () => {
 
   it("arp-conformance check selection --tier deep --allow-mutations --strict: every check passes", async () => {
     const { url } = await selectionWith(INVENTORY);
-    const report = await conformance("selection", url);
+    const report = await checkDeep("selection", url);
     expect(report.results.filter((r) => r.status !== "PASS")).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.results.map((r) => r.check_id)).toContain("core.generateCandidateSet.generate");
   });
 });
-
-interface ConformanceReport {
-  ok: boolean;
-  results: { check_id: string; status: string; message: string }[];
-}
-
-/** Runs the workspace's arp-conformance CLI (async: the services under test share this process). */
-function conformance(service: string, url: string, fixtures?: object): Promise<ConformanceReport> {
-  const cli = fileURLToPath(new URL("../../../packages/conformance/bin/arp-conformance.js", import.meta.url));
-  const args = [cli, "check", service, "--url", url, "--tier", "deep", "--allow-mutations", "--strict"];
-  if (fixtures !== undefined) {
-    const file = join(mkdtempSync(join(tmpdir(), "arp-conformance-")), "fixtures.json");
-    writeFileSync(file, JSON.stringify(fixtures));
-    args.push("--fixtures", file);
-  }
-  args.push("--format", "json");
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      try {
-        resolve(JSON.parse(stdout) as ConformanceReport);
-      } catch {
-        reject(new Error(`arp-conformance failed: ${error?.message ?? ""}\n${stderr}\n${stdout}`));
-      }
-    });
-  });
-}
