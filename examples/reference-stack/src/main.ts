@@ -3,20 +3,23 @@
  * stream, the final run as a tree, then the stack stays up until Ctrl-C (`--once`: exit after the
  * demo, 0 when the run succeeded). `--secure` requires JWTs everywhere (a development issuer
  * starts too). `--<service>-port N` moves a service; `--<service>-url URL` uses another
- * implementation of that service instead of starting ours.
+ * implementation of that service instead of starting ours. The run viewer, a web page, is on
+ * `--viewer-port` (default 8088).
  */
 import { parseArgs } from "node:util";
 import { runDemo } from "./demo.js";
 import { runMain, untilStopped } from "./process.js";
 import { startStack } from "./stack.js";
 import { SERVICE_KEYS, type ServiceKey, type StackUrls, urlVariable } from "./urls.js";
+import { DEFAULT_VIEWER_PORT } from "./viewer/server.js";
 
-const HELP = `Usage: npm start -- [--once] [--secure] [--host H] [--<service>-port N] [--<service>-url URL]
+const HELP = `Usage: npm start -- [--once] [--secure] [--host H] [--viewer-port N] [--<service>-port N] [--<service>-url URL]
 
 Starts the seven services of the reference stack, runs the demo workflow and prints it.
   --once              exit after the demo (0 when the run succeeded, 1 otherwise)
   --secure            JWT auth everywhere, with a development token issuer
   --host H            where to listen (default 127.0.0.1)
+  --viewer-port N     the run viewer's port (a web page; default ${DEFAULT_VIEWER_PORT}; 0: any free port)
   --<service>-port N  the port of a service (defaults 8080-8086; 0: any free port)
   --<service>-url U   use another implementation of that service (also ${urlVariable("node-registry")} etc.)
 Services: ${SERVICE_KEYS.join(", ")}
@@ -27,6 +30,7 @@ function options() {
     once: { type: "boolean" },
     secure: { type: "boolean" },
     host: { type: "string" },
+    "viewer-port": { type: "string" },
     help: { type: "boolean" },
   };
   for (const key of SERVICE_KEYS) {
@@ -48,25 +52,30 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  const portOf = (flag: string): number | undefined | "bad" => {
+    const port = values[flag];
+    if (typeof port !== "string") return undefined;
+    const n = Number(port);
+    if (Number.isInteger(n) && n >= 0 && n <= 65535) return n;
+    process.stderr.write(`--${flag} must be a port number (0-65535), not ${port}\n`);
+    return "bad";
+  };
   const ports: Partial<Record<ServiceKey, number>> = {};
   const external: Partial<StackUrls> = {};
   for (const key of SERVICE_KEYS) {
-    const port = values[`${key}-port`];
-    if (typeof port === "string") {
-      const n = Number(port);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        process.stderr.write(`--${key}-port must be a port number (0-65535), not ${port}\n`);
-        return 2;
-      }
-      ports[key] = n;
-    }
+    const port = portOf(`${key}-port`);
+    if (port === "bad") return 2;
+    if (port !== undefined) ports[key] = port;
     const url = values[`${key}-url`] ?? process.env[urlVariable(key)];
     if (typeof url === "string" && url !== "") external[key] = url;
   }
+  const viewerPort = portOf("viewer-port");
+  if (viewerPort === "bad") return 2;
   const stack = await startStack({
     ports,
     external,
     secure: values.secure === true,
+    viewer: { port: viewerPort ?? DEFAULT_VIEWER_PORT },
     ...(typeof values.host === "string" ? { host: values.host } : {}),
   });
   const write = (line: string) => process.stdout.write(`${line}\n`);
@@ -74,6 +83,10 @@ async function main(): Promise<number> {
   for (const key of SERVICE_KEYS) write(`  ${key.padEnd(19)} ${stack.urls[key]}`);
   if (stack.issuer)
     write(`  token issuer        ${stack.issuer.issuer} (POST /token {"audience": "run-gateway"})`);
+  const viewer = stack.viewer!;
+  write(`  viewer              ${viewer.url}`);
+  if (external["run-gateway"] !== undefined)
+    write(`  (the viewer needs ${external["run-gateway"]} to allow CORS for ${viewer.origin})`);
   let code = 0;
   try {
     const run = await runDemo({
@@ -85,6 +98,7 @@ async function main(): Promise<number> {
       write,
     });
     code = run.state === "succeeded" ? 0 : 1;
+    if (!values.once) write(`See it in the run viewer: ${viewer.url}#run=${encodeURIComponent(run.run_id)}`);
   } catch (error) {
     process.stderr.write(`the demo failed: ${(error as Error).message}\n`);
     code = 1;

@@ -2,7 +2,8 @@
  * The whole stack in one process: the seven services on loopback ports (the defaults of urls.ts, or
  * OS-chosen with port 0), each with its own `Peers` that knows only the others' URLs. With
  * `secure`, a development token issuer starts first, every service requires tokens for its own
- * audience, and the services call each other with tokens for the callee's.
+ * audience, and the services call each other with tokens for the callee's. With `viewer`, the run
+ * viewer's web server starts before the services, and the gateway allows CORS for its origin only.
  */
 import type { Logger, ServerOptions } from "@arp/server";
 import { DevTokenIssuer } from "./auth/issuer.js";
@@ -16,6 +17,7 @@ import { ReferenceRunGateway } from "./services/run-gateway.js";
 import { ReferenceSelection } from "./services/selection.js";
 import type { Store } from "./store/interface.js";
 import { DEFAULT_PORTS, SERVICE_KEYS, type ServiceKey, type StackUrls } from "./urls.js";
+import { DEFAULT_VIEWER_PORT, type RunningViewer, startViewer } from "./viewer/server.js";
 
 export interface StackOptions {
   /** Ports by service; 0 lets the OS choose. Default {@link DEFAULT_PORTS}. */
@@ -30,12 +32,16 @@ export interface StackOptions {
   store?: Store;
   /** Where the services log. Default: warnings and errors on stderr. */
   logger?: Logger;
+  /** The run viewer (a web page for the gateway's runs), on `port` (default 8088; 0: any). Default: none. */
+  viewer?: { port?: number };
 }
 
 export interface RunningStack {
   readonly urls: StackUrls;
   /** With `secure`: the issuer, to mint tokens (`issuer.mint("run-gateway", "alice")`). */
   readonly issuer: DevTokenIssuer | undefined;
+  /** With `viewer`: its server (`viewer.url` is the page). */
+  readonly viewer: RunningViewer | undefined;
   close(): Promise<void>;
 }
 
@@ -55,17 +61,31 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const urls: Partial<StackUrls> = { ...options.external };
   const closers: (() => Promise<void>)[] = [];
   let issuer: DevTokenIssuer | undefined;
+  let viewer: RunningViewer | undefined;
   try {
     if (options.secure) {
       issuer = new DevTokenIssuer();
       await issuer.listen(0, host);
       closers.push(() => issuer!.close());
     }
+    if (options.viewer) {
+      // First: the gateway's CORS needs the viewer's origin; the viewer reads the gateway's URL later.
+      const tokens = issuer;
+      viewer = await startViewer({
+        port: options.viewer.port ?? DEFAULT_VIEWER_PORT,
+        host,
+        gateway: () => urls["run-gateway"],
+        ...(tokens ? { token: () => tokens.mint("run-gateway", "viewer") } : {}),
+      });
+      closers.push(viewer.close);
+    }
     for (const key of START_ORDER) {
       if (options.external?.[key] !== undefined) continue;
       const server: ServerOptions = {
         auth: issuer ? issuer.authFor(key) : { mode: "disabled" },
         ...(options.logger ? { logger: options.logger } : {}),
+        // The viewer's page calls the gateway from the browser: its origin, and no other.
+        ...(key === "run-gateway" && viewer ? { cors: { origins: [viewer.origin] } } : {}),
       };
       const token = issuer?.tokens(key);
       const peers = new Peers({ urls, ...(token ? { token } : {}) });
@@ -88,6 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   return {
     urls: urls as StackUrls,
     issuer,
+    viewer,
     async close() {
       for (const close of closers.reverse()) await close().catch(() => undefined);
     },

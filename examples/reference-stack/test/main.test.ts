@@ -8,10 +8,10 @@ import { SERVICE_KEYS } from "../src/urls.js";
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
-const anyPort = SERVICE_KEYS.flatMap((key) => [`--${key}-port`, "0"]);
+const anyPort = [...SERVICE_KEYS.flatMap((key) => [`--${key}-port`, "0"]), "--viewer-port", "0"];
 
 describe("npm start", () => {
-  it("--once: prints the stack, the demo's events and its tree, and exits 0", async () => {
+  it("--once: prints the stack and the viewer, the demo's events and its tree, and exits 0", async () => {
     const { stdout } = await run(tsx, ["src/main.ts", "--once", ...anyPort], { cwd: root, timeout: 90_000 });
     for (const key of SERVICE_KEYS)
       expect(stdout).toMatch(new RegExp(`^  ${key} +http://127\\.0\\.0\\.1:\\d+$`, "m"));
@@ -19,6 +19,35 @@ describe("npm start", () => {
     expect(stdout).toMatch(/ run_completed succeeded$/m);
     expect(stdout).toMatch(/^run run-[\w-]+: succeeded$/m);
     expect(stdout).toMatch(/^ +arp\.ref\.sha256 \S+ succeeded \{"sha256":"[0-9a-f]{64}"\}$/m);
+    expect(stdout).toMatch(/^ {2}viewer +http:\/\/127\.0\.0\.1:\d+\/$/m);
+    expect(stdout).not.toContain("See it in the run viewer"); // --once: the viewer is gone by then
+  });
+
+  it("without --once: prints the link to the demo run in the viewer, serves it, and Ctrl-C stops it", async () => {
+    const child = spawn(tsx, ["src/main.ts", ...anyPort], { cwd: root });
+    try {
+      const stdout = await new Promise<string>((resolve, reject) => {
+        let text = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text.includes("The stack is up")) resolve(text);
+        });
+        child.once("exit", (code) => reject(new Error(`npm start exited with ${code}: ${text}`)));
+      });
+      const link = /^See it in the run viewer: (http:\/\/127\.0\.0\.1:\d+\/)#run=(run-[\w-]+)$/m.exec(stdout);
+      expect(link).not.toBeNull();
+      expect(stdout).toContain(`  viewer              ${link![1]}\n`);
+      const gateway = /^ {2}run-gateway +(\S+)$/m.exec(stdout)![1];
+      const config = await (await fetch(`${link![1]}config.json`)).json();
+      expect(config).toEqual({ gateway });
+      expect(
+        ((await (await fetch(`${gateway}/v1/runs/${link![2]}`)).json()) as { state: string }).state,
+      ).toBe("succeeded");
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+    }
   });
 
   it("a bad flag is exit 2 with the usage", async () => {
@@ -26,6 +55,13 @@ describe("npm start", () => {
     expect(failed).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/Usage: npm start -- \[--once\]/),
+    });
+    const badPort = await run(tsx, ["src/main.ts", "--viewer-port", "x"], { cwd: root }).catch(
+      (e: unknown) => e,
+    );
+    expect(badPort).toMatchObject({
+      code: 2,
+      stderr: "--viewer-port must be a port number (0-65535), not x\n",
     });
   });
 });

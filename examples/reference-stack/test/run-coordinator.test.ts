@@ -2,6 +2,7 @@ import { ArpApiError, RunCoordinatorClient } from "@arp/client";
 import type * as T from "@arp/model";
 import { notImplemented } from "@arp/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { MAX_EVENT_FIELD_BYTES } from "../src/coordinator/events.js";
 import { Peers } from "../src/peers.js";
 import { ReferenceRunCoordinator } from "../src/services/run-coordinator.js";
 import {
@@ -135,6 +136,56 @@ describe("ReferenceRunCoordinator: runs", () => {
         coordinator_endpoint: s.urls["run-coordinator"],
       },
     ]);
+  });
+
+  it("events carry the node runs' inputs and outputs: run_started, subtask_mapped, the end events", async () => {
+    const s = await start({}, (f) => {
+      f.composite.script = twoEchoChildren;
+    });
+    await s.client.startRun({ run_id: "io1", root_node_type_ref: PLAN, input: { seed: 1 } });
+    const events = await runEvents(s.client, "io1");
+    expect(events[0]!.data).toMatchObject({ root_node_run_id: "io1.0", inputs: { seed: 1 } });
+    const mapped = events.filter((e) => e.type === "subtask_mapped");
+    expect(mapped.map((e) => [e.node_run_id, e.data?.inputs])).toEqual([
+      ["io1.1", { text: "a" }],
+      ["io1.2", { text: "b" }],
+    ]);
+    const ends = events.filter((e) => e.type === "atomic_executed");
+    expect(ends.map((e) => [e.node_run_id, e.data])).toEqual([
+      ["io1.1", { state: "succeeded", outputs: { text: "a" } }],
+      ["io1.2", { state: "succeeded", outputs: { text: "b" } }],
+    ]);
+    expect(events.at(-2)).toMatchObject({
+      type: "composite_decomposed",
+      node_run_id: "io1.0",
+      data: { state: "succeeded", outputs: { texts: ["a", "b"] } },
+    });
+  });
+
+  it("caps each inputs/outputs field of an event at MAX_EVENT_FIELD_BYTES; the node run keeps it all", async () => {
+    const s = await start();
+    // Just over the cap once serialized (`{"text":"..."}` adds 11 bytes; each é is 2 bytes of UTF-8).
+    const big = { text: `${"é".repeat(MAX_EVENT_FIELD_BYTES / 2 - 5)}` };
+    const bytes = Buffer.byteLength(JSON.stringify(big));
+    expect(bytes).toBe(MAX_EVENT_FIELD_BYTES + 1);
+    await s.client.startRun({ run_id: "cap1", root_node_type_ref: ECHO, input: big });
+    const events = await runEvents(s.client, "cap1");
+    const truncated = { truncated: true, bytes };
+    expect(events[0]!.data?.inputs).toEqual(truncated);
+    expect(events.find((e) => e.type === "atomic_executed")!.data).toEqual({
+      state: "succeeded",
+      outputs: truncated,
+    });
+    expect(events.at(-1)!.data).toEqual({ state: "succeeded", outputs: truncated });
+    expect(await s.client.getNodeRun("cap1.0")).toMatchObject({ inputs: big, outputs: big });
+
+    // One byte less fits: the value itself.
+    const fits = { text: `${"é".repeat(MAX_EVENT_FIELD_BYTES / 2 - 6)}x` };
+    expect(Buffer.byteLength(JSON.stringify(fits))).toBe(MAX_EVENT_FIELD_BYTES);
+    await s.client.startRun({ run_id: "cap2", root_node_type_ref: ECHO, input: fits });
+    const kept = await runEvents(s.client, "cap2");
+    expect(kept[0]!.data?.inputs).toEqual(fits);
+    expect(kept.at(-1)!.data?.outputs).toEqual(fits);
   });
 
   it("streams gap-free from seq 0 while the run goes on, and ends after run_completed", async () => {

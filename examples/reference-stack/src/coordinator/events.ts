@@ -15,6 +15,33 @@ export function compact<O extends Record<string, unknown>>(obj: O): O {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as O;
 }
 
+/**
+ * The most one `inputs` or `outputs` field of an event may hold: 16 KiB of JSON (UTF-8 bytes of
+ * `JSON.stringify`). A larger value is replaced by {@link TruncatedField}, so that the event log
+ * does not grow with the data a run moves (the node run itself keeps the whole value).
+ */
+export const MAX_EVENT_FIELD_BYTES = 16 * 1024;
+
+/** What an event carries instead of a value over {@link MAX_EVENT_FIELD_BYTES}. */
+export interface TruncatedField {
+  truncated: true;
+  /** The size of the value left out: UTF-8 bytes of its JSON. */
+  bytes: number;
+}
+
+/** `value` when its JSON fits in `max` bytes, else `{ truncated: true, bytes }`. */
+export function bounded(
+  value: Record<string, unknown> | undefined,
+  max = MAX_EVENT_FIELD_BYTES,
+): Record<string, unknown> | TruncatedField | undefined {
+  if (value === undefined) return undefined;
+  const json = JSON.stringify(value);
+  // A cheap bound first: a string of n UTF-16 units has between n and 3n UTF-8 bytes.
+  if (json.length * 3 <= max) return value;
+  const bytes = Buffer.byteLength(json, "utf8");
+  return bytes <= max ? value : { truncated: true, bytes };
+}
+
 function draft(type: T.RunEventType, time: string, nodeRunId: string | undefined, data: object): EventDraft {
   return compact({ type, time, node_run_id: nodeRunId, data: compact(data as Record<string, unknown>) });
 }
@@ -24,6 +51,7 @@ export function runStarted(time: string, run: T.Run, root: T.NodeRun): EventDraf
     state: run.state,
     root_node_run_id: root.node_run_id,
     node_type_ref: root.node_type_ref,
+    inputs: bounded(root.inputs),
   });
 }
 
@@ -60,6 +88,7 @@ export function subtaskMapped(time: string, child: T.NodeRun, spec: T.NodeRunCre
     kind: child.kind,
     subtask_id: spec.binding_decision?.subtask_id,
     candidate_set_id: spec.candidate_set_id ?? spec.binding_decision?.candidate_set_id,
+    inputs: bounded(child.inputs),
   });
 }
 
@@ -86,7 +115,11 @@ export function nodeEvaluated(
 /** The end of a node run: `atomic_executed` for an atomic one, `composite_decomposed` for a composite one. */
 export function nodeRunEnded(time: string, nodeRun: T.NodeRun, error?: T.ErrorDetail): EventDraft {
   const type = nodeRun.kind === "atomic" ? "atomic_executed" : "composite_decomposed";
-  return draft(type, time, nodeRun.node_run_id, { state: nodeRun.state, error });
+  return draft(type, time, nodeRun.node_run_id, {
+    state: nodeRun.state,
+    outputs: bounded(nodeRun.outputs),
+    error,
+  });
 }
 
 export function runCompleted(
@@ -95,7 +128,7 @@ export function runCompleted(
   outputs?: Record<string, unknown>,
   error?: T.ErrorDetail,
 ): EventDraft {
-  return draft("run_completed", time, undefined, { state, outputs, error });
+  return draft("run_completed", time, undefined, { state, outputs: bounded(outputs), error });
 }
 
 /** Whether `event` is the end event of node run `nodeRunId` (see {@link nodeRunEnded}). */
