@@ -8,24 +8,12 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { RunCoordinatorClient, RunGatewayClient } from "@arp/client";
+import { CHROMIUM, CHROMIUM_ARGS, HAS_CHROMIUM } from "@arp/testkit";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningStack, startStack } from "../src/stack.js";
 import { SERVICE_KEYS, type ServiceKey } from "../src/urls.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-/** Without the background-networking flags this closed network refuses Chromium (the machine notes). */
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const OUTPUT = fileURLToPath(new URL("../test-output/", import.meta.url));
 const ANY_PORT = Object.fromEntries(SERVICE_KEYS.map((k) => [k, 0])) as Record<ServiceKey, number>;
 const QUIET = { warn: () => undefined, error: () => undefined };
@@ -115,7 +103,7 @@ describe.skipIf(!HAS_CHROMIUM)("the run viewer in headless Chromium", () => {
     mkdirSync(OUTPUT, { recursive: true });
     [stack, browser] = await Promise.all([
       startStack({ ports: ANY_PORT, viewer: { port: 0 }, logger: QUIET }),
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 }),
+      chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS], timeout: 20_000 }),
     ]);
     gateway = new RunGatewayClient({ baseUrl: stack.urls["run-gateway"] });
     coordinator = new RunCoordinatorClient({ baseUrl: stack.urls["run-coordinator"] });
@@ -330,7 +318,7 @@ describe.skipIf(!HAS_CHROMIUM)("the run viewer on a --secure stack", () => {
   beforeAll(async () => {
     [stack, browser] = await Promise.all([
       startStack({ ports: ANY_PORT, viewer: { port: 0 }, secure: true, logger: QUIET }),
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 }),
+      chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS], timeout: 20_000 }),
     ]);
   }, 60_000);
   afterAll(async () => {

@@ -68,6 +68,7 @@ export async function builtExports(
 }
 
 export { browserBundle, validatorsIn } from "./bundle.js";
+export { CHROMIUM, CHROMIUM_ARGS, HAS_CHROMIUM } from "./chromium.js";
 export { seededRandom } from "./random.js";
 export {
   goldenVector,

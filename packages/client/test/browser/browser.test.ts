@@ -1,32 +1,11 @@
-/**
- * `@arp/client` in a real browser: `src/index.ts` is bundled for the browser with esbuild (which
- * fails on any Node built-in), loaded as an ES module by a page in headless Chromium (Debian's
- * package, driven by playwright-core), and used there against fake ARP endpoints served from the
- * page's own origin: a JSON GET and POST with a bearer token, a 404 `ErrorEnvelope`, and an NDJSON
- * event stream written in pieces.
- */
-import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { CHROMIUM, CHROMIUM_ARGS, HAS_CHROMIUM } from "@arp/testkit";
 import { type BuildOptions, build, type Metafile } from "esbuild";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as Arp from "../../src/index.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-/** As the machines' notes say: without the background-networking flags this closed network refuses Chromium. */
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const PACKAGE_DIR = fileURLToPath(new URL("../..", import.meta.url));
 const ENTRY = fileURLToPath(new URL("../../src/index.ts", import.meta.url));
@@ -251,7 +230,7 @@ describe.skipIf(!HAS_CHROMIUM)("@arp/client in headless Chromium", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const [launched] = await Promise.all([
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 15_000 }),
+      chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS], timeout: 15_000 }),
       browserBundle(),
     ]);
     browser = launched;
