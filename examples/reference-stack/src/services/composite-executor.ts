@@ -27,7 +27,7 @@ export interface ReferenceCompositeExecutorOptions {
   server?: ServerOptions;
   /** A bearer token for calls to `audience` (the coordinators, `"run-coordinator"`), like `PeersOptions.token`. */
   token?: (audience: ServiceKey) => string | Promise<string>;
-  /** Composite node runs worked on at once; a begin beyond it is answered `accepted: false`. Default 100. */
+  /** Composite node runs worked on at once; a begin beyond it is answered `accepted: false`. Default 1000. */
   maxActive?: number;
   /** Most steps (branches) of one composite node run. Default 64. */
   maxSteps?: number;
@@ -41,13 +41,30 @@ export interface ReferenceCompositeExecutorOptions {
   maxOutputBytes?: number;
   /** How often every waited-on child is read anyway (a missed event; no stream). Default 2000 ms. */
   pollIntervalMs?: number;
-  /** Deadline of each call to a coordinator or the Selection service (retries included). Default 10 000 ms. */
+  /** Deadline of each call to a coordinator or the Selection service (retries included). Default 60 000 ms. */
   callTimeoutMs?: number;
   /** Finished node run ids kept, so that a late cancel is a 204, not a 404. Default 1024. */
   rememberFinished?: number;
   /** Coordinator clients kept (one per `coordinator_endpoint`, least recently used dropped). Default 32. */
   maxCoordinators?: number;
 }
+
+/**
+ * Composite node runs worked on at once, by default: a safety bound, not a throttle. A declined begin
+ * fails the node run, and so the run (ARP's begin has no "busy, try later"). It was 100: of 200
+ * concurrent pipeline runs (test/load.test.ts) up to half failed `executor_declined`. 1000 is the atomic
+ * executor's bound too; a job holds its begin request and one open stream.
+ */
+export const DEFAULT_MAX_ACTIVE = 1_000;
+
+/**
+ * Deadline of each call, by default: it is there to catch a peer that hangs, and a call that fails
+ * fails the node run (`composite_error`). It was 10 s, which a healthy but busy coordinator missed
+ * under 200 concurrent runs (test/load.test.ts): a busy Node 20 process (libuv >= 1.45) accepts one
+ * new connection per event-loop turn, so a burst of connections waits seconds in the accept queue.
+ * Now as long as the coordinator gives an executor (its `executorTimeoutMs`): sooner gains nothing.
+ */
+export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
 /** Largest JSON body read from a coordinator (a child node run with its inputs and outputs). */
 export const MAX_COORDINATOR_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -126,12 +143,12 @@ export class ReferenceCompositeExecutor extends BaseCompositeExecutorServer {
     this.#token = options.token;
     this.#logger = options.server?.logger ?? STDERR_LOGGER;
     this.#limits = {
-      maxActive: options.maxActive ?? 100,
+      maxActive: options.maxActive ?? DEFAULT_MAX_ACTIVE,
       maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS,
       maxGoalLength: options.maxGoalLength ?? DEFAULT_MAX_GOAL_LENGTH,
       maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
       pollIntervalMs: options.pollIntervalMs ?? 2_000,
-      callTimeoutMs: options.callTimeoutMs ?? 10_000,
+      callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
       rememberFinished: options.rememberFinished ?? 1024,
       maxCoordinators: options.maxCoordinators ?? 32,
     };

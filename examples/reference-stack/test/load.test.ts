@@ -1,0 +1,136 @@
+/**
+ * The stack under load: 200 pipeline runs of five atomic steps each, all started at once through the
+ * gateway, every one followed on its own event stream (through the gateway too). Every run must
+ * succeed with the output computed here independently, every node run must have succeeded, and every
+ * stream must be the run's whole log (see logProblems). The wall time and the throughput are printed,
+ * never asserted: a 2-core machine running other tests at the same time is no benchmark.
+ */
+import { createHash } from "node:crypto";
+import { RunCoordinatorClient, RunGatewayClient } from "@arp/client";
+import type * as T from "@arp/model";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningStack, startStack } from "../src/stack.js";
+import { ANY_PORT, logProblems, nodeRunIds, QUIET, readRunLog } from "./run-log.js";
+
+const RUNS = 200;
+const STEPS = 5;
+/** The reads after the runs (1 200 node runs, 200 runs) go at most this many at a time. */
+const READ_CONCURRENCY = 16;
+
+const ref = (id: string) => ({ node_type_id: `arp.ref.${id}`, version: "1.0.0" });
+
+/** Each run's own text: its number, and characters whose case mapping and reversal are not trivial. */
+const textOf = (i: number) => `run ${i} of the Straße café 🚀 ${"ab".repeat(i % 7)} ÉTÉ`;
+
+/** Run i: upper- or lower-case it (alternately), reverse it, count its words, tag it (echo), hash it. */
+function pipelineOf(i: number): T.RunStartRequest {
+  return {
+    root_node_type_ref: ref("pipeline"),
+    input: {
+      input: { text: textOf(i) },
+      steps: [
+        { node_type: ref(i % 2 === 0 ? "text.upper" : "text.lower") },
+        { node_type: ref("text.reverse") },
+        { node_type: ref("text.word_count") },
+        { node_type: ref("echo"), inputs: { run: i } },
+        { node_type: ref("sha256") },
+      ],
+    },
+  };
+}
+
+/** What each step of run i must answer, computed here without the stack; the last is the run's. */
+function expectedOf(i: number): Record<string, unknown>[] {
+  const text = textOf(i);
+  const cased = i % 2 === 0 ? text.toUpperCase() : text.toLowerCase();
+  const reversed = [...cased].reverse().join(""); // by code point: the emoji stays whole
+  // run, i, of, the, Straße, café, 🚀, ÉTÉ, and the run of "ab" unless it is empty.
+  const counted = { text: reversed, words: i % 7 === 0 ? 8 : 9, characters: [...cased].length };
+  return [
+    { text: cased },
+    { text: reversed },
+    counted,
+    { ...counted, run: i },
+    { sha256: createHash("sha256").update(reversed, "utf8").digest("hex") },
+  ];
+}
+
+/** `f` over `items`, at most `limit` at a time; the results in order. */
+async function pooled<I, O>(items: readonly I[], limit: number, f: (item: I) => Promise<O>): Promise<O[]> {
+  const results: O[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+describe("the stack under load", () => {
+  let stack: RunningStack;
+  beforeAll(async () => {
+    stack = await startStack({ ports: ANY_PORT, logger: QUIET });
+  });
+  afterAll(() => stack.close());
+
+  it(`${RUNS} concurrent pipeline runs of ${STEPS} steps: all succeed, every stream gap-free from seq 0`, async () => {
+    const gatewayUrl = stack.urls["run-gateway"];
+    const gateway = new RunGatewayClient({ baseUrl: gatewayUrl });
+    const coordinator = new RunCoordinatorClient({ baseUrl: stack.urls["run-coordinator"] });
+    const signal = AbortSignal.timeout(55_000);
+
+    // All at once, on purpose: 200 starts, then 200 streams, each read to its end. Nothing else is
+    // in flight from here meanwhile (the reads below come after).
+    const began = performance.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: RUNS }, async (_, i) => {
+        const run = await gateway.startRun(pipelineOf(i), { signal });
+        return { i, run, events: await readRunLog(gatewayUrl, run.run_id, signal) };
+      }),
+    );
+    const wallMs = performance.now() - began;
+
+    expect(outcomes.flatMap(({ run, events }) => logProblems(events, run.run_id, "succeeded"))).toEqual([]);
+    for (const { i, run, events } of outcomes) {
+      expect(events.at(-1)?.data?.outputs, `run ${i}`).toEqual(expectedOf(i).at(-1));
+      expect(events[0]?.data?.root_node_run_id, `run ${i}`).toBe(run.root_node_run_id);
+      const atomic = events.filter((e) => e.type === "atomic_executed");
+      expect(atomic.map((e) => e.data?.state)).toEqual(Array(STEPS).fill("succeeded"));
+    }
+
+    // Read back: every run succeeded (through the gateway), every node run too (through the
+    // coordinator: the ids are the events'), each step with its outputs, the root with the last's.
+    const runs = await pooled(outcomes, READ_CONCURRENCY, ({ run }) =>
+      gateway.getRun(run.run_id, { signal }),
+    );
+    expect(runs.filter((r) => r.state !== "succeeded").map((r) => `${r.run_id} ${r.state}`)).toEqual([]);
+    const ids = outcomes.flatMap(({ events }) => nodeRunIds(events));
+    expect(ids).toHaveLength(RUNS * (STEPS + 1));
+    const nodeRuns = await pooled(ids, READ_CONCURRENCY, (id) => coordinator.getNodeRun(id, { signal }));
+    const unsucceeded = nodeRuns.filter((n) => n.state !== "succeeded");
+    expect(unsucceeded.map((n) => `${n.node_run_id} ${n.state}`)).toEqual([]);
+    const byId = new Map(nodeRuns.map((n) => [n.node_run_id, n]));
+    for (const { i, run, events } of outcomes) {
+      // The root first, then the steps in the order they were created (one after another).
+      const [root, ...steps] = nodeRunIds(events).map((id) => byId.get(id)!);
+      expect(root?.node_run_id).toBe(run.root_node_run_id);
+      expect(root?.outputs, `run ${i}`).toEqual(expectedOf(i).at(-1));
+      expect(steps.map((n) => n.parent_node_run_id)).toEqual(Array(STEPS).fill(run.root_node_run_id));
+      const types = pipelineOf(i).input.steps as { node_type: T.NodeTypeRef }[];
+      expect(steps.map((n) => n.node_type_ref)).toEqual(types.map((step) => step.node_type));
+      const outputs = steps.map((n) => n.outputs);
+      expect(outputs, `run ${i}`).toEqual(expectedOf(i));
+    }
+
+    const events = outcomes.reduce((sum, o) => sum + o.events.length, 0);
+    const seconds = wallMs / 1000;
+    console.log(
+      `load: ${RUNS} concurrent runs, ${ids.length} node runs, ${events} events in ${seconds.toFixed(1)} s ` +
+        `(start to the last run_completed): ${(RUNS / seconds).toFixed(1)} runs/s, ` +
+        `${(ids.length / seconds).toFixed(0)} node runs/s`,
+    );
+  }, 60_000);
+});
