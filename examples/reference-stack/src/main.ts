@@ -8,16 +8,19 @@
  */
 import { parseArgs } from "node:util";
 import { runDemo } from "./demo.js";
+import { readPolicyFile } from "./policy/policy.js";
 import { runMain, untilStopped } from "./process.js";
 import { startStack } from "./stack.js";
 import { SERVICE_KEYS, type ServiceKey, type StackUrls, urlVariable } from "./urls.js";
 import { DEFAULT_VIEWER_PORT } from "./viewer/server.js";
 
-const HELP = `Usage: npm start -- [--once] [--secure] [--host H] [--viewer-port N] [--<service>-port N] [--<service>-url URL]
+const HELP = `Usage: npm start -- [--once] [--secure] [--policy FILE] [--host H] [--viewer-port N] [--<service>-port N] [--<service>-url URL]
 
 Starts the seven services of the reference stack, runs the demo workflow and prints it.
   --once              exit after the demo (0 when the run succeeded, 1 otherwise)
   --secure            JWT auth everywhere, with a development token issuer
+  --policy FILE       the PDP's policy document (JSON, see the README's PDP section;
+                      default: the permissive development policy)
   --host H            where to listen (default 127.0.0.1)
   --viewer-port N     the run viewer's port (a web page; default ${DEFAULT_VIEWER_PORT}; 0: any free port)
   --<service>-port N  the port of a service (defaults 8080-8086; 0: any free port)
@@ -30,6 +33,7 @@ function options() {
     once: { type: "boolean" },
     secure: { type: "boolean" },
     host: { type: "string" },
+    policy: { type: "string" },
     "viewer-port": { type: "string" },
     help: { type: "boolean" },
   };
@@ -75,6 +79,7 @@ async function main(): Promise<number> {
     ports,
     external,
     secure: values.secure === true,
+    ...(typeof values.policy === "string" ? { policy: readPolicyFile(values.policy) } : {}),
     viewer: { port: viewerPort ?? DEFAULT_VIEWER_PORT },
     ...(typeof values.host === "string" ? { host: values.host } : {}),
   });

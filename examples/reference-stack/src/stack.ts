@@ -30,6 +30,8 @@ export interface StackOptions {
   secure?: boolean;
   /** The coordinator's store. Default in memory. */
   store?: Store;
+  /** The PDP's policy document (see src/policy/); default the permissive development policy. */
+  policy?: unknown;
   /** Where the services log. Default: warnings and errors on stderr. */
   logger?: Logger;
   /** The run viewer (a web page for the gateway's runs), on `port` (default 8088; 0: any). Default: none. */
@@ -93,6 +95,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         peers,
         server,
         ...(options.store ? { store: options.store } : {}),
+        ...(options.policy === undefined ? {} : { policy: options.policy }),
         ...(token ? { token } : {}),
       });
       const port = options.ports?.[key] ?? DEFAULT_PORTS[key];
@@ -122,11 +125,13 @@ export interface ServiceParts {
   store?: Store;
   /** Tokens by audience, for the composite executor's calls to the coordinators it is given. */
   token?: (audience: string) => Promise<string>;
+  /** The PDP's policy document. */
+  policy?: unknown;
 }
 
 /** One service of the stack, not yet listening. */
 export function createService(key: ServiceKey, parts: ServiceParts) {
-  const { peers, server, store, token } = parts;
+  const { peers, server, store, token, policy } = parts;
   switch (key) {
     case "run-gateway":
       return new ReferenceRunGateway({ peers, server });
@@ -142,6 +147,6 @@ export function createService(key: ServiceKey, parts: ServiceParts) {
     case "selection":
       return new ReferenceSelection({ peers, server });
     case "pdp":
-      return new ReferencePdp({ peers, server });
+      return new ReferencePdp({ peers, server, ...(policy === undefined ? {} : { policy }) });
   }
 }

@@ -185,3 +185,16 @@ describe("swappability", () => {
     }
   });
 });
+
+describe("a policy of our own", () => {
+  it("startStack({ policy }) gives the PDP that document: a deny-all policy refuses every run.start", async () => {
+    const policy = { statements: [{ effect: "deny", actions: ["*"] }] };
+    const stack = await startStack({ ports: ANY_PORT, logger: QUIET, policy });
+    try {
+      const error = await demo(stack).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 403, code: "policy_denied" });
+    } finally {
+      await stack.close();
+    }
+  });
+});
