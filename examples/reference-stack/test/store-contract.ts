@@ -378,5 +378,80 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       expect((await mine(6_000)).node_runs).toEqual([`${runId}.2`]);
       expect((await store.listOverdue(6_000, 1)).node_runs.length).toBeLessThanOrEqual(1);
     });
+
+    it("never changes the state of what has ended, whatever version the change names", async () => {
+      const { store, runId } = await withRun();
+      const root = `${runId}.0`;
+      const read = (await store.getNodeRun(root))!;
+      const canceled = nodeRunRecord(runId, 0, { state: "canceled" });
+      const ended = await store.commit({
+        run_id: runId,
+        update_node_runs: [{ version: read.version, record: canceled }],
+        update_run: {
+          version: (await store.getRun(runId))!.version,
+          record: runRecord(runId, { run: { ...runRecord(runId).run, state: "canceled" } }),
+        },
+      });
+      expect(ended.ok).toBe(true);
+      const now = (await store.getNodeRun(root))!;
+      // A late completion, even one naming the current version, cannot move it.
+      const late = await store.commit({
+        run_id: runId,
+        update_node_runs: [{ version: now.version, record: nodeRunRecord(runId, 0, { state: "succeeded" }) }],
+        events: [event("atomic_executed", { state: "succeeded" }, root)],
+      });
+      expect(late).toEqual({ ok: false, reason: "ended" });
+      const run = (await store.getRun(runId))!;
+      const rerun = await store.commit({
+        run_id: runId,
+        update_run: { version: run.version, record: runRecord(runId) },
+      });
+      expect(rerun).toEqual({ ok: false, reason: "ended" });
+      expect((await store.getNodeRun(root))!.node_run.state).toBe("canceled");
+      expect((await store.getRun(runId))!.run.state).toBe("canceled");
+      expect(await store.readEvents(runId, 0, 10)).toHaveLength(1);
+      // What is not its state may still change (an evaluation of a node run that has ended).
+      const evaluated = await store.commit({
+        run_id: runId,
+        update_node_runs: [{ version: now.version, record: { ...canceled, evaluations: 1 } }],
+      });
+      expect(evaluated.ok).toBe(true);
+      expect((await store.getNodeRun(root))!.evaluations).toBe(1);
+    });
+
+    it("lists orphans: live node runs whose owner stopped beating", async () => {
+      const { store, runId } = await withRun();
+      const root = `${runId}.0`;
+      const a = `replica-a-${runId}`;
+      const b = `replica-b-${runId}`;
+      await store.heartbeat(a, 10_000);
+      await store.heartbeat(b, 20_000);
+      await store.commit({
+        run_id: runId,
+        insert_node_runs: [
+          nodeRunRecord(runId, 1, { parent: root, owner: a }),
+          nodeRunRecord(runId, 2, { parent: root, owner: b }),
+          nodeRunRecord(runId, 3, { parent: root, owner: a, state: "succeeded" }),
+          nodeRunRecord(runId, 4, { parent: root, owner: `never-beat-${runId}` }),
+          nodeRunRecord(runId, 5, { parent: root }),
+        ],
+      });
+      const mine = async (nowMs: number) =>
+        (await store.listOrphans(nowMs, 1000)).filter((id) => id.startsWith(`${runId}.`)).sort();
+      expect(await mine(5_000)).toEqual([`${runId}.4`]);
+      expect(await mine(15_000)).toEqual([`${runId}.1`, `${runId}.4`]);
+      expect(await mine(25_000)).toEqual([`${runId}.1`, `${runId}.2`, `${runId}.4`]);
+      await store.heartbeat(a, 30_000); // beating again
+      expect(await mine(25_000)).toEqual([`${runId}.2`, `${runId}.4`]);
+      // Taken over: the owner changes with the record.
+      const orphan = (await store.getNodeRun(`${runId}.4`))!;
+      const taken = await store.commit({
+        run_id: runId,
+        update_node_runs: [{ version: orphan.version, record: { ...orphan, owner: a } }],
+      });
+      expect(taken.ok).toBe(true);
+      expect(await mine(25_000)).toEqual([`${runId}.2`]);
+      expect((await store.listOrphans(25_000, 1)).length).toBeLessThanOrEqual(1);
+    });
   });
 }

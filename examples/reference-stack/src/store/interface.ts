@@ -14,6 +14,12 @@
  * - **The store numbers events.** Appended events get `seq` 0, 1, 2, ... per run, with no gap and no
  *   repeat, in the order of the changes that were applied. A `run_completed` event closes the log:
  *   a later change that appends events is refused (`closed`).
+ * - **Terminal is final.** An update that would change the state of a run or node run that has
+ *   ended (`succeeded`, `failed`, `canceled`) is refused (`ended`), whatever version it names: the
+ *   store itself keeps a canceled run canceled, whichever replica sees a late completion.
+ * - **Replicas.** Each coordinator replica {@link Store.heartbeat}s; a node run's `owner` is the
+ *   replica dispatching it. {@link Store.listOrphans} finds live node runs whose owner stopped
+ *   beating, for another replica to take over.
  * - **Notifications.** {@link Store.waitForEvents} resolves when a run's log has grown past a `seq`
  *   (PostgreSQL: `LISTEN`/`NOTIFY`, sent on commit). It is the only part of a store that may be
  *   in-process.
@@ -76,6 +82,11 @@ export interface NodeRunRecord {
   deadline_ms?: number;
   /** How {@link deadline_ms} is kept. */
   timeout: NodeRunTimeout;
+  /**
+   * The coordinator replica that dispatches it and waits for its executor's answer (see the
+   * README: "Running on PostgreSQL"). Absent once no replica's memory matters to it.
+   */
+  owner?: string;
 }
 
 /** A record as read from the store: with the version a {@link Change} must name to update it. */
@@ -114,9 +125,10 @@ export type CommitResult =
       /**
        * `not_found`: no such run (or a node run to update is not there); `conflict`: a record has
        * moved past the version given; `exists`: an id or idempotency key is taken; `closed`: the
-       * run's log already ends with `run_completed`.
+       * run's log already ends with `run_completed`; `ended`: an update would change the state of a
+       * run or node run that has ended.
        */
-      reason: "not_found" | "conflict" | "exists" | "closed";
+      reason: "not_found" | "conflict" | "exists" | "closed" | "ended";
     };
 
 /** What is past its deadline: running runs and non-terminal node runs, by id. */
@@ -150,4 +162,15 @@ export interface Store {
 
   /** Up to `limit` running runs and non-terminal node runs whose deadline is at or before `nowMs`. */
   listOverdue(nowMs: number, limit: number): Promise<Overdue>;
+
+  /** Replica `replicaId` is alive until `aliveUntilMs` (epoch ms); each call moves that on. */
+  heartbeat(replicaId: string, aliveUntilMs: number): Promise<void>;
+  /**
+   * Up to `limit` ids of non-terminal node runs whose `owner` is not alive at `nowMs` (its last
+   * heartbeat ran out, or it never beat).
+   */
+  listOrphans(nowMs: number, limit: number): Promise<string[]>;
+
+  /** Releases what the store holds (connections, waits); the store is not used afterwards. */
+  close(): Promise<void>;
 }

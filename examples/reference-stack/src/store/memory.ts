@@ -29,6 +29,7 @@ export interface MemoryStoreOptions {
 export const DEFAULT_MAX_FINISHED_RUNS = 1000;
 
 const TERMINAL_NODE_RUN_STATES: ReadonlySet<string> = new Set(["succeeded", "failed", "canceled"]);
+const TERMINAL_RUN_STATES = TERMINAL_NODE_RUN_STATES;
 
 interface RunEntry {
   record: StoredRun;
@@ -69,6 +70,10 @@ export class MemoryStore implements Store {
   readonly #finished: string[] = [];
   /** What may become overdue: running runs and non-terminal node runs that have a deadline. */
   readonly #timed = { runs: new Set<string>(), nodeRuns: new Set<string>() };
+  /** Non-terminal node runs that have an owner. */
+  readonly #owned = new Set<string>();
+  /** Replica → alive until (epoch ms). */
+  readonly #replicas = new Map<string, number>();
 
   constructor(options: MemoryStoreOptions = {}) {
     const max = options.maxFinishedRuns ?? DEFAULT_MAX_FINISHED_RUNS;
@@ -134,6 +139,9 @@ export class MemoryStore implements Store {
     if (entry?.closed && events.length > 0) return { ok: false, reason: "closed" };
     if (change.update_run !== undefined) {
       if (entry === undefined) return { ok: false, reason: "not_found" };
+      const stored = entry.record.run.state;
+      if (TERMINAL_RUN_STATES.has(stored) && change.update_run.record.run.state !== stored)
+        return { ok: false, reason: "ended" };
       if (entry.record.version !== change.update_run.version) return { ok: false, reason: "conflict" };
     }
     const inserts = change.insert_node_runs ?? [];
@@ -153,6 +161,9 @@ export class MemoryStore implements Store {
     for (const { version, record } of change.update_node_runs ?? []) {
       const stored = this.#nodeRuns.get(record.node_run.node_run_id);
       if (stored === undefined || stored.node_run.run_id !== runId) return { ok: false, reason: "not_found" };
+      const state = stored.node_run.state;
+      if (TERMINAL_NODE_RUN_STATES.has(state) && record.node_run.state !== state)
+        return { ok: false, reason: "ended" };
       if (stored.version !== version) return { ok: false, reason: "conflict" };
     }
 
@@ -243,6 +254,24 @@ export class MemoryStore implements Store {
     return overdue;
   }
 
+  async heartbeat(replicaId: string, aliveUntilMs: number): Promise<void> {
+    this.#replicas.set(replicaId, aliveUntilMs);
+  }
+
+  async listOrphans(nowMs: number, limit: number): Promise<string[]> {
+    const orphans: string[] = [];
+    for (const id of this.#owned) {
+      if (orphans.length >= limit) break;
+      const owner = this.#nodeRuns.get(id)?.owner;
+      if (owner !== undefined && (this.#replicas.get(owner) ?? -Infinity) < nowMs) orphans.push(id);
+    }
+    return orphans;
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.#runs.values()) for (const waiter of [...entry.waiters]) waiter.resolve();
+  }
+
   #append(run: RunEntry, runId: string, draft: EventDraft): T.RunEvent {
     const event = deepFreeze({ ...copy(draft), run_id: runId, seq: run.events.length } as T.RunEvent);
     run.events.push(event);
@@ -260,6 +289,10 @@ export class MemoryStore implements Store {
         : record.run.state === "running" || record.run.state === "queued";
     if (live && record.deadline_ms !== undefined) this.#timed[kind].add(id);
     else this.#timed[kind].delete(id);
+    if (kind === "nodeRuns") {
+      if (live && (record as NodeRunRecord).owner !== undefined) this.#owned.add(id);
+      else this.#owned.delete(id);
+    }
   }
 
   /** A run's log is closed: remember it as ended, and forget the oldest ended runs past the bound. */
@@ -278,6 +311,7 @@ export class MemoryStore implements Store {
       }
       this.#nodeRuns.delete(id);
       this.#timed.nodeRuns.delete(id);
+      this.#owned.delete(id);
     }
     this.#timed.runs.delete(runId);
     this.#runs.delete(runId);

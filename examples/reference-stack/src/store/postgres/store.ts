@@ -1,0 +1,491 @@
+/**
+ * The PostgreSQL {@link Store}: state and event logs in one database, shared by every coordinator
+ * replica that opens it. How it keeps the interface's promises:
+ *
+ * - a change is one call of the `arp_commit` SQL function (migrations/0001_init.sql): one statement,
+ *   one round trip, all or nothing; it locks the run's row first, so one run's changes are applied
+ *   one at a time and their events get gap-free seqs, whichever replica sends them;
+ * - versions, terminal states and idempotency keys are checked in that function and by the
+ *   table's constraints, not in this process;
+ * - `waitForEvents`: `LISTEN arp_run_events` on one connection per store wakes the waits at once
+ *   (the function notifies on commit); the table is the truth: a wait registers before it reads the
+ *   log's end, a reconnected listener wakes every wait, and a slow poll of the waited runs backs it up.
+ *
+ * Errors that mean the database cannot be reached answer 503 `store_unavailable` (retryable).
+ */
+
+import type * as T from "@arp/model";
+import { ArpServerError } from "@arp/server";
+import pg from "pg";
+import type {
+  Change,
+  CommitResult,
+  EventDraft,
+  Overdue,
+  Store,
+  StoredNodeRun,
+  StoredRun,
+} from "../interface.js";
+import { migrate, SCHEMA_NAME } from "./migrate.js";
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database`; `?schema=name` picks the schema (default `arp`). */
+  connectionString: string;
+  /** Overrides the URL's `schema`. */
+  schema?: string;
+  /** Connections in the pool (besides the listener's). Default 10. */
+  maxConnections?: number;
+  /** How long a query may wait for a connection before it fails with 503. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** The database cancels a statement running longer than this. Default 30 s. */
+  statementTimeoutMs?: number;
+  /** How often the waited runs are read again, should a notification be missed. Default 1 s. */
+  recheckMs?: number;
+  /** Told of errors no caller sees (the listener's, idle connections'). */
+  onError?: (error: Error) => void;
+}
+
+export const DEFAULT_SCHEMA = "arp";
+export const DEFAULT_MAX_CONNECTIONS = 10;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+export const DEFAULT_RECHECK_MS = 1_000;
+const CHANNEL = "arp_run_events";
+/** The listener's reconnect delays: doubled from the first to the last. */
+const RECONNECT_MS = { first: 100, last: 5_000 };
+const LIVE_NODE_RUN = "('queued', 'assigned', 'running')";
+
+interface Waiter {
+  afterSeq: number;
+  resolve: () => void;
+}
+
+/** Splits `?schema=` off a connection string (node-postgres would pass it on to the server). */
+export function parseStoreUrl(url: string): { connectionString: string; schema: string } {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new RangeError(`a store URL starts with postgres:// (got ${parsed.protocol}//...)`);
+  }
+  const schema = parsed.searchParams.get("schema") ?? DEFAULT_SCHEMA;
+  parsed.searchParams.delete("schema");
+  return { connectionString: parsed.toString(), schema };
+}
+
+/** Whether `error` says the database is out of reach (not that a query was wrong). */
+function unreachable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  const code = typeof e.code === "string" ? e.code : "";
+  return (
+    code.startsWith("08") || // connection exceptions
+    code === "57P01" || // admin shutdown
+    code === "57P02" ||
+    code === "57P03" || // cannot connect now (starting up, shutting down)
+    ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"].includes(code) ||
+    (typeof e.message === "string" &&
+      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+        e.message,
+      ))
+  );
+}
+
+function storeUnavailable(error: unknown): ArpServerError {
+  return new ArpServerError({
+    status: 503,
+    code: "store_unavailable",
+    message: "the coordinator's database cannot be reached; try again",
+    retryable: true,
+    details: { reason: error instanceof Error ? error.message : String(error) },
+  });
+}
+
+/**
+ * Whether the database can keep `id` as text: PostgreSQL text holds no NUL, and the driver would
+ * turn a lone surrogate into U+FFFD (two ids, one row). The coordinator refuses such ids with a 400
+ * (coordinator/ids.ts); here they are simply never found.
+ */
+export function storable(id: string): boolean {
+  return !id.includes("\u0000") && !LONE_SURROGATE.test(id);
+}
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A record as written: without the `version` a caller may have left in it. */
+function bare<R extends object>(record: R): Omit<R, "version"> {
+  const { version: _version, ...rest } = record as R & { version?: number };
+  return rest;
+}
+
+export class PostgresStore implements Store {
+  readonly schema: string;
+  /** Queries sent (every one a round trip), for the benchmark's count per node run. */
+  readonly stats = { queries: 0 };
+  readonly #pool: pg.Pool;
+  readonly #listenerConfig: pg.ClientConfig;
+  readonly #recheckMs: number;
+  readonly #onError: (error: Error) => void;
+  readonly #waiters = new Map<string, Set<Waiter>>();
+  #listener: pg.Client | undefined;
+  #recheck: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  /** Connects, applies the migrations and starts listening: the store is ready when this resolves. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const store = new PostgresStore(options);
+    try {
+      const client = await store.#pool.connect();
+      try {
+        await migrate(client, store.schema);
+      } finally {
+        client.release();
+      }
+      await store.#listen();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  private constructor(options: PostgresStoreOptions) {
+    const parsed = parseStoreUrl(options.connectionString);
+    this.schema = options.schema ?? parsed.schema;
+    if (!SCHEMA_NAME.test(this.schema))
+      throw new RangeError(`not a schema name the store accepts: ${this.schema}`);
+    const statementTimeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+    const config: pg.ClientConfig = {
+      connectionString: parsed.connectionString,
+      // Every connection's tables are the schema's; the database bounds each statement.
+      options: `-c search_path=${this.schema} -c statement_timeout=${statementTimeout}`,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      application_name: "arp-reference-coordinator",
+    };
+    this.#listenerConfig = config;
+    this.#pool = new pg.Pool({ ...config, max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS });
+    this.#recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
+    this.#onError = options.onError ?? (() => undefined);
+    // An idle connection that breaks must not crash the process: the next query gets a new one.
+    this.#pool.on("error", (error) => this.#onError(error));
+  }
+
+  async getRun(runId: string): Promise<StoredRun | undefined> {
+    if (!storable(runId)) return undefined;
+    const rows = await this.#query<{ record: StoredRun; version: number }>(
+      "SELECT record, version FROM arp_runs WHERE run_id = $1",
+      [runId],
+    );
+    return rows[0] === undefined ? undefined : { ...rows[0].record, version: rows[0].version };
+  }
+
+  async getNodeRun(nodeRunId: string): Promise<StoredNodeRun | undefined> {
+    if (!storable(nodeRunId)) return undefined;
+    const rows = await this.#query<{ record: StoredNodeRun; version: number }>(
+      "SELECT record, version FROM arp_node_runs WHERE node_run_id = $1",
+      [nodeRunId],
+    );
+    return rows[0] === undefined ? undefined : { ...rows[0].record, version: rows[0].version };
+  }
+
+  async listNodeRuns(runId: string): Promise<StoredNodeRun[]> {
+    if (!storable(runId)) return [];
+    const rows = await this.#query<{ record: StoredNodeRun; version: number }>(
+      "SELECT record, version FROM arp_node_runs WHERE run_id = $1 ORDER BY position",
+      [runId],
+    );
+    return rows.map((row) => ({ ...row.record, version: row.version }));
+  }
+
+  async findNodeRunByKey(
+    runId: string,
+    parentNodeRunId: string,
+    key: string,
+  ): Promise<StoredNodeRun | undefined> {
+    if (![runId, parentNodeRunId, key].every(storable)) return undefined;
+    const rows = await this.#query<{ record: StoredNodeRun; version: number }>(
+      `SELECT record, version FROM arp_node_runs
+        WHERE run_id = $1 AND parent_node_run_id = $2 AND idempotency_key = $3`,
+      [runId, parentNodeRunId, key],
+    );
+    return rows[0] === undefined ? undefined : { ...rows[0].record, version: rows[0].version };
+  }
+
+  async commit(change: Change): Promise<CommitResult> {
+    const events = change.events ?? [];
+    const completes = events.findIndex((e) => e.type === "run_completed");
+    if (completes !== -1 && completes !== events.length - 1) {
+      throw new Error("a run_completed event must be the last event of its change");
+    }
+    const runId = change.run_id;
+    if (change.create_run !== undefined && change.create_run.run.run_id !== runId) {
+      throw new Error("create_run is for another run");
+    }
+    for (const record of change.insert_node_runs ?? []) {
+      if (record.node_run.run_id !== runId)
+        throw new Error(`node run ${record.node_run.node_run_id} is for another run`);
+    }
+    for (const id of [
+      runId,
+      ...(change.insert_node_runs ?? []).flatMap((r) => [r.node_run.node_run_id, r.idempotency_key, r.owner]),
+      ...(change.update_node_runs ?? []).flatMap((u) => [u.record.node_run.node_run_id, u.record.owner]),
+    ]) {
+      if (id !== undefined && !storable(id))
+        throw new RangeError(`an id the store cannot keep: ${JSON.stringify(id)}`);
+    }
+    // What the function reads, apart from the records' and events' text (see arp_commit).
+    const runRecord = change.create_run ?? change.update_run?.record;
+    const inserts = change.insert_node_runs ?? [];
+    const updates = change.update_node_runs ?? [];
+    const meta = {
+      run_id: runId,
+      ...(change.create_run === undefined
+        ? {}
+        : { create_run: { state: change.create_run.run.state, deadline_ms: change.create_run.deadline_ms } }),
+      ...(change.update_run === undefined
+        ? {}
+        : {
+            update_run: {
+              version: change.update_run.version,
+              state: change.update_run.record.run.state,
+              deadline_ms: change.update_run.record.deadline_ms,
+            },
+          }),
+      insert_node_runs: inserts.map((r) => ({
+        node_run_id: r.node_run.node_run_id,
+        parent_node_run_id: r.node_run.parent_node_run_id ?? "",
+        idempotency_key: r.idempotency_key,
+        state: r.node_run.state,
+        deadline_ms: r.deadline_ms,
+        owner: r.owner,
+      })),
+      update_node_runs: updates.map((u) => ({
+        node_run_id: u.record.node_run.node_run_id,
+        version: u.version,
+        state: u.record.node_run.state,
+        deadline_ms: u.record.deadline_ms,
+        owner: u.record.owner,
+      })),
+      event_types: events.map((e) => e.type),
+    };
+    const [row] = await this.#query<{ result: { ok: boolean; first_seq?: number; reason?: string } }>(
+      "SELECT arp_commit($1::json, $2, $3::text[], $4::text[]) AS result",
+      [
+        JSON.stringify(meta),
+        runRecord === undefined ? null : JSON.stringify(bare(runRecord)),
+        [
+          ...inserts.map((r) => JSON.stringify(bare(r))),
+          ...updates.map((u) => JSON.stringify(bare(u.record))),
+        ],
+        events.map((e) => JSON.stringify(e)),
+      ],
+    );
+    const result = row!.result;
+    if (!result.ok)
+      return { ok: false, reason: result.reason as Exclude<CommitResult, { ok: true }>["reason"] };
+    const first = result.first_seq!;
+    return {
+      ok: true,
+      events: events.map((draft, i) => this.#event(structuredClone(draft), runId, first + i)),
+    };
+  }
+
+  async readEvents(runId: string, fromSeq: number, limit: number): Promise<T.RunEvent[]> {
+    if (!storable(runId)) return [];
+    const rows = await this.#query<{ seq: number; body: EventDraft }>(
+      "SELECT seq, body FROM arp_events WHERE run_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+      [runId, Math.max(0, Math.floor(fromSeq)), Math.max(0, Math.floor(limit))],
+    );
+    return rows.map((row) => this.#event(row.body, runId, row.seq));
+  }
+
+  waitForEvents(runId: string, afterSeq: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (!storable(runId)) return Promise.resolve(); // no such run
+    return new Promise<void>((resolve, reject) => {
+      // Registered before the log's end is read: a commit in between still wakes it.
+      const set = this.#waiters.get(runId) ?? new Set<Waiter>();
+      this.#waiters.set(runId, set);
+      const release = () => {
+        set.delete(waiter);
+        if (set.size === 0 && this.#waiters.get(runId) === set) this.#waiters.delete(runId);
+        signal.removeEventListener("abort", onAbort);
+      };
+      const waiter: Waiter = {
+        afterSeq,
+        resolve: () => {
+          release();
+          resolve();
+        },
+      };
+      const onAbort = () => {
+        release();
+        reject(signal.reason);
+      };
+      set.add(waiter);
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#armRecheck();
+      this.#lastSeqs([runId]).then(
+        (last) => {
+          const seq = last.get(runId);
+          if (seq === undefined || seq > afterSeq) waiter.resolve();
+        },
+        (error: unknown) => {
+          release();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  async listOverdue(nowMs: number, limit: number): Promise<Overdue> {
+    const [runs, nodeRuns] = await Promise.all([
+      this.#query<{ run_id: string }>(
+        `SELECT run_id FROM arp_runs
+          WHERE deadline_ms IS NOT NULL AND deadline_ms <= $1 AND state IN ('queued', 'running') LIMIT $2`,
+        [nowMs, limit],
+      ),
+      this.#query<{ node_run_id: string }>(
+        `SELECT node_run_id FROM arp_node_runs
+          WHERE deadline_ms IS NOT NULL AND deadline_ms <= $1 AND state IN ${LIVE_NODE_RUN} LIMIT $2`,
+        [nowMs, limit],
+      ),
+    ]);
+    return { runs: runs.map((r) => r.run_id), node_runs: nodeRuns.map((r) => r.node_run_id) };
+  }
+
+  async heartbeat(replicaId: string, aliveUntilMs: number): Promise<void> {
+    await this.#query(
+      `INSERT INTO arp_replicas (replica_id, alive_until_ms) VALUES ($1, $2)
+       ON CONFLICT (replica_id) DO UPDATE SET alive_until_ms = EXCLUDED.alive_until_ms`,
+      [replicaId, aliveUntilMs],
+    );
+  }
+
+  async listOrphans(nowMs: number, limit: number): Promise<string[]> {
+    const rows = await this.#query<{ node_run_id: string }>(
+      `SELECT n.node_run_id FROM arp_node_runs n
+         LEFT JOIN arp_replicas r ON r.replica_id = n.owner
+        WHERE n.owner IS NOT NULL AND n.state IN ${LIVE_NODE_RUN}
+          AND (r.alive_until_ms IS NULL OR r.alive_until_ms < $1)
+        LIMIT $2`,
+      [nowMs, limit],
+    );
+    return rows.map((r) => r.node_run_id);
+  }
+
+  /** Stops listening, ends every wait (their streams read the log once more and see it as it is) and the pool. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#recheck);
+    this.#wakeAll();
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.end().catch(() => undefined);
+    await this.#pool.end().catch(() => undefined);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+
+  async #query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
+    this.stats.queries += 1;
+    try {
+      return (await this.#pool.query<R>(text, values)).rows;
+    } catch (error) {
+      throw unreachable(error) ? storeUnavailable(error) : error;
+    }
+  }
+
+  #event(body: EventDraft, runId: string, seq: number): T.RunEvent {
+    return { ...body, run_id: runId, seq } as T.RunEvent;
+  }
+
+  /** The last seq of each run that is there (runs that are not are left out). */
+  async #lastSeqs(runIds: string[]): Promise<Map<string, number>> {
+    const rows = await this.#query<{ run_id: string; next_seq: number }>(
+      "SELECT run_id, next_seq FROM arp_runs WHERE run_id = ANY($1::text[])",
+      [runIds],
+    );
+    return new Map(rows.map((r) => [r.run_id, r.next_seq - 1]));
+  }
+
+  #wake(runId: string, lastSeq: number): void {
+    for (const waiter of [...(this.#waiters.get(runId) ?? [])])
+      if (lastSeq > waiter.afterSeq) waiter.resolve();
+  }
+
+  #wakeAll(): void {
+    for (const set of [...this.#waiters.values()]) for (const waiter of [...set]) waiter.resolve();
+  }
+
+  /** The backstop: while anyone waits, the waited runs are read every `recheckMs`. */
+  #armRecheck(): void {
+    if (this.#recheck !== undefined || this.#closed) return;
+    this.#recheck = setInterval(() => {
+      if (this.#waiters.size === 0) {
+        clearInterval(this.#recheck);
+        this.#recheck = undefined;
+        return;
+      }
+      const runIds = [...this.#waiters.keys()];
+      this.#lastSeqs(runIds).then(
+        (last) => {
+          for (const runId of runIds) {
+            const seq = last.get(runId);
+            if (seq === undefined)
+              for (const waiter of [...(this.#waiters.get(runId) ?? [])]) waiter.resolve();
+            else this.#wake(runId, seq);
+          }
+        },
+        (error: unknown) => this.#onError(error as Error),
+      );
+    }, this.#recheckMs);
+    this.#recheck.unref();
+  }
+
+  /** Connects the listener; when it breaks, it connects again with backoff and wakes every wait. */
+  async #listen(): Promise<void> {
+    const client = new pg.Client(this.#listenerConfig);
+    client.on("notification", (message) => {
+      if (message.channel !== CHANNEL || message.payload === undefined) return;
+      const [schema, seq, ...rest] = message.payload.split(" ");
+      if (schema !== this.schema) return;
+      const runId = rest.join(" ");
+      if (runId === "") this.#wakeAll();
+      else this.#wake(runId, Number(seq));
+    });
+    let live = false; // breaks before it is up are the connect's own failure, not a break
+    const onBreak = (error?: Error) => {
+      if (!live) return;
+      live = false;
+      if (error) this.#onError(error);
+      if (this.#listener === client) this.#listener = undefined;
+      client.end().catch(() => undefined);
+      if (!this.#closed) void this.#reconnect(RECONNECT_MS.first);
+    };
+    client.on("error", onBreak);
+    client.on("end", () => onBreak());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.#closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    live = true;
+    this.#listener = client;
+  }
+
+  async #reconnect(delayMs: number): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+    if (this.#closed) return;
+    try {
+      await this.#listen();
+      this.#wakeAll(); // whatever was committed while no one listened is in the table
+    } catch (error) {
+      this.#onError(error as Error);
+      void this.#reconnect(Math.min(RECONNECT_MS.last, delayMs * 2));
+    }
+  }
+}

@@ -1,0 +1,245 @@
+import { describe, expect, it } from "vitest";
+import { migrate, migrations } from "../src/store/postgres/migrate.js";
+import { PostgresStore, parseStoreUrl } from "../src/store/postgres/store.js";
+import { event, freshRunId, nodeRunRecord, runRecord, storeContract } from "./store-contract.js";
+import {
+  DATABASE_URL,
+  describePostgres,
+  dropSchema,
+  freshSchema,
+  openTestStore,
+  sql,
+} from "./support/postgres.js";
+import { startTcpProxy } from "./support/tcp-proxy.js";
+
+const url = DATABASE_URL;
+if (url !== undefined) storeContract("PostgresStore", () => openTestStore(url));
+
+describe("parseStoreUrl", () => {
+  it("takes the schema off the URL, default arp, and refuses what is not postgres://", () => {
+    expect(parseStoreUrl("postgres://u@h:5/db?schema=prod")).toEqual({
+      connectionString: "postgres://u@h:5/db",
+      schema: "prod",
+    });
+    expect(parseStoreUrl("postgresql://h/db").schema).toBe("arp");
+    expect(() => parseStoreUrl("mysql://h/db")).toThrow(/postgres:\/\//);
+  });
+});
+
+describePostgres("PostgresStore", (url) => {
+  it("comes up on a fresh database and on one already migrated, also when two open it at once", async () => {
+    const schema = freshSchema();
+    try {
+      const [a, b] = await Promise.all([
+        PostgresStore.open({ connectionString: url, schema }),
+        PostgresStore.open({ connectionString: url, schema }),
+      ]);
+      await Promise.all([a.close(), b.close()]);
+      const applied = await sql<{ version: number }>(url, `SELECT version FROM ${schema}.arp_migrations`);
+      expect(applied.map((r) => r.version)).toEqual(migrations().map((m) => m.version));
+      const again = await PostgresStore.open({ connectionString: url, schema });
+      const runId = freshRunId();
+      expect((await again.commit({ run_id: runId, create_run: runRecord(runId) })).ok).toBe(true);
+      await again.close();
+      // An up-to-date schema is left as it is: nothing applied, the data kept.
+      const pg = await import("pg");
+      const client = new pg.default.Client({ connectionString: url });
+      await client.connect();
+      expect(await migrate(client, schema)).toEqual([]);
+      await client.end();
+      expect(await sql(url, `SELECT run_id FROM ${schema}.arp_runs`)).toEqual([{ run_id: runId }]);
+    } finally {
+      await dropSchema(url, schema);
+    }
+  });
+
+  it("numbers events without a gap when the appenders are different stores (replicas)", async () => {
+    const first = await openTestStore(url);
+    const others = await Promise.all(
+      [1, 2, 3].map(() =>
+        PostgresStore.open({ connectionString: url, schema: first.schema, maxConnections: 4 }),
+      ),
+    );
+    try {
+      const runId = freshRunId();
+      await first.store.commit({
+        run_id: runId,
+        create_run: runRecord(runId),
+        events: [event("run_started")],
+      });
+      const stores = [first.store, ...others];
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          stores[i % stores.length]!.commit({ run_id: runId, events: [event("node_evaluated", { i })] }),
+        ),
+      );
+      expect(results.every((r) => r.ok)).toBe(true);
+      // Checked in the table itself.
+      const rows = await sql<{ seq: number; i: string | null }>(
+        url,
+        `SELECT seq, body->'data'->>'i' AS i FROM ${first.schema}.arp_events WHERE run_id = $1 ORDER BY seq`,
+        [runId],
+      );
+      expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 201 }, (_, i) => i));
+      expect(new Set(rows.slice(1).map((r) => r.i)).size).toBe(200);
+    } finally {
+      await Promise.all(others.map((s) => s.close()));
+      await first.close();
+    }
+  });
+
+  it("lets one of two stores through with the same idempotency key at the same moment", async () => {
+    const first = await openTestStore(url);
+    const second = await PostgresStore.open({ connectionString: url, schema: first.schema });
+    try {
+      const runId = freshRunId();
+      await first.store.commit({
+        run_id: runId,
+        create_run: runRecord(runId),
+        insert_node_runs: [nodeRunRecord(runId, 0)],
+      });
+      for (let round = 0; round < 20; round++) {
+        const key = `k-${round}`;
+        const child = (n: number) =>
+          nodeRunRecord(runId, n, { parent: `${runId}.0`, idempotency_key: key, fingerprint: `fp-${n}` });
+        const results = await Promise.all([
+          first.store.commit({ run_id: runId, insert_node_runs: [child(100 + round * 2)] }),
+          second.commit({ run_id: runId, insert_node_runs: [child(101 + round * 2)] }),
+        ]);
+        expect(results.map((r) => r.ok).sort()).toEqual([false, true]);
+        expect(results.find((r) => !r.ok)).toEqual({ ok: false, reason: "exists" });
+      }
+      const keys = await sql<{ n: string }>(
+        url,
+        `SELECT count(*) AS n FROM ${first.schema}.arp_node_runs WHERE run_id = $1 AND idempotency_key IS NOT NULL`,
+        [runId],
+      );
+      expect(Number(keys[0]!.n)).toBe(20);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
+  it("wakes a wait on one store for an event committed through another, without polling delay", async () => {
+    // A recheck far longer than the test: only the notification can wake the wait in time.
+    const first = await openTestStore(url, { recheckMs: 60_000 });
+    const second = await PostgresStore.open({
+      connectionString: url,
+      schema: first.schema,
+      recheckMs: 60_000,
+    });
+    try {
+      const runId = freshRunId();
+      await first.store.commit({
+        run_id: runId,
+        create_run: runRecord(runId),
+        events: [event("run_started")],
+      });
+      const waiting = first.store.waitForEvents(runId, 0, new AbortController().signal);
+      await new Promise((r) => setTimeout(r, 50));
+      const started = performance.now();
+      await second.commit({ run_id: runId, events: [event("node_evaluated")] });
+      await waiting;
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
+  it("still wakes waits when its listener's connection is killed (the table is the truth)", async () => {
+    const opened = await openTestStore(url, { recheckMs: 200 });
+    try {
+      const runId = freshRunId();
+      await opened.store.commit({
+        run_id: runId,
+        create_run: runRecord(runId),
+        events: [event("run_started")],
+      });
+      const waiting = opened.store.waitForEvents(runId, 0, new AbortController().signal);
+      await sql(
+        url,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE query = 'LISTEN arp_run_events' AND pid <> pg_backend_pid()`,
+      );
+      await opened.store.commit({ run_id: runId, events: [event("node_evaluated")] });
+      await waiting;
+      // And it listens again afterwards.
+      const next = opened.store.waitForEvents(runId, 1, new AbortController().signal);
+      await new Promise((r) => setTimeout(r, 500));
+      await opened.store.commit({ run_id: runId, events: [event("node_evaluated")] });
+      await next;
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it("keeps any JSON string byte for byte (NUL, lone surrogates, every plane)", async () => {
+    const opened = await openTestStore(url);
+    try {
+      const runId = freshRunId();
+      const text = "a\u0000b \ud800 \udfff 𝄞 \u2028 é";
+      const root = nodeRunRecord(runId, 0);
+      root.node_run.inputs = { text, nested: { [text]: [text] } };
+      await opened.store.commit({
+        run_id: runId,
+        create_run: runRecord(runId),
+        insert_node_runs: [root],
+        events: [event("run_started", { text })],
+      });
+      expect((await opened.store.getNodeRun(`${runId}.0`))!.node_run.inputs).toEqual({
+        text,
+        nested: { [text]: [text] },
+      });
+      expect((await opened.store.readEvents(runId, 0, 1))[0]!.data).toEqual({ text });
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it("answers 503 store_unavailable (retryable) when the database cannot be reached", async () => {
+    const target = new URL(url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    const via = new URL(url);
+    via.port = String(proxy.port);
+    const schema = freshSchema();
+    const store = await PostgresStore.open({
+      connectionString: via.toString(),
+      schema,
+      connectTimeoutMs: 1_000,
+    });
+    try {
+      const runId = freshRunId();
+      expect((await store.commit({ run_id: runId, create_run: runRecord(runId) })).ok).toBe(true);
+      await proxy.stop(); // every connection cut, new ones refused
+      for (const call of [
+        () => store.getRun(runId),
+        () => store.commit({ run_id: runId, events: [event("x" as never)] }),
+      ]) {
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toMatchObject({ status: 503, code: "store_unavailable", retryable: true });
+      }
+    } finally {
+      await store.close();
+      await proxy.stop();
+      await dropSchema(url, schema);
+    }
+  });
+
+  it("refuses ids it cannot keep, and never finds them", async () => {
+    const opened = await openTestStore(url);
+    try {
+      for (const bad of ["a\u0000b", "a\ud800b"]) {
+        await expect(opened.store.commit({ run_id: bad, create_run: runRecord(bad) })).rejects.toThrow(
+          RangeError,
+        );
+        expect(await opened.store.getRun(bad)).toBeUndefined();
+        expect(await opened.store.getNodeRun(bad)).toBeUndefined();
+        expect(await opened.store.readEvents(bad, 0, 1)).toEqual([]);
+      }
+    } finally {
+      await opened.close();
+    }
+  });
+});
