@@ -11,6 +11,7 @@ import type * as T from "@arp/model";
 import {
   ArpServerError,
   BaseRunCoordinatorServer,
+  badRequest,
   conflict,
   type ListenOptions,
   type Logger,
@@ -49,7 +50,7 @@ import {
   runStarted,
   subtaskMapped,
 } from "../coordinator/events.js";
-import { fingerprint, nodeRunId } from "../coordinator/ids.js";
+import { fingerprint, idProblem, nodeRunId } from "../coordinator/ids.js";
 import { canMoveNodeRun, isTerminalNodeRun, isTerminalRun } from "../coordinator/states.js";
 import { type Peers, traced } from "../peers.js";
 import type {
@@ -73,6 +74,11 @@ export const DEFAULT_EXECUTOR_TIMEOUT_MS = 60_000;
 export const DEFAULT_PEER_TIMEOUT_MS = 10_000;
 /** How often the store is asked for overdue runs and node runs (ones no timer here watches). */
 export const DEFAULT_SWEEP_INTERVAL_MS = 5_000;
+/**
+ * How long a replica's heartbeat lasts (it beats every third of that): a replica silent for longer
+ * is taken for dead, and the node runs it dispatched are taken over by the others' sweeps.
+ */
+export const DEFAULT_LEASE_MS = 10_000;
 /** Tries of one change that keeps meeting concurrent changes (then 503, retryable). */
 export const MAX_COMMIT_ATTEMPTS = 16;
 /** Events read from the store at a time by one stream: what a stream holds in memory at most. */
@@ -98,6 +104,10 @@ export interface ReferenceRunCoordinatorOptions {
   limits?: Partial<CoordinatorLimits>;
   /** The clock of every timestamp and deadline. Default `() => new Date()`. */
   now?: () => Date;
+  /** This replica's name in the store (node runs' `owner`). Default `coordinator-<random>`. */
+  replicaId?: string;
+  /** See {@link DEFAULT_LEASE_MS}. */
+  leaseMs?: number;
 }
 
 type Trace = { traceparent?: string | undefined };
@@ -107,6 +117,16 @@ function positive(name: string, value: number | undefined, fallback: number, min
   if (!Number.isSafeInteger(v) || v < min)
     throw new RangeError(`${name} must be a whole number >= ${min} (got ${v})`);
   return v;
+}
+
+/**
+ * A pause before trying a change again after losing a race for the same record: random, up to
+ * 2^attempt ms (at most 64), so that writers of one hot record (replicas reporting at once) spread
+ * out instead of colliding again in step.
+ */
+function contended(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(64, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A record without its version, ready to be written back. */
@@ -130,6 +150,9 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   /** Work going on in the background (dispatches, deadline checks, cancels), for {@link settled}. */
   readonly #background = new Set<Promise<unknown>>();
   readonly #sweeper: NodeJS.Timeout | undefined;
+  readonly #replicaId: string;
+  readonly #leaseMs: number;
+  readonly #heart: NodeJS.Timeout;
   #stopped = false;
 
   constructor(options: ReferenceRunCoordinatorOptions) {
@@ -147,6 +170,12 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     this.#limits = { ...DEFAULT_LIMITS, ...compact({ ...options.limits }) };
     for (const [name, value] of Object.entries(this.#limits)) positive(`limits.${name}`, value, 0, 0);
     this.#logger = server.logger;
+    this.#replicaId = options.replicaId ?? `coordinator-${randomUUID().slice(0, 8)}`;
+    this.#leaseMs = positive("leaseMs", options.leaseMs, DEFAULT_LEASE_MS, 3);
+    // Beats from the start: node runs it creates name it as their owner.
+    this.#spawn("heartbeat", this.#beat());
+    this.#heart = setInterval(() => this.#spawn("heartbeat", this.#beat()), Math.floor(this.#leaseMs / 3));
+    this.#heart.unref();
     const sweep = positive("sweepIntervalMs", options.sweepIntervalMs, DEFAULT_SWEEP_INTERVAL_MS, 0);
     if (sweep > 0) {
       this.#sweeper = setInterval(() => this.#spawn("sweep", this.sweep()), sweep);
@@ -157,9 +186,18 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   // -------------------------------------------------------------------------------------------------
   // Runs
 
+  /** This replica's name in the store. */
+  get replicaId(): string {
+    return this.#replicaId;
+  }
+
   async startRun(req: RunCoordinatorRequests["startRun"]): Promise<T.Run> {
     const body = req.body;
     const runId = body.run_id ?? `run-${randomUUID()}`;
+    const problem = idProblem(runId);
+    if (problem !== undefined) {
+      throw badRequest(`run_id ${problem}`, { details: { pointer: "/run_id", run_id: runId.slice(0, 300) } });
+    }
     if ((await this.store.getRun(runId)) !== undefined) {
       throw conflict(`run ${runId} already exists`, { details: { run_id: runId } });
     }
@@ -248,6 +286,14 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
 
   async createNodeRuns(req: RunCoordinatorRequests["createNodeRuns"]): Promise<T.NodeRunsCreateResponse> {
     const { run_id: runId, parent_node_run_id: parentId, node_runs: specs } = req.body;
+    for (const [i, spec] of specs.entries()) {
+      const problem = spec.idempotency_key === undefined ? undefined : idProblem(spec.idempotency_key);
+      if (problem !== undefined) {
+        throw badRequest(`idempotency_key ${problem}`, {
+          details: { pointer: `/node_runs/${i}/idempotency_key`, index: i },
+        });
+      }
+    }
     const nodeTypes = new Map<string, T.NodeType>(); // fetched once per request, even across retries
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
       const parent = await this.#nodeRun(parentId);
@@ -384,6 +430,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       }
       if (result.reason === "closed") throw runEnded(runId);
       // conflict (a concurrent change to the run or the parent) or exists (a concurrent retry): again
+      await contended(attempt);
     }
     throw busy(MAX_COMMIT_ATTEMPTS);
   }
@@ -485,10 +532,13 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#sweeper);
+    clearInterval(this.#heart);
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     for (const call of this.#calls.values()) call.abort(new Error("the coordinator stopped"));
     await this.settled();
+    // Gone: what it dispatched is the other replicas' to take over at their next sweep.
+    await this.store.heartbeat(this.#replicaId, 0).catch(() => undefined);
   }
 
   /** Resolves when the background work started so far (and what it started) has finished. */
@@ -496,11 +546,58 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  /** Ends what is overdue in the store: runs past their budget, node runs past their deadline. */
+  /**
+   * Ends what is overdue in the store (runs past their budget, node runs past their deadline) and
+   * takes over the node runs of replicas that stopped beating.
+   */
   async sweep(): Promise<void> {
-    const overdue = await this.store.listOverdue(this.#now().getTime(), SWEEP_BATCH);
+    const nowMs = this.#now().getTime();
+    const overdue = await this.store.listOverdue(nowMs, SWEEP_BATCH);
     for (const id of overdue.runs) await this.#checkRun(id);
     for (const id of overdue.node_runs) await this.#checkNode(id);
+    for (const id of await this.store.listOrphans(nowMs, SWEEP_BATCH)) await this.#takeOver(id);
+  }
+
+  async #beat(): Promise<void> {
+    if (this.#stopped) return;
+    await this.store.heartbeat(this.#replicaId, this.#now().getTime() + this.#leaseMs);
+  }
+
+  /**
+   * A node run whose replica died (see the README: "Running on PostgreSQL"). Queued: claimed and
+   * dispatched here. An atomic one its executor was working on: the answer would go to the dead
+   * replica and cannot be had again, so it fails (`replica_lost`) and its executor is told to stop.
+   * A composite one: its executor calls any replica back, so nothing was lost but the owner.
+   */
+  async #takeOver(id: string): Promise<void> {
+    const found = await this.store.getNodeRun(id);
+    if (found === undefined || isTerminalNodeRun(found.node_run.state) || found.owner === this.#replicaId)
+      return;
+    const lost = found.owner;
+    const mine = (r: StoredNodeRun) => !isTerminalNodeRun(r.node_run.state) && r.owner === lost;
+    if (found.node_run.state === "queued") {
+      const claimed = await this.#update(id, (r) =>
+        mine(r) && r.node_run.state === "queued"
+          ? { record: { ...unversioned(r), owner: this.#replicaId } }
+          : undefined,
+      );
+      if (claimed === undefined) return;
+      const run = await this.store.getRun(found.node_run.run_id);
+      this.#dispatch(id, { traceparent: run?.traceparent });
+      return;
+    }
+    if (found.node_run.kind === "composite") {
+      await this.#update(id, (r) =>
+        mine(r) ? { record: compact({ ...unversioned(r), owner: undefined }) } : undefined,
+      );
+      return;
+    }
+    const error: T.ErrorDetail = {
+      code: "replica_lost",
+      message: `the coordinator replica ${lost} that sent node run ${id} to its executor stopped before the executor answered; the answer cannot be had again`,
+      details: { node_run_id: id, replica_id: lost },
+    };
+    await this.#end(id, { state: "failed", error }, { stopTarget: true });
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -564,21 +661,22 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     const call = this.#startCall(id);
     try {
       const binding = this.#binding("atomic-executor");
-      const assigned = await this.#move(
-        id,
-        "queued",
-        "assigned",
-        (n) => ({ ...n, executor_binding: binding }),
-        (time, n) => [...decided(time), nodeRunAssigned(time, n, "atomic-executor")],
-      );
-      if (!assigned) return;
-      const running = await this.#move(
-        id,
-        "assigned",
-        "running",
-        (n, time) => ({ ...n, started_at: time }),
-        (time, n) => [nodeRunAssigned(time, n)],
-      );
+      // Assigned and running in one change: nothing happens between the two for an atomic node run.
+      const running = await this.#update(id, (r) => {
+        if (r.node_run.state !== "queued" || (r.owner !== undefined && r.owner !== this.#replicaId))
+          return undefined;
+        const time = this.#now().toISOString();
+        const assigned: T.NodeRun = { ...r.node_run, executor_binding: binding, state: "assigned" };
+        const node_run: T.NodeRun = { ...assigned, started_at: time, state: "running" };
+        return {
+          record: { ...unversioned(r), node_run, owner: this.#replicaId },
+          events: [
+            ...decided(time),
+            nodeRunAssigned(time, assigned, "atomic-executor"),
+            nodeRunAssigned(time, node_run),
+          ],
+        };
+      });
       if (!running) return;
       let result: T.AtomicExecuteResult;
       try {
@@ -635,6 +733,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
         "assigned",
         (n) => ({ ...n, executor_binding: binding }),
         (time, n) => [nodeRunAssigned(time, n, "composite-executor")],
+        this.#replicaId,
       );
       if (!assigned) return;
       let answer: T.CompositeBeginResponse;
@@ -665,13 +764,15 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
         await this.#end(id, { state: "failed", error }, { stopTarget: false });
         return;
       }
-      // Accepted: running, unless its executor has already called back and completed it.
+      // Accepted: running, unless its executor has already called back and completed it. From here
+      // its executor calls any replica back: no replica's memory matters to it any more.
       await this.#move(
         id,
         "assigned",
         "running",
         (n, time) => ({ ...n, started_at: time }),
         (time, n) => [nodeRunAssigned(time, n)],
+        null,
       );
     } finally {
       this.#endCall(id, call);
@@ -695,19 +796,34 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   // -------------------------------------------------------------------------------------------------
   // State changes
 
-  /** Moves node run `id` from `from` to `to` (a guarded transition), with the events it makes. */
+  /**
+   * Moves node run `id` from `from` to `to` (a guarded transition), with the events it makes.
+   * `owner`: the record's new owner (null: none; undefined: as it is). A node run another replica
+   * owns is not moved.
+   */
   #move(
     id: string,
     from: T.NodeRunState,
     to: T.NodeRunState,
     patch: (nodeRun: T.NodeRun, time: string) => T.NodeRun,
     events: (time: string, nodeRun: T.NodeRun) => EventDraft[],
+    owner?: string | null,
   ): Promise<NodeRunRecord | undefined> {
     return this.#update(id, (record) => {
       if (record.node_run.state !== from || !canMoveNodeRun(from, to)) return undefined;
+      if (record.owner !== undefined && record.owner !== this.#replicaId) return undefined;
       const time = this.#now().toISOString();
       const node_run = { ...patch(record.node_run, time), state: to };
-      return { record: { ...unversioned(record), node_run }, events: events(time, node_run) };
+      const { owner: _owner, ...rest } = unversioned(record);
+      const next: NodeRunRecord =
+        owner === null
+          ? { ...rest, node_run }
+          : {
+              ...rest,
+              node_run,
+              ...((owner ?? record.owner) === undefined ? {} : { owner: owner ?? record.owner! }),
+            };
+      return { record: next, events: events(time, node_run) };
     });
   }
 
@@ -732,6 +848,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       });
       if (result.ok) return step.record;
       if (result.reason !== "conflict") return undefined;
+      await contended(attempt);
     }
     throw busy(MAX_COMMIT_ATTEMPTS);
   }
@@ -762,6 +879,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
         return true;
       }
       if (result.reason !== "conflict") return false;
+      await contended(attempt);
     }
     throw busy(MAX_COMMIT_ATTEMPTS);
   }
@@ -828,6 +946,8 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       fingerprint: o.key === undefined ? undefined : o.fingerprint,
       deadline_ms: o.nowMs + timeout.ms,
       timeout,
+      // This replica dispatches it (another takes it over should this one die first).
+      owner: this.#replicaId,
     });
   }
 
