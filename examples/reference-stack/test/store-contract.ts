@@ -107,7 +107,12 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       });
       const run = await store.getRun(runId);
       expect(run).toMatchObject(runRecord(runId));
-      expect(typeof run?.version).toBe("number");
+      expect(run?.version).toBe(1);
+      expect((await store.getNodeRun(`${runId}.0`))?.version).toBe(1);
+      const tree = await store.getRunTree(runId);
+      expect(tree?.run).toEqual(run);
+      expect(tree?.nodeRuns).toEqual(await store.listNodeRuns(runId));
+      expect(await store.getRunTree(freshRunId())).toBeUndefined();
       expect(await store.getNodeRun(`${runId}.0`)).toMatchObject(nodeRunRecord(runId, 0));
       expect((await store.listNodeRuns(runId)).map((n) => n.node_run.node_run_id)).toEqual([`${runId}.0`]);
       expect((await store.readEvents(runId, 0, 10)).map((e) => e.seq)).toEqual([0, 1]);

@@ -193,6 +193,10 @@ describePostgres("PostgresStore", (url) => {
         nested: { [text]: [text] },
       });
       expect((await opened.store.readEvents(runId, 0, 1))[0]!.data).toEqual({ text });
+      expect((await opened.store.getRunTree(runId))!.nodeRuns[0]!.node_run.inputs).toEqual({
+        text,
+        nested: { [text]: [text] },
+      });
     } finally {
       await opened.close();
     }

@@ -260,7 +260,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     if (record.deadline_ms !== undefined) {
       this.#arm(`run:${runId}`, record.deadline_ms, () => this.#checkRun(runId));
     }
-    this.#dispatch(root.node_run.node_run_id, req);
+    this.#dispatch({ ...root, version: 1 }, req, record);
     return run;
   }
 
@@ -271,7 +271,11 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   async cancelRun(req: RunCoordinatorRequests["cancelRun"]): Promise<T.Run> {
     const run = await this.#run(req.params.run_id);
     if (isTerminalRun(run.run.state)) return run.run;
-    await this.#end(run.run.root_node_run_id, { state: "canceled" }, { stopTarget: true, trace: req });
+    await this.#end(
+      run.run.root_node_run_id,
+      { state: "canceled" },
+      { stopTarget: true, trace: req, runId: run.run.run_id },
+    );
     return (await this.#run(req.params.run_id)).run;
   }
 
@@ -422,7 +426,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
         ],
       });
       if (result.ok) {
-        for (const child of children) this.#dispatch(child.node_run.node_run_id, req);
+        for (const child of children) this.#dispatch({ ...child, version: 1 }, req, run);
         fresh.forEach((i, n) => {
           answers[i] = children[n]!.node_run;
         });
@@ -457,35 +461,39 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   async reportNodeRunEvaluation(req: RunCoordinatorRequests["reportNodeRunEvaluation"]): Promise<void> {
     const id = req.params.node_run_id;
     const found = await this.#nodeRun(id);
-    const run = await this.#run(found.node_run.run_id);
-    if (isTerminalRun(run.run.state)) throw runEnded(run.run.run_id);
+    const runId = found.node_run.run_id;
+    // An ended run's log is closed: the change is refused, and that is the 409 below.
     const max = this.#limits.maxEvaluationsPerNodeRun;
-    const done = await this.#update(id, (record) => {
-      if (record.evaluations >= max) {
-        throw violation(`node run ${id} already has ${max} evaluations, the most the coordinator keeps`, {
-          limit: max,
-          node_run_id: id,
-        });
-      }
-      const node_run: T.NodeRun = {
-        ...record.node_run,
-        evaluation_result: req.body.evaluation_result,
-        ...(req.body.recovery_action === undefined
-          ? {}
-          : { recovery_actions: [...(record.node_run.recovery_actions ?? []), req.body.recovery_action] }),
-      };
-      const nowMs = this.#now().getTime();
-      return {
-        record: {
-          ...unversioned(record),
-          node_run,
-          evaluations: record.evaluations + 1,
-          ...this.#renewed(record, nowMs),
-        },
-        events: [nodeEvaluated(new Date(nowMs).toISOString(), id, req.body)],
-      };
-    });
-    if (done === undefined) throw runEnded(run.run.run_id);
+    const done = await this.#update(
+      id,
+      (record) => {
+        if (record.evaluations >= max) {
+          throw violation(`node run ${id} already has ${max} evaluations, the most the coordinator keeps`, {
+            limit: max,
+            node_run_id: id,
+          });
+        }
+        const node_run: T.NodeRun = {
+          ...record.node_run,
+          evaluation_result: req.body.evaluation_result,
+          ...(req.body.recovery_action === undefined
+            ? {}
+            : { recovery_actions: [...(record.node_run.recovery_actions ?? []), req.body.recovery_action] }),
+        };
+        const nowMs = this.#now().getTime();
+        return {
+          record: {
+            ...unversioned(record),
+            node_run,
+            evaluations: record.evaluations + 1,
+            ...this.#renewed(record, nowMs),
+          },
+          events: [nodeEvaluated(new Date(nowMs).toISOString(), id, req.body)],
+        };
+      },
+      found,
+    );
+    if (done === undefined) throw runEnded(runId);
   }
 
   async completeNodeRun(req: RunCoordinatorRequests["completeNodeRun"]): Promise<void> {
@@ -502,7 +510,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       // overrides its executor, which is then stopped.
       const ending: Ending = compact({ state, outputs, output_artifacts, error });
       const stopTarget = record.node_run.kind === "atomic";
-      if (await this.#end(id, ending, { stopTarget, trace: req })) return;
+      if (await this.#end(id, ending, { stopTarget, trace: req, runId: record.node_run.run_id })) return;
       // It ended meanwhile: the second pass answers as for a completion that came second.
     }
     throw busy(MAX_COMMIT_ATTEMPTS);
@@ -603,30 +611,38 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   // -------------------------------------------------------------------------------------------------
   // Dispatch
 
-  /** Sends a queued node run to its executor, in the background. */
-  #dispatch(id: string, trace: Trace): void {
-    const work = this.#execute(id, { traceparent: trace.traceparent }).catch(async (err: unknown) => {
-      this.#logger?.error("run-coordinator: dispatch failed", {
-        node_run_id: id,
-        error: describe(err).message,
-      });
-      const error = { code: "internal_error", message: "the coordinator could not dispatch this node run" };
-      await this.#end(id, { state: "failed", error }, { stopTarget: true, trace });
-    });
+  /**
+   * Sends a queued node run to its executor, in the background: `nodeRun` by id (it is read), or as
+   * just created (version 1); `run`: its run, when at hand.
+   */
+  #dispatch(nodeRun: string | StoredNodeRun, trace: Trace, run?: RunRecord): void {
+    const id = typeof nodeRun === "string" ? nodeRun : nodeRun.node_run.node_run_id;
+    const work = this.#execute(nodeRun, { traceparent: trace.traceparent }, run).catch(
+      async (err: unknown) => {
+        this.#logger?.error("run-coordinator: dispatch failed", {
+          node_run_id: id,
+          error: describe(err).message,
+        });
+        const error = { code: "internal_error", message: "the coordinator could not dispatch this node run" };
+        await this.#end(id, { state: "failed", error }, { stopTarget: true, trace });
+      },
+    );
     this.#spawn("dispatch", work);
   }
 
-  async #execute(id: string, trace: Trace): Promise<void> {
-    const record = await this.store.getNodeRun(id);
+  async #execute(nodeRun: string | StoredNodeRun, trace: Trace, known?: RunRecord): Promise<void> {
+    // A node run just created is as it was written (if not, its first change meets a conflict and reads).
+    const record = typeof nodeRun === "string" ? await this.store.getNodeRun(nodeRun) : nodeRun;
     if (record === undefined || record.node_run.state !== "queued") return;
     this.#armNode(record);
-    const run = await this.store.getRun(record.node_run.run_id);
+    // What is read of the run (its context) never changes: the one at hand will do.
+    const run = known ?? (await this.store.getRun(record.node_run.run_id));
     if (run === undefined) return;
     if (record.node_run.kind === "atomic") await this.#executeAtomic(record, run, trace);
     else await this.#beginComposite(record, run, trace);
   }
 
-  async #executeAtomic(record: StoredNodeRun, run: StoredRun, trace: Trace): Promise<void> {
+  async #executeAtomic(record: StoredNodeRun, run: RunRecord, trace: Trace): Promise<void> {
     const nodeRun = record.node_run;
     const id = nodeRun.node_run_id;
     let decision: T.PolicyDecision;
@@ -647,14 +663,18 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       await this.#end(
         id,
         { state: "failed", error: peerError("pdp", err, "policy_unavailable") },
-        { stopTarget: false },
+        { stopTarget: false, runId: nodeRun.run_id },
       );
       return;
     }
     const decided = (time: string) => [policyDecided(time, id, "node.run.execute", decision)];
     if (decision.decision !== "allow") {
       const error = policyError("node.run.execute", decision);
-      await this.#end(id, { state: "failed", error }, { stopTarget: false, before: decided });
+      await this.#end(
+        id,
+        { state: "failed", error },
+        { stopTarget: false, before: decided, runId: nodeRun.run_id },
+      );
       return;
     }
 
@@ -662,21 +682,25 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     try {
       const binding = this.#binding("atomic-executor");
       // Assigned and running in one change: nothing happens between the two for an atomic node run.
-      const running = await this.#update(id, (r) => {
-        if (r.node_run.state !== "queued" || (r.owner !== undefined && r.owner !== this.#replicaId))
-          return undefined;
-        const time = this.#now().toISOString();
-        const assigned: T.NodeRun = { ...r.node_run, executor_binding: binding, state: "assigned" };
-        const node_run: T.NodeRun = { ...assigned, started_at: time, state: "running" };
-        return {
-          record: { ...unversioned(r), node_run, owner: this.#replicaId },
-          events: [
-            ...decided(time),
-            nodeRunAssigned(time, assigned, "atomic-executor"),
-            nodeRunAssigned(time, node_run),
-          ],
-        };
-      });
+      const running = await this.#update(
+        id,
+        (r) => {
+          if (r.node_run.state !== "queued" || (r.owner !== undefined && r.owner !== this.#replicaId))
+            return undefined;
+          const time = this.#now().toISOString();
+          const assigned: T.NodeRun = { ...r.node_run, executor_binding: binding, state: "assigned" };
+          const node_run: T.NodeRun = { ...assigned, started_at: time, state: "running" };
+          return {
+            record: { ...unversioned(r), node_run, owner: this.#replicaId },
+            events: [
+              ...decided(time),
+              nodeRunAssigned(time, assigned, "atomic-executor"),
+              nodeRunAssigned(time, node_run),
+            ],
+          };
+        },
+        record,
+      );
       if (!running) return;
       let result: T.AtomicExecuteResult;
       try {
@@ -695,7 +719,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       } catch (err) {
         if (call.signal.aborted) return; // ended by someone else, who has recorded why
         const error = peerError("atomic-executor", err, "executor_error");
-        await this.#end(id, { state: "failed", error }, { stopTarget: false });
+        await this.#end(id, { state: "failed", error }, { stopTarget: false, runId: nodeRun.run_id });
         return;
       }
       if (result.node_run_id !== id || !isTerminalNodeRun(result.state)) {
@@ -703,17 +727,20 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
           code: "executor_protocol_error",
           message: `the atomic executor answered ${result.node_run_id} in state ${result.state}; expected ${id} in a terminal state`,
         };
-        await this.#end(id, { state: "failed", error }, { stopTarget: false });
+        await this.#end(id, { state: "failed", error }, { stopTarget: false, runId: nodeRun.run_id });
         return;
       }
       const { state, outputs, output_artifacts, error } = result;
-      await this.#end(id, compact({ state, outputs, output_artifacts, error }), { stopTarget: false });
+      await this.#end(id, compact({ state, outputs, output_artifacts, error }), {
+        stopTarget: false,
+        runId: nodeRun.run_id,
+      });
     } finally {
       this.#endCall(id, call);
     }
   }
 
-  async #beginComposite(record: StoredNodeRun, run: StoredRun, trace: Trace): Promise<void> {
+  async #beginComposite(record: StoredNodeRun, run: RunRecord, trace: Trace): Promise<void> {
     const nodeRun = record.node_run;
     const id = nodeRun.node_run_id;
     let coordinatorEndpoint: string;
@@ -721,7 +748,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       coordinatorEndpoint = peerUrl(this.#peers.options.urls, "run-coordinator");
     } catch (err) {
       const error = { code: "configuration_error", message: describe(err).message };
-      await this.#end(id, { state: "failed", error }, { stopTarget: false });
+      await this.#end(id, { state: "failed", error }, { stopTarget: false, runId: nodeRun.run_id });
       return;
     }
     const call = this.#startCall(id);
@@ -753,7 +780,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       } catch (err) {
         if (call.signal.aborted) return;
         const error = peerError("composite-executor", err, "executor_error");
-        await this.#end(id, { state: "failed", error }, { stopTarget: false });
+        await this.#end(id, { state: "failed", error }, { stopTarget: false, runId: nodeRun.run_id });
         return;
       }
       if (!answer.accepted) {
@@ -761,7 +788,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
           code: "executor_declined",
           message: `the composite executor declined ${id}${answer.message === undefined ? "" : `: ${answer.message}`}`,
         });
-        await this.#end(id, { state: "failed", error }, { stopTarget: false });
+        await this.#end(id, { state: "failed", error }, { stopTarget: false, runId: nodeRun.run_id });
         return;
       }
       // Accepted: running, unless its executor has already called back and completed it. From here
@@ -835,9 +862,11 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   async #update(
     id: string,
     next: (record: StoredNodeRun) => { record: NodeRunRecord; events?: EventDraft[] } | undefined,
+    /** The record as just read, if at hand: the first try starts from it. */
+    known?: StoredNodeRun,
   ): Promise<NodeRunRecord | undefined> {
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
-      const current = await this.store.getNodeRun(id);
+      const current = attempt === 0 && known !== undefined ? known : await this.store.getNodeRun(id);
       if (current === undefined) return undefined;
       const step = next(current);
       if (step === undefined) return undefined;
@@ -861,14 +890,18 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   async #end(
     id: string,
     ending: Ending,
-    how: { stopTarget: boolean; before?: (time: string) => EventDraft[]; trace?: Trace },
+    how: { stopTarget: boolean; before?: (time: string) => EventDraft[]; trace?: Trace; runId?: string },
   ): Promise<boolean> {
+    let runId = how.runId; // at hand, or read from the node run
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
-      const target = await this.store.getNodeRun(id);
-      if (target === undefined) return false;
-      const runId = target.node_run.run_id;
-      const [run, nodeRuns] = await Promise.all([this.store.getRun(runId), this.store.listNodeRuns(runId)]);
-      if (run === undefined) return false;
+      if (runId === undefined) {
+        const target = await this.store.getNodeRun(id);
+        if (target === undefined) return false;
+        runId = target.node_run.run_id;
+      }
+      const tree = await this.store.getRunTree(runId);
+      if (tree === undefined) return false;
+      const { run, nodeRuns } = tree;
       const time = this.#now().toISOString();
       const plan = planEnding({ run, nodeRuns, targetId: id, ending, time, stopTarget: how.stopTarget });
       if (plan === undefined) return false;
@@ -1035,7 +1068,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       message: `run ${runId} exceeded its max_wall_time_ms ${budget}`,
       details: compact({ max_wall_time_ms: budget, run_id: runId }),
     };
-    await this.#end(run.run.root_node_run_id, { state: "failed", error }, { stopTarget: true });
+    await this.#end(run.run.root_node_run_id, { state: "failed", error }, { stopTarget: true, runId });
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
  * several coordinator replicas can share one store (a PostgreSQL store, later) if it keeps these
  * promises:
  *
- * - **Optimistic concurrency.** Every stored record has a `version`, bumped by each write. A
+ * - **Optimistic concurrency.** Every stored record has a `version`: 1 when it is created, bumped by
+ *   each write. A
  *   {@link Change} that updates a record names the version it read; if the record has moved on, the
  *   whole change is refused (`conflict`) and the caller reads again. Two replicas that both try to
  *   move the same node run (or the same run) cannot both succeed. (PostgreSQL: `UPDATE ... WHERE
@@ -142,6 +143,8 @@ export interface Store {
   getNodeRun(nodeRunId: string): Promise<StoredNodeRun | undefined>;
   /** Every node run of a run, in creation order (bounded by the run's node limit). */
   listNodeRuns(runId: string): Promise<StoredNodeRun[]>;
+  /** The run and its node runs (in creation order) as of one moment: what ending a node run plans from. */
+  getRunTree(runId: string): Promise<{ run: StoredRun; nodeRuns: StoredNodeRun[] } | undefined>;
   /** The node run created with `key` under `parentNodeRunId` in `runId`, if any. */
   findNodeRunByKey(runId: string, parentNodeRunId: string, key: string): Promise<StoredNodeRun | undefined>;
 

@@ -111,6 +111,12 @@ export class MemoryStore implements Store {
     return entry.nodeRunIds.map((id) => copy(this.#nodeRuns.get(id)!));
   }
 
+  async getRunTree(runId: string): Promise<{ run: StoredRun; nodeRuns: StoredNodeRun[] } | undefined> {
+    const entry = this.#runs.get(runId);
+    if (entry === undefined) return undefined;
+    return { run: copy(entry.record), nodeRuns: entry.nodeRunIds.map((id) => copy(this.#nodeRuns.get(id)!)) };
+  }
+
   async findNodeRunByKey(
     runId: string,
     parentNodeRunId: string,

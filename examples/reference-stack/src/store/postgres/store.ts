@@ -10,6 +10,9 @@
  * - `waitForEvents`: `LISTEN arp_run_events` on one connection per store wakes the waits at once
  *   (the function notifies on commit); the table is the truth: a wait registers before it reads the
  *   log's end, a reconnected listener wakes every wait, and a slow poll of the waited runs backs it up.
+ *   The last seq each run's notifications told (of the {@link NOTIFIED_RUNS} most recent runs, and only
+ *   while the listener stays connected) spares that read: a commit after it will notify too.
+ * - Identical `readEvents` in flight at once (a run's followers woken by one commit) share one query.
  *
  * Errors that mean the database cannot be reached answer 503 `store_unavailable` (retryable).
  */
@@ -51,6 +54,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 export const DEFAULT_RECHECK_MS = 1_000;
 const CHANNEL = "arp_run_events";
+/** How many runs' last notified seq are remembered (the least recently notified are forgotten). */
+export const NOTIFIED_RUNS = 10_000;
 /** The listener's reconnect delays: doubled from the first to the last. */
 const RECONNECT_MS = { first: 100, last: 5_000 };
 const LIVE_NODE_RUN = "('queued', 'assigned', 'running')";
@@ -123,6 +128,10 @@ export class PostgresStore implements Store {
   readonly #recheckMs: number;
   readonly #onError: (error: Error) => void;
   readonly #waiters = new Map<string, Set<Waiter>>();
+  /** Run → the last seq its notifications told, since the listener (re)connected; oldest first. */
+  readonly #notified = new Map<string, number>();
+  /** `readEvents` queries in flight, by their arguments. */
+  readonly #reading = new Map<string, Promise<{ seq: number; body: EventDraft }[]>>();
   #listener: pg.Client | undefined;
   #recheck: NodeJS.Timeout | undefined;
   #closed = false;
@@ -191,6 +200,28 @@ export class PostgresStore implements Store {
       [runId],
     );
     return rows.map((row) => ({ ...row.record, version: row.version }));
+  }
+
+  async getRunTree(runId: string): Promise<{ run: StoredRun; nodeRuns: StoredNodeRun[] } | undefined> {
+    if (!storable(runId)) return undefined;
+    // One statement, so one snapshot: the run and its node runs as of the same moment.
+    const rows = await this.#query<{
+      record: StoredRun;
+      version: number;
+      node_runs: { record: StoredNodeRun; version: number }[];
+    }>(
+      `SELECT r.record, r.version, coalesce((
+         SELECT json_agg(json_build_object('record', n.record, 'version', n.version) ORDER BY n.position)
+           FROM arp_node_runs n WHERE n.run_id = r.run_id), '[]') AS node_runs
+         FROM arp_runs r WHERE r.run_id = $1`,
+      [runId],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return {
+      run: { ...row.record, version: row.version },
+      nodeRuns: row.node_runs.map((n) => ({ ...n.record, version: n.version })),
+    };
   }
 
   async findNodeRunByKey(
@@ -288,11 +319,24 @@ export class PostgresStore implements Store {
 
   async readEvents(runId: string, fromSeq: number, limit: number): Promise<T.RunEvent[]> {
     if (!storable(runId)) return [];
-    const rows = await this.#query<{ seq: number; body: EventDraft }>(
-      "SELECT seq, body FROM arp_events WHERE run_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
-      [runId, Math.max(0, Math.floor(fromSeq)), Math.max(0, Math.floor(limit))],
-    );
-    return rows.map((row) => this.#event(row.body, runId, row.seq));
+    const from = Math.max(0, Math.floor(fromSeq));
+    const count = Math.max(0, Math.floor(limit));
+    const key = `${from} ${count} ${runId}`;
+    let rows = this.#reading.get(key);
+    if (rows === undefined) {
+      rows = this.#query<{ seq: number; body: EventDraft }>(
+        "SELECT seq, body FROM arp_events WHERE run_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+        [runId, from, count],
+      );
+      const reading = rows;
+      this.#reading.set(key, reading);
+      void reading.then(
+        () => this.#reading.delete(key),
+        () => this.#reading.delete(key),
+      );
+    }
+    // Shared rows: each caller gets its own copies.
+    return (await rows).map((row) => this.#event(structuredClone(row.body), runId, row.seq));
   }
 
   waitForEvents(runId: string, afterSeq: number, signal: AbortSignal): Promise<void> {
@@ -321,6 +365,12 @@ export class PostgresStore implements Store {
       set.add(waiter);
       signal.addEventListener("abort", onAbort, { once: true });
       this.#armRecheck();
+      const notified = this.#notified.get(runId);
+      if (notified !== undefined) {
+        // Told by a notification while the listener has stayed up: later commits will tell too.
+        if (notified > afterSeq) waiter.resolve();
+        return;
+      }
       this.#lastSeqs([runId]).then(
         (last) => {
           const seq = last.get(runId);
@@ -448,13 +498,22 @@ export class PostgresStore implements Store {
       const [schema, seq, ...rest] = message.payload.split(" ");
       if (schema !== this.schema) return;
       const runId = rest.join(" ");
-      if (runId === "") this.#wakeAll();
-      else this.#wake(runId, Number(seq));
+      if (runId === "") {
+        this.#notified.clear();
+        this.#wakeAll();
+        return;
+      }
+      const last = Math.max(Number(seq), this.#notified.get(runId) ?? -1);
+      this.#notified.delete(runId); // re-inserted: the most recently notified are kept longest
+      this.#notified.set(runId, last);
+      if (this.#notified.size > NOTIFIED_RUNS) this.#notified.delete(this.#notified.keys().next().value!);
+      this.#wake(runId, last);
     });
     let live = false; // breaks before it is up are the connect's own failure, not a break
     const onBreak = (error?: Error) => {
       if (!live) return;
       live = false;
+      this.#notified.clear(); // what is missed from here on, nothing remembered may stand for
       if (error) this.#onError(error);
       if (this.#listener === client) this.#listener = undefined;
       client.end().catch(() => undefined);
