@@ -3,7 +3,7 @@
  * two processes would be), behind the fake peers of run-coordinator.fakes.ts. What only the
  * database can keep right: concurrent duplicate creates, late completions after a cancel, gap-free
  * seqs under parallel appends, live streams across replicas, exactly-once dispatch of orphans.
- * (Replicas as separate processes, one SIGKILLed mid-run: replicas-process.test.ts.)
+ * (Replicas as separate processes behind the balancer: replicas.test.ts.)
  */
 import { ArpApiError, RunCoordinatorClient } from "@arp/client";
 import type * as T from "@arp/model";
