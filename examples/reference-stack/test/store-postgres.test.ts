@@ -231,6 +231,26 @@ describePostgres("PostgresStore", (url) => {
     }
   });
 
+  it("counts its round trips, in all and by method", async () => {
+    const opened = await openTestStore(url);
+    try {
+      const before = opened.store.stats.queries;
+      const runId = freshRunId();
+      await opened.store.commit({
+        run_id: runId,
+        create_run: runRecord(runId),
+        events: [event("run_started")],
+      });
+      await opened.store.getRun(runId);
+      await opened.store.readEvents(runId, 0, 10);
+      expect(opened.store.stats.queries - before).toBe(3);
+      expect(opened.store.stats.by.get("commit")?.queries).toBeGreaterThanOrEqual(1);
+      expect(opened.store.stats.by.get("readEvents")?.ms).toBeGreaterThan(0);
+    } finally {
+      await opened.close();
+    }
+  });
+
   it("refuses ids it cannot keep, and never finds them", async () => {
     const opened = await openTestStore(url);
     try {

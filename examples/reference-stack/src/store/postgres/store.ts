@@ -121,8 +121,11 @@ function bare<R extends object>(record: R): Omit<R, "version"> {
 
 export class PostgresStore implements Store {
   readonly schema: string;
-  /** Queries sent (every one a round trip), for the benchmark's count per node run. */
-  readonly stats = { queries: 0 };
+  /**
+   * Queries sent (every one a round trip) and the time they took as seen from here, in all and by
+   * the store method that sent them: where the time goes (the benchmark reads it).
+   */
+  readonly stats = { queries: 0, ms: 0, by: new Map<string, { queries: number; ms: number }>() };
   readonly #pool: pg.Pool;
   readonly #listenerConfig: pg.ClientConfig;
   readonly #recheckMs: number;
@@ -178,6 +181,7 @@ export class PostgresStore implements Store {
   async getRun(runId: string): Promise<StoredRun | undefined> {
     if (!storable(runId)) return undefined;
     const rows = await this.#query<{ record: StoredRun; version: number }>(
+      "getRun",
       "SELECT record, version FROM arp_runs WHERE run_id = $1",
       [runId],
     );
@@ -187,6 +191,7 @@ export class PostgresStore implements Store {
   async getNodeRun(nodeRunId: string): Promise<StoredNodeRun | undefined> {
     if (!storable(nodeRunId)) return undefined;
     const rows = await this.#query<{ record: StoredNodeRun; version: number }>(
+      "getNodeRun",
       "SELECT record, version FROM arp_node_runs WHERE node_run_id = $1",
       [nodeRunId],
     );
@@ -196,6 +201,7 @@ export class PostgresStore implements Store {
   async listNodeRuns(runId: string): Promise<StoredNodeRun[]> {
     if (!storable(runId)) return [];
     const rows = await this.#query<{ record: StoredNodeRun; version: number }>(
+      "listNodeRuns",
       "SELECT record, version FROM arp_node_runs WHERE run_id = $1 ORDER BY position",
       [runId],
     );
@@ -210,6 +216,7 @@ export class PostgresStore implements Store {
       version: number;
       node_runs: { record: StoredNodeRun; version: number }[];
     }>(
+      "getRunTree",
       `SELECT r.record, r.version, coalesce((
          SELECT json_agg(json_build_object('record', n.record, 'version', n.version) ORDER BY n.position)
            FROM arp_node_runs n WHERE n.run_id = r.run_id), '[]') AS node_runs
@@ -231,6 +238,7 @@ export class PostgresStore implements Store {
   ): Promise<StoredNodeRun | undefined> {
     if (![runId, parentNodeRunId, key].every(storable)) return undefined;
     const rows = await this.#query<{ record: StoredNodeRun; version: number }>(
+      "findNodeRunByKey",
       `SELECT record, version FROM arp_node_runs
         WHERE run_id = $1 AND parent_node_run_id = $2 AND idempotency_key = $3`,
       [runId, parentNodeRunId, key],
@@ -296,6 +304,7 @@ export class PostgresStore implements Store {
       event_types: events.map((e) => e.type),
     };
     const [row] = await this.#query<{ result: { ok: boolean; first_seq?: number; reason?: string } }>(
+      "commit",
       "SELECT arp_commit($1::json, $2, $3::text[], $4::text[]) AS result",
       [
         JSON.stringify(meta),
@@ -325,6 +334,7 @@ export class PostgresStore implements Store {
     let rows = this.#reading.get(key);
     if (rows === undefined) {
       rows = this.#query<{ seq: number; body: EventDraft }>(
+        "readEvents",
         "SELECT seq, body FROM arp_events WHERE run_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
         [runId, from, count],
       );
@@ -387,11 +397,13 @@ export class PostgresStore implements Store {
   async listOverdue(nowMs: number, limit: number): Promise<Overdue> {
     const [runs, nodeRuns] = await Promise.all([
       this.#query<{ run_id: string }>(
+        "listOverdue",
         `SELECT run_id FROM arp_runs
           WHERE deadline_ms IS NOT NULL AND deadline_ms <= $1 AND state IN ('queued', 'running') LIMIT $2`,
         [nowMs, limit],
       ),
       this.#query<{ node_run_id: string }>(
+        "listOverdue",
         `SELECT node_run_id FROM arp_node_runs
           WHERE deadline_ms IS NOT NULL AND deadline_ms <= $1 AND state IN ${LIVE_NODE_RUN} LIMIT $2`,
         [nowMs, limit],
@@ -402,6 +414,7 @@ export class PostgresStore implements Store {
 
   async heartbeat(replicaId: string, aliveUntilMs: number): Promise<void> {
     await this.#query(
+      "heartbeat",
       `INSERT INTO arp_replicas (replica_id, alive_until_ms) VALUES ($1, $2)
        ON CONFLICT (replica_id) DO UPDATE SET alive_until_ms = EXCLUDED.alive_until_ms`,
       [replicaId, aliveUntilMs],
@@ -410,6 +423,7 @@ export class PostgresStore implements Store {
 
   async listOrphans(nowMs: number, limit: number): Promise<string[]> {
     const rows = await this.#query<{ node_run_id: string }>(
+      "listOrphans",
       `SELECT n.node_run_id FROM arp_node_runs n
          LEFT JOIN arp_replicas r ON r.replica_id = n.owner
         WHERE n.owner IS NOT NULL AND n.state IN ${LIVE_NODE_RUN}
@@ -434,12 +448,20 @@ export class PostgresStore implements Store {
 
   // -------------------------------------------------------------------------------------------------
 
-  async #query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
-    this.stats.queries += 1;
+  async #query<R extends pg.QueryResultRow>(name: string, text: string, values?: unknown[]): Promise<R[]> {
+    const started = performance.now();
     try {
       return (await this.#pool.query<R>(text, values)).rows;
     } catch (error) {
       throw unreachable(error) ? storeUnavailable(error) : error;
+    } finally {
+      const ms = performance.now() - started;
+      const by = this.stats.by.get(name) ?? { queries: 0, ms: 0 };
+      by.queries += 1;
+      by.ms += ms;
+      this.stats.by.set(name, by);
+      this.stats.queries += 1;
+      this.stats.ms += ms;
     }
   }
 
@@ -450,6 +472,7 @@ export class PostgresStore implements Store {
   /** The last seq of each run that is there (runs that are not are left out). */
   async #lastSeqs(runIds: string[]): Promise<Map<string, number>> {
     const rows = await this.#query<{ run_id: string; next_seq: number }>(
+      "waitForEvents",
       "SELECT run_id, next_seq FROM arp_runs WHERE run_id = ANY($1::text[])",
       [runIds],
     );
