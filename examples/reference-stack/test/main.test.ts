@@ -64,6 +64,23 @@ describe("npm start", () => {
       stderr: "--viewer-port must be a port number (0-65535), not x\n",
     });
   });
+
+  it("--coordinators N needs a postgres:// --store: exit 2 with why", async () => {
+    const env = { ...process.env, ARP_STORE_URL: "" };
+    const [failed, bad] = await Promise.all([
+      run(tsx, ["src/main.ts", "--coordinators", "2"], { cwd: root, env }).catch((e: unknown) => e),
+      run(tsx, ["src/main.ts", "--store", "mysql://u:secret@h/db"], { cwd: root }).catch((e: unknown) => e),
+    ]);
+    expect(failed).toMatchObject({
+      code: 2,
+      stderr:
+        "--coordinators 2 needs --store postgres://... (or ARP_STORE_URL): a memory store cannot be shared across processes\n",
+    });
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: "--store: unknown store mysql://u:***@h/db: use memory or postgres://...\n",
+    });
+  });
 });
 
 describe("serve: one service alone", () => {

@@ -2,6 +2,9 @@
  * Several coordinator replicas: `startStack({ coordinators: N, store: "postgres://..." })` runs N
  * child processes of src/serve.ts behind the balancer. Real processes, sockets and PostgreSQL.
  */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { RunGatewayClient } from "@arp/client";
 import type * as T from "@arp/model";
 import { describe, expect, it, onTestFailed } from "vitest";
@@ -12,6 +15,9 @@ import { SERVICE_KEYS, type ServiceKey } from "../src/urls.js";
 import { describePostgres, dropSchema, freshSchema } from "./support/postgres.js";
 
 const ANY_PORT = Object.fromEntries(SERVICE_KEYS.map((k) => [k, 0])) as Record<ServiceKey, number>;
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
 const ref = (id: string) => ({ node_type_id: `arp.ref.${id}`, version: "1.0.0" });
 
 /** A logger that keeps the lines (the replicas' stderr among them), printed if the test fails. */
@@ -156,6 +162,23 @@ describePostgres("two coordinator replicas on one PostgreSQL", (url) => {
       }
     } finally {
       await stack.close();
+      await dropSchema(url, schema);
+    }
+  });
+
+  it("npm start -- --once --store URL --coordinators 2: the demo succeeds, the replicas are printed", async () => {
+    const schema = freshSchema();
+    try {
+      const anyPort = [...SERVICE_KEYS.flatMap((key) => [`--${key}-port`, "0"]), "--viewer-port", "0"];
+      const args = ["src/main.ts", "--once", "--coordinators", "2", ...anyPort];
+      // The store from ARP_STORE_URL, as a deployment would give it.
+      const env = { ...process.env, ARP_STORE_URL: withSchema(url, schema) };
+      const { stdout } = await run(tsx, args, { cwd: root, env, timeout: 90_000 });
+      expect(stdout).toMatch(/^ {2}run-coordinator +http:\/\/127\.0\.0\.1:\d+ \(the balancer\)$/m);
+      expect(stdout).toMatch(/^ {4}replica 1 +http:\/\/127\.0\.0\.1:\d+ \(pid \d+\)$/m);
+      expect(stdout).toMatch(/^ {4}replica 2 +http:\/\/127\.0\.0\.1:\d+ \(pid \d+\)$/m);
+      expect(stdout).toMatch(/^run run-[\w-]+: succeeded$/m);
+    } finally {
       await dropSchema(url, schema);
     }
   });
