@@ -14,13 +14,14 @@
  *   1 MiB, the `@arp/server` default body limit): a larger one, by `content-length` before reading
  *   or once the bytes read pass it, is answered 413 `payload_too_large` (an ARP error envelope, with
  *   `Connection: close`; the rest of the upload is not read). Buffering is what lets a request be
- *   sent again: a replica that never got it (connection refused, `connectTimeoutMs` passed, default
- *   {@link DEFAULT_CONNECT_TIMEOUT_MS}, 5 s; or a kept-alive connection the replica had closed, reset
- *   as the request was written) is skipped and the next one tried, each replica once. A request that
- *   did reach a replica is never sent to another (it may have been applied), except `GET`, `HEAD`
- *   and `OPTIONS`, which are tried on the next replica too when the connection breaks before an
- *   answer; a `POST` whose replica broke the connection before answering is a 502 `upstream_error`
- *   (not retryable: the balancer cannot know whether it was applied).
+ *   sent again: a replica that never got it (connection refused, or not accepted within
+ *   `connectTimeoutMs`, default {@link DEFAULT_CONNECT_TIMEOUT_MS}, 5 s) is skipped and the next one
+ *   tried, each replica once. A request that may have reached a replica is never sent to another (it
+ *   may have been applied), except `GET`, `HEAD` and `OPTIONS`, which are tried on the next replica
+ *   too when the connection breaks before an answer; a `POST` whose connection broke before an
+ *   answer is a 502 `upstream_error` (not retryable: the balancer cannot know whether it was
+ *   applied). That includes a kept-alive connection the replica closed just as the request was
+ *   written on it, which the balancer makes unlikely by closing idle connections first (below).
  * - **Nobody to send it to**: no replica configured, or every one tried unreachable, is a 502
  *   `upstream_unavailable` with `retryable: true`.
  * - **Responses are piped through unbuffered**, with backpressure (a slow client slows the reading
@@ -34,7 +35,9 @@
  *   on, either way; `X-Forwarded-For` gets the client's address appended, `X-Forwarded-Host` and
  *   `X-Forwarded-Proto` are set, `Host` is the replica's. No protocol upgrades (WebSocket), no
  *   HTTP/2, no TLS.
- * - Connections to the replicas are kept alive and reused (a `node:http` Agent, no cap on sockets).
+ * - Connections to the replicas are kept alive and reused (a `node:http` Agent, no cap on sockets),
+ *   and closed after `upstreamIdleMs` idle (default {@link DEFAULT_UPSTREAM_IDLE_MS}, 2 s: before the
+ *   replica's own 5 s would close them).
  *   Node's server defaults bound the client side (headers within 60 s, the whole request within
  *   300 s); there is no cap on connections or requests at once.
  * - {@link Balancer.stats} counts, per replica URL ever configured, the requests it answered and the
@@ -48,6 +51,7 @@ import { ArpServerError, type Logger } from "@arp/server";
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_DOWN_MS = 2_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_UPSTREAM_IDLE_MS = 2_000;
 
 export interface BalancerOptions {
   /** The replicas' base URLs (`http://host:port`, maybe with a path prefix). Default none. */
@@ -58,6 +62,12 @@ export interface BalancerOptions {
   downMs?: number;
   /** How long a connection to a replica may take to open. Default {@link DEFAULT_CONNECT_TIMEOUT_MS}. */
   connectTimeoutMs?: number;
+  /**
+   * How long a kept-alive connection to a replica may stay idle before the balancer closes it. Default
+   * {@link DEFAULT_UPSTREAM_IDLE_MS}: under the 5 s after which a Node server (`@arp/server`) closes
+   * one, so that the replica does not close a connection just as a request is written on it.
+   */
+  upstreamIdleMs?: number;
   /** Told when a replica is marked down and when a request fails at a replica. Default: nobody. */
   logger?: Logger;
 }
@@ -145,7 +155,7 @@ export class Balancer {
   readonly #connectTimeoutMs: number;
   readonly #logger: Logger | undefined;
   readonly #server: http.Server;
-  readonly #agent = new http.Agent({ keepAlive: true, scheduling: "lifo" });
+  readonly #agent: http.Agent;
   readonly #stats: BalancerStats = { replicas: {}, failed: 0, tooLarge: 0 };
   #replicas: Replica[] = [];
   #cursor = 0;
@@ -160,6 +170,14 @@ export class Balancer {
       DEFAULT_CONNECT_TIMEOUT_MS,
     );
     this.#logger = options.logger;
+    // The Agent's `timeout` closes its free sockets once idle that long (and lets a replica's shorter
+    // `Keep-Alive: timeout=` hint win); on a socket in use it only emits 'timeout', which nobody
+    // handles here: a quiet stream stays open.
+    this.#agent = new http.Agent({
+      keepAlive: true,
+      scheduling: "lifo",
+      timeout: positive("upstreamIdleMs", options.upstreamIdleMs, DEFAULT_UPSTREAM_IDLE_MS),
+    });
     this.#server = http.createServer((req, res) => this.#handle(req, res));
     this.setReplicas(options.replicas ?? []);
   }
@@ -349,8 +367,6 @@ export class Balancer {
         if (responded || gone) return; // the response's pipeline handles its own end
         const code = error.code ?? "";
         const refused = NOT_SENT.has(code) || code === CONNECT_TIMEOUT;
-        // A kept-alive connection the replica closed as it was reused: the request was not read.
-        const stale = request.reusedSocket && (code === "ECONNRESET" || code === "EPIPE");
         if (refused) {
           stats.refused += 1;
           if (replica.downUntil <= Date.now())
@@ -361,7 +377,7 @@ export class Balancer {
             });
           replica.downUntil = Date.now() + this.#downMs;
         }
-        if (refused || stale || IDEMPOTENT.has(req.method ?? "")) {
+        if (refused || IDEMPOTENT.has(req.method ?? "")) {
           attempt(index + 1, tried + 1);
           return;
         }

@@ -268,6 +268,34 @@ describe("Balancer", () => {
     expect(lines).toEqual(['{"seq":1}\n', '{"seq":2}\n', '{"seq":3}\n']);
   });
 
+  it("closes a kept-alive connection to a replica after upstreamIdleMs idle, but not a quiet stream", async () => {
+    const sockets = new Set<unknown>();
+    let closedAfter: number | undefined;
+    const a = await upstream("a", (req, res) => {
+      sockets.add(req.socket);
+      if (req.url === "/stream") {
+        res.writeHead(200, { "content-type": "application/x-ndjson" });
+        res.write('{"seq":0}\n');
+        setTimeout(() => res.end('{"seq":1}\n'), 600); // quiet for 3 times upstreamIdleMs
+        return;
+      }
+      res.end("{}", () => {
+        const answered = Date.now();
+        req.socket.once("close", () => {
+          closedAfter = Date.now() - answered;
+        });
+      });
+    });
+    const lb = await balancer([a.url], { upstreamIdleMs: 200 });
+    const stream = await request(`${lb.url}/stream`, { method: "GET" });
+    expect(stream.body).toBe('{"seq":0}\n{"seq":1}\n');
+    expect((await request(`${lb.url}/x`, { method: "GET" })).status).toBe(200);
+    expect(sockets.size).toBe(1); // the stream's connection, kept and reused
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(closedAfter).toBeGreaterThanOrEqual(150);
+    expect(closedAfter).toBeLessThan(500); // long before the server's own 5 s
+  });
+
   it("backpressure: a client that does not read stalls the replica's writes", async () => {
     const CHUNK = Buffer.alloc(1024 * 1024, 120);
     const TOTAL = 512; // MiB the replica would write if nothing held it back
