@@ -4,21 +4,27 @@
  * demo, 0 when the run succeeded). `--secure` requires JWTs everywhere (a development issuer
  * starts too). `--<service>-port N` moves a service; `--<service>-url URL` uses another
  * implementation of that service instead of starting ours. The run viewer, a web page, is on
- * `--viewer-port` (default 8088).
+ * `--viewer-port` (default 8088). `--store URL` (or `ARP_STORE_URL`) is the coordinator's store;
+ * `--coordinators N` runs N coordinator processes on it, behind a balancer on the coordinator's port.
  */
 import { parseArgs } from "node:util";
 import { runDemo } from "./demo.js";
 import { readPolicyFile } from "./policy/policy.js";
 import { runMain, untilStopped } from "./process.js";
-import { startStack } from "./stack.js";
+import { type RunningStack, startStack } from "./stack.js";
+import { redactUrl, STORE_URL_VARIABLE, storeKind } from "./store/open.js";
 import { SERVICE_KEYS, type ServiceKey, type StackUrls, urlVariable } from "./urls.js";
 import { DEFAULT_VIEWER_PORT } from "./viewer/server.js";
 
-const HELP = `Usage: npm start -- [--once] [--secure] [--policy FILE] [--host H] [--viewer-port N] [--<service>-port N] [--<service>-url URL]
+const HELP = `Usage: npm start -- [--once] [--secure] [--store URL] [--coordinators N] [--policy FILE] [--host H] [--viewer-port N] [--<service>-port N] [--<service>-url URL]
 
 Starts the seven services of the reference stack, runs the demo workflow and prints it.
   --once              exit after the demo (0 when the run succeeded, 1 otherwise)
   --secure            JWT auth everywhere, with a development token issuer
+  --store URL         the coordinator's store: memory (the default) or
+                      postgres://user:password@host:port/database[?schema=name] (default ${STORE_URL_VARIABLE})
+  --coordinators N    N coordinator processes sharing the store (a postgres:// one), behind a
+                      round-robin balancer on the run-coordinator port (default 1, in process)
   --policy FILE       the PDP's policy document (JSON, see the README's PDP section;
                       default: the permissive development policy)
   --host H            where to listen (default 127.0.0.1)
@@ -34,6 +40,8 @@ function options() {
     secure: { type: "boolean" },
     host: { type: "string" },
     policy: { type: "string" },
+    store: { type: "string" },
+    coordinators: { type: "string" },
     "viewer-port": { type: "string" },
     help: { type: "boolean" },
   };
@@ -75,17 +83,46 @@ async function main(): Promise<number> {
   }
   const viewerPort = portOf("viewer-port");
   if (viewerPort === "bad") return 2;
-  const stack = await startStack({
-    ports,
-    external,
-    secure: values.secure === true,
-    ...(typeof values.policy === "string" ? { policy: readPolicyFile(values.policy) } : {}),
-    viewer: { port: viewerPort ?? DEFAULT_VIEWER_PORT },
-    ...(typeof values.host === "string" ? { host: values.host } : {}),
-  });
+  const coordinators = Number(values.coordinators ?? 1);
+  if (!Number.isSafeInteger(coordinators) || coordinators < 1) {
+    process.stderr.write(`--coordinators must be a whole number >= 1, not ${values.coordinators}\n`);
+    return 2;
+  }
+  const store = typeof values.store === "string" ? values.store : process.env[STORE_URL_VARIABLE];
+  if (storeKind(store) === undefined) {
+    process.stderr.write(`--store: unknown store ${redactUrl(store!)}: use memory or postgres://...\n`);
+    return 2;
+  }
+  if (coordinators > 1 && storeKind(store) !== "postgres") {
+    process.stderr.write(
+      `--coordinators ${coordinators} needs --store postgres://... (or ${STORE_URL_VARIABLE}): a memory store cannot be shared across processes\n`,
+    );
+    return 2;
+  }
+  let stack: RunningStack;
+  try {
+    stack = await startStack({
+      ports,
+      external,
+      secure: values.secure === true,
+      ...(typeof store === "string" && store !== "" ? { store } : {}),
+      coordinators,
+      ...(typeof values.policy === "string" ? { policy: readPolicyFile(values.policy) } : {}),
+      viewer: { port: viewerPort ?? DEFAULT_VIEWER_PORT },
+      ...(typeof values.host === "string" ? { host: values.host } : {}),
+    });
+  } catch (error) {
+    process.stderr.write(`the stack did not start: ${(error as Error).message}\n`);
+    return 1;
+  }
   const write = (line: string) => process.stdout.write(`${line}\n`);
   write("ARP reference stack:");
-  for (const key of SERVICE_KEYS) write(`  ${key.padEnd(19)} ${stack.urls[key]}`);
+  for (const key of SERVICE_KEYS) {
+    const balanced = key === "run-coordinator" && stack.balancer ? " (the balancer)" : "";
+    write(`  ${key.padEnd(19)} ${stack.urls[key]}${balanced}`);
+  }
+  for (const [i, replica] of stack.replicas.entries())
+    write(`  ${`  replica ${i + 1}`.padEnd(19)} ${replica.url} (pid ${replica.pid})`);
   if (stack.issuer)
     write(`  token issuer        ${stack.issuer.issuer} (POST /token {"audience": "run-gateway"})`);
   const viewer = stack.viewer!;

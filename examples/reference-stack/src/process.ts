@@ -11,10 +11,14 @@ export function runMain(main: () => Promise<number>): void {
   );
 }
 
-/** Resolves on Ctrl-C (SIGINT) or SIGTERM. */
+/**
+ * Resolves on Ctrl-C (SIGINT) or SIGTERM; and, in a child process started with an IPC channel (a
+ * stack's coordinator replica), when that channel closes: its parent went away, even by SIGKILL.
+ */
 export function untilStopped(): Promise<void> {
   return new Promise((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
+    if (process.connected) process.once("disconnect", () => resolve());
   });
 }

@@ -4,18 +4,27 @@
  * `secure`, a development token issuer starts first, every service requires tokens for its own
  * audience, and the services call each other with tokens for the callee's. With `viewer`, the run
  * viewer's web server starts before the services, and the gateway allows CORS for its origin only.
+ *
+ * With `coordinators: N > 1`, the run coordinator is N child processes (src/replicas.ts) sharing a
+ * PostgreSQL store, behind a {@link Balancer} on the run-coordinator port: the balancer listens
+ * first (its URL is the coordinators' public one, which they hand to composite executors), then
+ * the replicas start on OS-chosen ports, then the balancer is given their URLs. With `secure`, each
+ * replica requires the issuer's tokens and gets its own for its peers (`serve.ts --issuer`).
  */
 import type { Logger, ServerOptions } from "@arp/server";
 import { DevTokenIssuer } from "./auth/issuer.js";
+import { Balancer } from "./balancer.js";
 import { Peers } from "./peers.js";
+import { type Replica, type ReplicaProcess, startReplica } from "./replicas.js";
 import { ReferenceAtomicExecutor } from "./services/atomic-executor.js";
 import { ReferenceCompositeExecutor } from "./services/composite-executor.js";
 import { ReferenceNodeRegistry } from "./services/node-registry.js";
 import { ReferencePdp } from "./services/pdp.js";
-import { ReferenceRunCoordinator } from "./services/run-coordinator.js";
+import { ReferenceRunCoordinator, type ReferenceRunCoordinatorOptions } from "./services/run-coordinator.js";
 import { ReferenceRunGateway } from "./services/run-gateway.js";
 import { ReferenceSelection } from "./services/selection.js";
 import type { Store } from "./store/interface.js";
+import { openStore, redactUrl, STORE_URL_VARIABLE, storeKind } from "./store/open.js";
 import { DEFAULT_PORTS, SERVICE_KEYS, type ServiceKey, type StackUrls } from "./urls.js";
 import { DEFAULT_VIEWER_PORT, type RunningViewer, startViewer } from "./viewer/server.js";
 
@@ -28,8 +37,18 @@ export interface StackOptions {
   external?: Partial<StackUrls>;
   /** JWT auth everywhere, with a development token issuer. */
   secure?: boolean;
-  /** The coordinator's store. Default in memory. */
-  store?: Store;
+  /**
+   * The coordinator's store: a {@link Store}, or a URL (`memory`, `postgres://...?schema=name`; see
+   * src/store/open.ts) that the stack opens and closes with itself. Default in memory.
+   */
+  store?: Store | string;
+  /**
+   * How many coordinator replicas (default 1, in this process). More are child processes behind a
+   * balancer, and need `store` as a `postgres://` URL: a memory store cannot be shared across processes.
+   */
+  coordinators?: number;
+  /** Passed to every coordinator (each replica's `--lease-ms`, `--sweep-ms`). */
+  coordinator?: Omit<CoordinatorTuning, "replicaId">;
   /** The PDP's policy document (see src/policy/); default the permissive development policy. */
   policy?: unknown;
   /** Where the services log. Default: warnings and errors on stderr. */
@@ -44,7 +63,27 @@ export interface RunningStack {
   readonly issuer: DevTokenIssuer | undefined;
   /** With `viewer`: its server (`viewer.url` is the page). */
   readonly viewer: RunningViewer | undefined;
+  /**
+   * With `coordinators > 1`: every replica started (in start order; one that exited stays here, its
+   * `exited` resolved, and is taken off the balancer). Empty otherwise.
+   */
+  readonly replicas: readonly Replica[];
+  /** With `coordinators > 1`: the balancer on the run-coordinator URL (its `stats` count per replica). */
+  readonly balancer: Balancer | undefined;
+  /** With `coordinators > 1`: starts one more replica and puts it behind the balancer. */
+  addReplica(): Promise<Replica>;
+  /** Stops everything: the balancer, then the replicas (SIGTERM, SIGKILL after 5 s), then the rest. */
   close(): Promise<void>;
+}
+
+/**
+ * A coordinator's tuning, for options of `ReferenceRunCoordinator` that are being added next to
+ * this (`replicaId`, `leaseMs`); `sweepIntervalMs` exists. Passed through, not interpreted here.
+ */
+export interface CoordinatorTuning {
+  replicaId?: string;
+  leaseMs?: number;
+  sweepIntervalMs?: number;
 }
 
 /** The order services start in: each one's peers are up before it takes requests. */
@@ -58,13 +97,54 @@ const START_ORDER: readonly ServiceKey[] = [
   "run-gateway",
 ];
 
+/** Checks what `coordinators > 1` needs; answers the store URL the replicas get. */
+function replicatedStore(options: StackOptions, count: number): string | undefined {
+  if (!Number.isSafeInteger(count) || count < 1)
+    throw new RangeError(`coordinators must be a whole number >= 1 (got ${count})`);
+  if (count === 1) return undefined;
+  if (options.external?.["run-coordinator"] !== undefined)
+    throw new RangeError("coordinators > 1 starts our coordinator: not with an external run-coordinator URL");
+  const store = options.store;
+  if (typeof store !== "string" || storeKind(store) !== "postgres") {
+    const given =
+      store === undefined
+        ? "none"
+        : typeof store !== "string"
+          ? "a Store object"
+          : storeKind(store) === "memory"
+            ? "memory"
+            : redactUrl(store);
+    throw new RangeError(
+      `coordinators: ${count} needs store: "postgres://..." (a URL each replica process opens); a memory store cannot be shared across processes (store: ${given})`,
+    );
+  }
+  return store;
+}
+
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const host = options.host ?? "127.0.0.1";
+  const count = options.coordinators ?? 1;
+  const replicaStore = replicatedStore(options, count);
   const urls: Partial<StackUrls> = { ...options.external };
   const closers: (() => Promise<void>)[] = [];
   let issuer: DevTokenIssuer | undefined;
   let viewer: RunningViewer | undefined;
+  let balancer: Balancer | undefined;
+  const replicas: ReplicaProcess[] = [];
+  let closing = false;
+  let startReplicaNow: (() => Promise<Replica>) | undefined;
   try {
+    let store: Store | undefined;
+    if (typeof options.store === "string") {
+      if (replicaStore === undefined && options.external?.["run-coordinator"] === undefined) {
+        // Opened first, closed last (after the coordinator).
+        const opened = await openStore(options.store);
+        store = opened;
+        closers.push(() => opened.close());
+      }
+    } else {
+      store = options.store;
+    }
     if (options.secure) {
       issuer = new DevTokenIssuer();
       await issuer.listen(0, host);
@@ -83,6 +163,62 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     }
     for (const key of START_ORDER) {
       if (options.external?.[key] !== undefined) continue;
+      const port = options.ports?.[key] ?? DEFAULT_PORTS[key];
+      if (key === "run-coordinator" && replicaStore !== undefined) {
+        const lb = new Balancer(options.logger ? { logger: options.logger } : {});
+        balancer = lb;
+        const publicUrl = await lb.listen(port, host);
+        urls[key] = publicUrl;
+        const killAll = () => {
+          for (const r of replicas) r.kill("SIGKILL");
+        };
+        process.once("exit", killAll); // never leave replicas behind this process
+        closers.push(async () => {
+          process.off("exit", killAll);
+        });
+        // The balancer goes first (its connections and streams are cut), then the replicas.
+        closers.push(async () => {
+          closing = true;
+          await lb.close();
+          await Promise.all(replicas.map((r) => r.stop()));
+        });
+        const tuning = options.coordinator ?? {};
+        startReplicaNow = async () => {
+          if (closing) throw new Error("the stack is closing");
+          // The store URL goes in the environment, not the arguments: `ps` shows arguments to anyone.
+          const args = ["--port", "0", "--host", host, `--${key}-url`, publicUrl];
+          for (const peer of SERVICE_KEYS) {
+            const url = urls[peer];
+            if (peer !== key && url !== undefined) args.push(`--${peer}-url`, url);
+          }
+          if (issuer) args.push("--issuer", issuer.issuer);
+          if (tuning.leaseMs !== undefined) args.push("--lease-ms", String(tuning.leaseMs));
+          if (tuning.sweepIntervalMs !== undefined) args.push("--sweep-ms", String(tuning.sweepIntervalMs));
+          const replica = await startReplica({
+            args,
+            env: { [STORE_URL_VARIABLE]: replicaStore },
+            ...(options.logger ? { logger: options.logger } : {}),
+            spawned: (child) => {
+              replicas.push(child);
+              void child.exited.then((code) => {
+                lb.setReplicas(lb.replicas.filter((url) => url !== child.url));
+                if (!closing && child.url !== "")
+                  (options.logger ?? console).warn(
+                    `run-coordinator replica ${child.pid} (${child.url}) exited with ${code ?? "a signal"}`,
+                  );
+              });
+            },
+          });
+          if (closing) {
+            await replica.stop();
+            throw new Error("the stack is closing");
+          }
+          lb.setReplicas([...lb.replicas, replica.url]);
+          return replica;
+        };
+        await Promise.all(Array.from({ length: count }, () => startReplicaNow!()));
+        continue;
+      }
       const server: ServerOptions = {
         auth: issuer ? issuer.authFor(key) : { mode: "disabled" },
         ...(options.logger ? { logger: options.logger } : {}),
@@ -94,11 +230,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       const service = createService(key, {
         peers,
         server,
-        ...(options.store ? { store: options.store } : {}),
+        ...(store ? { store } : {}),
         ...(options.policy === undefined ? {} : { policy: options.policy }),
         ...(token ? { token } : {}),
+        ...(options.coordinator ? { coordinator: options.coordinator } : {}),
       });
-      const port = options.ports?.[key] ?? DEFAULT_PORTS[key];
       const running = await service.listen({ port, host });
       urls[key] = running.url;
       closers.push(running.close);
@@ -112,6 +248,13 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     urls: urls as StackUrls,
     issuer,
     viewer,
+    replicas,
+    balancer,
+    addReplica() {
+      if (startReplicaNow === undefined)
+        return Promise.reject(new Error("addReplica: the stack has no replicas (coordinators is 1)"));
+      return startReplicaNow();
+    },
     async close() {
       for (const close of closers.reverse()) await close().catch(() => undefined);
     },
@@ -127,16 +270,26 @@ export interface ServiceParts {
   token?: (audience: string) => Promise<string>;
   /** The PDP's policy document. */
   policy?: unknown;
+  /** The coordinator's tuning. */
+  coordinator?: CoordinatorTuning;
 }
 
 /** One service of the stack, not yet listening. */
 export function createService(key: ServiceKey, parts: ServiceParts) {
-  const { peers, server, store, token, policy } = parts;
+  const { peers, server, store, token, policy, coordinator } = parts;
   switch (key) {
     case "run-gateway":
       return new ReferenceRunGateway({ peers, server });
-    case "run-coordinator":
-      return new ReferenceRunCoordinator({ peers, server, ...(store ? { store } : {}) });
+    case "run-coordinator": {
+      // Not an object literal: `replicaId` and `leaseMs` are not options of the class yet (see CoordinatorTuning).
+      const options: ReferenceRunCoordinatorOptions & CoordinatorTuning = {
+        peers,
+        server,
+        ...(store ? { store } : {}),
+        ...coordinator,
+      };
+      return new ReferenceRunCoordinator(options);
+    }
     case "atomic-executor":
       return new ReferenceAtomicExecutor({ peers, server });
     case "composite-executor":

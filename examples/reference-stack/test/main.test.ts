@@ -64,6 +64,23 @@ describe("npm start", () => {
       stderr: "--viewer-port must be a port number (0-65535), not x\n",
     });
   });
+
+  it("--coordinators N needs a postgres:// --store: exit 2 with why", async () => {
+    const env = { ...process.env, ARP_STORE_URL: "" };
+    const [failed, bad] = await Promise.all([
+      run(tsx, ["src/main.ts", "--coordinators", "2"], { cwd: root, env }).catch((e: unknown) => e),
+      run(tsx, ["src/main.ts", "--store", "mysql://u:secret@h/db"], { cwd: root }).catch((e: unknown) => e),
+    ]);
+    expect(failed).toMatchObject({
+      code: 2,
+      stderr:
+        "--coordinators 2 needs --store postgres://... (or ARP_STORE_URL): a memory store cannot be shared across processes\n",
+    });
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: "--store: unknown store mysql://u:***@h/db: use memory or postgres://...\n",
+    });
+  });
 });
 
 describe("serve: one service alone", () => {
@@ -83,6 +100,55 @@ describe("serve: one service alone", () => {
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
     }
+  });
+
+  it("run-coordinator --store memory --sweep-ms 0: prints its URL, serves, and SIGTERM stops it (exit 0)", async () => {
+    const child = spawn(
+      tsx,
+      [
+        "src/serve.ts",
+        "run-coordinator",
+        "--port",
+        "0",
+        "--store",
+        "memory",
+        "--sweep-ms",
+        "0",
+        "--lease-ms",
+        "500",
+      ],
+      { cwd: root },
+    );
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        child.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString()));
+        child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+      });
+      expect(line).toMatch(/^run-coordinator http:\/\/127\.0\.0\.1:\d+\n$/);
+      const url = line.trim().split(" ")[1]!;
+      expect((await fetch(`${url}/v1/runs/nope`)).status).toBe(404);
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
+  });
+
+  it("the coordinator's flags elsewhere, or a bad number, are exit 2", async () => {
+    const [elsewhere, bad] = await Promise.all([
+      run(tsx, ["src/serve.ts", "pdp", "--store", "memory"], { cwd: root }).catch((e: unknown) => e),
+      run(tsx, ["src/serve.ts", "run-coordinator", "--lease-ms", "soon"], { cwd: root }).catch(
+        (e: unknown) => e,
+      ),
+    ]);
+    expect(elsewhere).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^--store is for run-coordinator only\nUsage: /),
+    });
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: "--lease-ms must be a whole number of milliseconds >= 0, not soon\n",
+    });
   });
 
   it("an unknown service is exit 2 with the usage", async () => {

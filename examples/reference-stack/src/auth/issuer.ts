@@ -91,13 +91,7 @@ export class DevTokenIssuer {
 
   /** The auth settings of the service `audience`: tokens of this issuer, for that audience only. */
   authFor(audience: string): AuthOptions {
-    return {
-      mode: "required",
-      issuer: this.#url,
-      audience,
-      jwksUri: `${this.#url}/.well-known/jwks.json`,
-      algorithms: ["ES256"],
-    };
+    return devIssuerAuth(this.#url, audience);
   }
 
   /** A token for calls to `audience`, on behalf of `subject`. */
@@ -136,4 +130,45 @@ export class DevTokenIssuer {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
+}
+
+/** The auth settings of the service `audience` for tokens of the development issuer at `issuer` (its URL). */
+export function devIssuerAuth(issuer: string, audience: string): AuthOptions {
+  return {
+    mode: "required",
+    issuer,
+    audience,
+    jwksUri: `${issuer}/.well-known/jwks.json`,
+    algorithms: ["ES256"],
+  };
+}
+
+/**
+ * {@link DevTokenIssuer.tokens} for a process other than the issuer's (a coordinator replica of the
+ * `--secure` stack): tokens from `POST <issuer>/token`, one cached per audience, renewed when 80 % of
+ * its life has passed; a failed request is not cached (the next call asks again).
+ */
+export function remoteTokens(issuer: string, subject: string): (audience: string) => Promise<string> {
+  const cache = new Map<string, Promise<IssuedToken>>();
+  const fetchToken = async (audience: string): Promise<IssuedToken> => {
+    const response = await fetch(`${issuer}/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ audience, subject }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) throw new Error(`the token issuer answered ${response.status}`);
+    const body = (await response.json()) as { access_token: string; expires_in: number };
+    return { token: body.access_token, expiresAt: Date.now() + body.expires_in * 1000 };
+  };
+  return async (audience) => {
+    let issued = cache.get(audience);
+    const renewAt = (await issued?.catch(() => undefined))?.expiresAt ?? 0;
+    if (issued === undefined || Date.now() > renewAt - TOKEN_LIFETIME_S * 200) {
+      issued = fetchToken(audience);
+      cache.set(audience, issued);
+      issued.catch(() => cache.delete(audience));
+    }
+    return (await issued).token;
+  };
 }

@@ -1,0 +1,141 @@
+/**
+ * Coordinator replicas as child processes, for the stack's `coordinators > 1`: each is
+ * `node --import tsx src/serve.ts run-coordinator ...` (the loader `npm start`'s `tsx` uses, run
+ * by this Node itself, so that the child's pid is the server's own and a signal reaches it), and is
+ * ready when it prints `run-coordinator <url>`. It stops by itself when this process ends (its IPC
+ * channel closes), also when this one is killed. Its stderr (and any other output) goes, a line at a
+ * time and prefixed with its pid, to the logger given (its `[arp-server] warn:` / `error:` lines at
+ * that level, anything else as an error), else to this process's stderr; the last
+ * {@link KEPT_STDERR_BYTES} of it are kept for the error of a replica that exits during start-up.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Logger } from "@arp/server";
+
+/** How long a replica may take to print its URL before it is killed and the start fails. */
+export const REPLICA_START_TIMEOUT_MS = 30_000;
+/** How long a replica has to stop after SIGTERM before it gets SIGKILL. */
+export const REPLICA_STOP_GRACE_MS = 5_000;
+/** How much of a replica's stderr is kept for an error message. */
+export const KEPT_STDERR_BYTES = 16 * 1024;
+
+const SERVE = fileURLToPath(new URL("./serve.ts", import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+export interface Replica {
+  /** Where it listens (its own URL, not the balancer's). */
+  readonly url: string;
+  readonly pid: number;
+  /** Sends `signal` (default SIGTERM). */
+  kill(signal?: NodeJS.Signals): void;
+  /** Its exit code once it exited (`null`: ended by a signal). */
+  readonly exited: Promise<number | null>;
+}
+
+export interface ReplicaProcess extends Replica {
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartReplicaOptions {
+  /** The flags after `run-coordinator` (`--port 0 --run-coordinator-url ...`). */
+  args: readonly string[];
+  /** Variables added to this process's environment (`ARP_STORE_URL`: a password stays out of `ps`). */
+  env?: Record<string, string>;
+  /** Where its output goes; default this process's stderr. */
+  logger?: Logger;
+  /** Called with the child as soon as it is spawned (before it is ready), so that it can be stopped. */
+  spawned?: (child: ReplicaProcess) => void;
+}
+
+/** The tsx loader as a URL for `--import`, resolved from this package (not from the cwd). */
+function tsxLoader(): string {
+  return pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+}
+
+/** Starts a replica; resolves once it prints its URL, rejects (with its stderr) if it exits first. */
+export function startReplica(options: StartReplicaOptions): Promise<ReplicaProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", tsxLoader(), SERVE, "run-coordinator", ...options.args],
+    // The IPC channel is only there to close when this process ends, however it ends: the replica
+    // then stops by itself (process.ts, untilStopped), so that none is left behind.
+    { cwd: PACKAGE_ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe", "ipc"] },
+  );
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => resolve(code));
+    child.once("error", () => resolve(child.exitCode));
+  });
+  const pid = child.pid ?? -1;
+  let kept = "";
+  const out = (line: string) => {
+    kept = `${kept}${line}\n`.slice(-KEPT_STDERR_BYTES);
+    const tagged = /^\[arp-server\] (warn|error): (.*)$/.exec(line);
+    const text = `run-coordinator replica ${pid}: ${tagged ? tagged[2] : line}`;
+    if (options.logger === undefined) process.stderr.write(`[run-coordinator replica ${pid}] ${line}\n`);
+    else if (tagged?.[1] === "warn") options.logger.warn(text);
+    else options.logger.error(text);
+  };
+  createInterface({ input: child.stderr! }).on("line", out);
+
+  let url = "";
+  const handle: ReplicaProcess = {
+    get url() {
+      return url;
+    },
+    pid,
+    kill: (signal = "SIGTERM") => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    exited,
+    async stop(graceMs = REPLICA_STOP_GRACE_MS) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      handle.kill("SIGTERM");
+      const timer = setTimeout(() => handle.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  options.spawned?.(handle);
+
+  return new Promise<ReplicaProcess>((resolve, reject) => {
+    let ready = false;
+    const lines = createInterface({ input: child.stdout! });
+    lines.on("line", (line) => {
+      const match = /^run-coordinator (http:\/\/\S+)$/.exec(line);
+      if (!ready && match) {
+        ready = true;
+        url = match[1]!;
+        clearTimeout(timer);
+        resolve(handle);
+      } else {
+        out(line);
+      }
+    });
+    const timer = setTimeout(() => {
+      if (ready) return;
+      handle.kill("SIGKILL");
+      reject(
+        new Error(
+          `a run-coordinator replica (pid ${pid}) did not start within ${REPLICA_START_TIMEOUT_MS} ms:\n${kept}`,
+        ),
+      );
+    }, REPLICA_START_TIMEOUT_MS);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(new Error(`a run-coordinator replica could not be started: ${error.message}`));
+    });
+    // 'close' comes after its output has been read to the end: the error quotes all of stderr.
+    child.once("close", (code, signal) => {
+      if (ready) return;
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `a run-coordinator replica (pid ${pid}) exited with ${code ?? signal} during start-up:\n${kept}`,
+        ),
+      );
+    });
+  });
+}
