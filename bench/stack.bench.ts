@@ -14,7 +14,7 @@ import pg from "pg";
 import { startStack } from "../examples/reference-stack/src/stack.js";
 import { PostgresStore } from "../examples/reference-stack/src/store/postgres/store.js";
 import { SERVICE_KEYS } from "../examples/reference-stack/src/urls.js";
-import { int, median, spread, table, writeResultsSection } from "./lib.js";
+import { median, spread, table, writeResultsSection } from "./lib.js";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const RUNS = Number(process.env.BENCH_RUNS ?? 300); // measured per round and contender
@@ -35,12 +35,18 @@ const pipeline = (i: number) => ({
   root_node_type_ref: ref("pipeline"),
   input: {
     input: { text: `bench run ${i} Straße café 🚀` },
-    steps: ["text.upper", "text.reverse", "text.word_count", "echo", "sha256"].map((id) => ({ node_type: ref(id) })),
+    steps: ["text.upper", "text.reverse", "text.word_count", "echo", "sha256"].map((id) => ({
+      node_type: ref(id),
+    })),
   },
 });
 
 type Contender = "memory, 1 coordinator" | "PostgreSQL, 1 coordinator" | "PostgreSQL, 2 coordinators";
-const CONTENDERS: Contender[] = ["memory, 1 coordinator", "PostgreSQL, 1 coordinator", "PostgreSQL, 2 coordinators"];
+const CONTENDERS: Contender[] = [
+  "memory, 1 coordinator",
+  "PostgreSQL, 1 coordinator",
+  "PostgreSQL, 2 coordinators",
+];
 
 interface Round {
   runsPerSecond: number;
@@ -52,7 +58,11 @@ interface Round {
 }
 
 /** `n` runs, `CONCURRENCY` at a time; each one's latency is its start to its stream's run_completed. */
-async function drive(gatewayUrl: string, n: number, offset: number): Promise<{ wallMs: number; latencies: number[] }> {
+async function drive(
+  gatewayUrl: string,
+  n: number,
+  offset: number,
+): Promise<{ wallMs: number; latencies: number[] }> {
   const gateway = new RunGatewayClient({ baseUrl: gatewayUrl });
   const latencies: number[] = [];
   let next = 0;
@@ -118,7 +128,12 @@ async function round(contender: Contender, databaseUrl: string, r: number): Prom
           }),
         )
       : undefined;
-    return { runsPerSecond: (RUNS / wallMs) * 1000, latencies, ...(byMethod ? { byMethod } : {}), ...(before === undefined ? {} : { before }) } as Round & { before?: number };
+    return {
+      runsPerSecond: (RUNS / wallMs) * 1000,
+      latencies,
+      ...(byMethod ? { byMethod } : {}),
+      ...(before === undefined ? {} : { before }),
+    } as Round & { before?: number };
   } finally {
     await stack.close();
     await store?.close();
@@ -154,7 +169,9 @@ async function main(): Promise<void> {
         results.get(contender)!.push(result);
         console.log(
           `round ${r + 1} ${contender}: ${result.runsPerSecond.toFixed(1)} runs/s, p50 ${median(result.latencies).toFixed(0)} ms, p99 ${percentile(result.latencies, 99).toFixed(0)} ms` +
-            (result.transactions === undefined ? "" : `, ${(result.transactions / ((RUNS + WARMUP) * NODE_RUNS)).toFixed(1)} round trips per node run`),
+            (result.transactions === undefined
+              ? ""
+              : `, ${(result.transactions / ((RUNS + WARMUP) * NODE_RUNS)).toFixed(1)} round trips per node run`),
         );
       }
     }
@@ -163,7 +180,8 @@ async function main(): Promise<void> {
   }
 
   const memory = results.get("memory, 1 coordinator")!;
-  const ratio = (c: Contender) => results.get(c)!.map((round, i) => round.runsPerSecond / memory[i]!.runsPerSecond);
+  const ratio = (c: Contender) =>
+    results.get(c)!.map((round, i) => round.runsPerSecond / memory[i]!.runsPerSecond);
   const rows = CONTENDERS.map((c) => {
     const rounds = results.get(c)!;
     const all = rounds.flatMap((x) => x.latencies);

@@ -76,15 +76,11 @@ export interface RunningStack {
   close(): Promise<void>;
 }
 
-/**
- * A coordinator's tuning, for options of `ReferenceRunCoordinator` that are being added next to
- * this (`replicaId`, `leaseMs`); `sweepIntervalMs` exists. Passed through, not interpreted here.
- */
-export interface CoordinatorTuning {
-  replicaId?: string;
-  leaseMs?: number;
-  sweepIntervalMs?: number;
-}
+/** A coordinator's tuning: the options of `ReferenceRunCoordinator` a stack passes to every replica. */
+export type CoordinatorTuning = Pick<
+  ReferenceRunCoordinatorOptions,
+  "replicaId" | "leaseMs" | "sweepIntervalMs"
+>;
 
 /** The order services start in: each one's peers are up before it takes requests. */
 const START_ORDER: readonly ServiceKey[] = [
@@ -280,16 +276,8 @@ export function createService(key: ServiceKey, parts: ServiceParts) {
   switch (key) {
     case "run-gateway":
       return new ReferenceRunGateway({ peers, server });
-    case "run-coordinator": {
-      // Not an object literal: `replicaId` and `leaseMs` are not options of the class yet (see CoordinatorTuning).
-      const options: ReferenceRunCoordinatorOptions & CoordinatorTuning = {
-        peers,
-        server,
-        ...(store ? { store } : {}),
-        ...coordinator,
-      };
-      return new ReferenceRunCoordinator(options);
-    }
+    case "run-coordinator":
+      return new ReferenceRunCoordinator({ peers, server, ...(store ? { store } : {}), ...coordinator });
     case "atomic-executor":
       return new ReferenceAtomicExecutor({ peers, server });
     case "composite-executor":

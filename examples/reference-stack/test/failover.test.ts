@@ -1,0 +1,186 @@
+/**
+ * Two coordinator replicas as processes on one PostgreSQL schema, behind the stack's balancer: one
+ * SIGKILLed while runs are in flight, and the whole checker against the pair.
+ */
+import { RunCoordinatorClient, RunGatewayClient } from "@arp/client";
+import { runConformance } from "@arp/conformance";
+import type * as T from "@arp/model";
+import { expect, it } from "vitest";
+import { type RunningStack, startStack } from "../src/stack.js";
+import { SERVICE_KEYS } from "../src/urls.js";
+import { ANY_PORT, logProblems, nodeRunIds, QUIET, readRunLog } from "./run-log.js";
+import { describePostgres, dropSchema, freshSchema } from "./support/postgres.js";
+
+const ref = (id: string) => ({ node_type_id: `arp.ref.${id}`, version: "1.0.0" });
+const RUNS = 12;
+const SLEEP_MS = 3_000;
+
+function withSchema(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("schema", schema);
+  return parsed.toString();
+}
+
+async function twoReplicas(url: string, schema: string): Promise<RunningStack> {
+  return startStack({
+    store: withSchema(url, schema),
+    coordinators: 2,
+    // A dead replica is noticed within about a second and a half.
+    coordinator: { leaseMs: 1_200, sweepIntervalMs: 300 },
+    ports: ANY_PORT,
+    logger: QUIET,
+  });
+}
+
+describePostgres("two coordinator replicas, one SIGKILLed mid-run", (url) => {
+  it("every run still ends, with a complete, gap-free log; the streams resume across replicas", async () => {
+    const schema = freshSchema();
+    const stack = await twoReplicas(url, schema);
+    try {
+      const gatewayUrl = stack.urls["run-gateway"];
+      const gateway = new RunGatewayClient({ baseUrl: gatewayUrl });
+      const signal = AbortSignal.timeout(60_000);
+      const started = await Promise.all(
+        Array.from({ length: RUNS }, (_, i) =>
+          gateway.startRun(
+            {
+              root_node_type_ref: ref("pipeline"),
+              input: {
+                // echo (its outputs are its inputs: nothing for the sleep to refuse), sleep, echo.
+                steps: [
+                  { node_type: ref("echo") },
+                  { node_type: ref("sleep"), inputs: { ms: SLEEP_MS } },
+                  { node_type: ref("echo"), inputs: { text: `after ${i}` } },
+                ],
+              },
+            },
+            { signal },
+          ),
+        ),
+      );
+      // Each run followed through the gateway by the client, which resumes a cut stream.
+      const followed = started.map(async (run) => {
+        const events: T.RunEvent[] = [];
+        for await (const event of gateway.streamRunEvents(run.run_id, { signal, idleTimeoutMs: 30_000 }))
+          events.push(event);
+        return events;
+      });
+      // Kill one while the sleeps are going: once half the runs have theirs running.
+      const coordinator = new RunCoordinatorClient({ baseUrl: stack.urls["run-coordinator"] });
+      await expect
+        .poll(
+          async () => {
+            const states = await Promise.all(
+              started.map((run) =>
+                coordinator.getNodeRun(`${run.run_id}.2`, { signal }).then(
+                  (n) => n.state,
+                  () => "not yet",
+                ),
+              ),
+            );
+            return states.filter((s) => s === "running").length >= RUNS / 2;
+          },
+          { timeout: 20_000, interval: 100 },
+        )
+        .toBe(true);
+      const [victim] = stack.replicas;
+      victim!.kill("SIGKILL");
+      expect(await victim!.exited).toBeNull();
+
+      const streams = await Promise.all(followed);
+      const logs = await Promise.all(started.map((run) => readRunLog(gatewayUrl, run.run_id, signal)));
+      const lost: string[] = [];
+      for (const [i, run] of started.entries()) {
+        const log = logs[i]!;
+        const state = log.at(-1)?.data?.state as T.RunState;
+        expect(["succeeded", "failed"]).toContain(state);
+        expect(logProblems(log, run.run_id, state)).toEqual([]);
+        // What the client saw, resumed across the kill, is the log itself: every seq once, in order.
+        expect(streams[i]).toEqual(log);
+        const nodeRuns = await Promise.all(
+          nodeRunIds(log).map((id) => coordinator.getNodeRun(id, { signal })),
+        );
+        expect(nodeRuns.filter((n) => !["succeeded", "failed", "canceled"].includes(n.state))).toEqual([]);
+        for (const event of log) {
+          const error = event.data?.error as { code?: string } | undefined;
+          if (error?.code === "replica_lost") lost.push(event.node_run_id!);
+        }
+        if (state === "succeeded") {
+          expect(log.at(-1)?.data?.outputs).toMatchObject({ text: `after ${i}` });
+        }
+      }
+      const ended = logs.map((log) => log.at(-1)?.data?.state);
+      console.log(
+        `failover: ${RUNS} runs, replica ${victim!.pid} killed mid-sleep: ${ended.filter((s) => s === "succeeded").length} succeeded, ` +
+          `${ended.filter((s) => s === "failed").length} failed (${lost.length} sleeps replica_lost)`,
+      );
+      // The victim had sent some of the sleeps: those failed replica_lost (their answer went with it).
+      expect(lost.length).toBeGreaterThan(0);
+      expect(lost.every((id) => id.endsWith(".2"))).toBe(true);
+      // The survivor serves new runs.
+      const after = await gateway.startRun(
+        {
+          root_node_type_ref: ref("pipeline"),
+          input: { input: { text: "x" }, steps: [{ node_type: ref("echo") }] },
+        },
+        { signal },
+      );
+      const log = await readRunLog(gatewayUrl, after.run_id, signal);
+      expect(logProblems(log, after.run_id, "succeeded")).toEqual([]);
+    } finally {
+      await stack.close();
+      await dropSchema(url, schema);
+    }
+  }, 90_000);
+
+  it("passes arp-conformance check --tier deep --allow-mutations for all seven services, strict", async () => {
+    const schema = freshSchema();
+    const stack = await twoReplicas(url, schema);
+    try {
+      const echo = ref("echo");
+      const pipeline = ref("pipeline");
+      const fixtures = {
+        run: {
+          root_node_type_ref: pipeline,
+          input: { steps: [{ node_type: ref("sleep"), inputs: { ms: 1500 } }] },
+        },
+        node_run: { node_type_ref: echo, inputs: { text: "child" } },
+        atomic_execute: { node_run_id: "x", run_id: "x", node_type_ref: echo, inputs: { text: "hi" } },
+        composite_begin: {
+          node_run_id: "x",
+          run_id: "x",
+          node_type_ref: pipeline,
+          inputs: { steps: [{ node_type: echo }] },
+          coordinator_endpoint: stack.urls["run-coordinator"],
+        },
+      };
+      const notPassed: string[] = [];
+      let checks = 0;
+      for (const service of SERVICE_KEYS) {
+        const report = await runConformance({
+          service,
+          url: stack.urls[service],
+          tier: "deep",
+          allowMutations: true,
+          fixtures,
+          pollIntervalMs: 50,
+          strict: true,
+        });
+        checks += report.results.length;
+        notPassed.push(
+          ...report.results
+            .filter((r) => r.status !== "PASS")
+            .map((r) => `${service}/${r.check_id}: ${r.status} ${r.message}`),
+        );
+      }
+      expect(notPassed).toEqual([]);
+      expect(checks).toBeGreaterThan(400);
+      // Both replicas took part.
+      for (const replica of stack.replicas)
+        expect(stack.balancer!.stats.replicas[replica.url]!.requests).toBeGreaterThan(0);
+    } finally {
+      await stack.close();
+      await dropSchema(url, schema);
+    }
+  }, 90_000);
+});
