@@ -17,7 +17,7 @@ import { SERVICE_KEYS } from "../examples/reference-stack/src/urls.js";
 import { median, spread, table, writeResultsSection } from "./lib.js";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
-const RUNS = Number(process.env.BENCH_RUNS ?? 300); // measured per round and contender
+const RUNS = Number(process.env.BENCH_RUNS ?? 200); // measured per round and contender
 const WARMUP = 30;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STEPS = 5;
@@ -240,7 +240,7 @@ throughput; with two replicas ${spread(ratio("PostgreSQL, 2 coordinators"))}.
 
 Where the PostgreSQL path's round trips go (one coordinator, measured runs), per node run:
 
-${table(["Store method", "round trips per node run", "share", "ms per round trip (as seen by the client)"], methodRows)}
+${table(["Store method", "round trips per node run", "share", "ms per round trip (seen from the client, pool wait included)"], methodRows)}
 `;
   console.log(body);
   writeResultsSection("## Reference stack: memory vs. PostgreSQL, one and two coordinators", body);
