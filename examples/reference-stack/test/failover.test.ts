@@ -9,17 +9,12 @@ import { expect, it } from "vitest";
 import { type RunningStack, startStack } from "../src/stack.js";
 import { SERVICE_KEYS } from "../src/urls.js";
 import { ANY_PORT, logProblems, nodeRunIds, QUIET, readRunLog } from "./run-log.js";
-import { describePostgres, dropSchema, freshSchema } from "./support/postgres.js";
+import { stackFixtures } from "./support/conformance.js";
+import { describePostgres, dropSchema, freshSchema, withSchema } from "./support/postgres.js";
 
 const ref = (id: string) => ({ node_type_id: `arp.ref.${id}`, version: "1.0.0" });
 const RUNS = 12;
 const SLEEP_MS = 3_000;
-
-function withSchema(url: string, schema: string): string {
-  const parsed = new URL(url);
-  parsed.searchParams.set("schema", schema);
-  return parsed.toString();
-}
 
 async function twoReplicas(url: string, schema: string): Promise<RunningStack> {
   return startStack({
@@ -137,23 +132,7 @@ describePostgres("two coordinator replicas, one SIGKILLed mid-run", (url) => {
     const schema = freshSchema();
     const stack = await twoReplicas(url, schema);
     try {
-      const echo = ref("echo");
-      const pipeline = ref("pipeline");
-      const fixtures = {
-        run: {
-          root_node_type_ref: pipeline,
-          input: { steps: [{ node_type: ref("sleep"), inputs: { ms: 1500 } }] },
-        },
-        node_run: { node_type_ref: echo, inputs: { text: "child" } },
-        atomic_execute: { node_run_id: "x", run_id: "x", node_type_ref: echo, inputs: { text: "hi" } },
-        composite_begin: {
-          node_run_id: "x",
-          run_id: "x",
-          node_type_ref: pipeline,
-          inputs: { steps: [{ node_type: echo }] },
-          coordinator_endpoint: stack.urls["run-coordinator"],
-        },
-      };
+      const fixtures = stackFixtures(stack.urls["run-coordinator"]);
       const notPassed: string[] = [];
       let checks = 0;
       for (const service of SERVICE_KEYS) {

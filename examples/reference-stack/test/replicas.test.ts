@@ -12,7 +12,7 @@ import { runDemo } from "../src/demo.js";
 import { startStack } from "../src/stack.js";
 import { MemoryStore } from "../src/store/memory.js";
 import { SERVICE_KEYS, type ServiceKey } from "../src/urls.js";
-import { describePostgres, dropSchema, freshSchema } from "./support/postgres.js";
+import { describePostgres, dropSchema, freshSchema, withSchema } from "./support/postgres.js";
 
 const ANY_PORT = Object.fromEntries(SERVICE_KEYS.map((k) => [k, 0])) as Record<ServiceKey, number>;
 const run = promisify(execFile);
@@ -31,12 +31,6 @@ function keptLogger() {
     warn: (message: string) => lines.push(`warn: ${message}`),
     error: (message: string) => lines.push(`error: ${message}`),
   };
-}
-
-function withSchema(url: string, schema: string): string {
-  const parsed = new URL(url);
-  parsed.searchParams.set("schema", schema);
-  return parsed.toString();
 }
 
 /** A pipeline run (upper, reverse) through the gateway, followed to its end: the run, and its outputs. */

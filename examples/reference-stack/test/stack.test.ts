@@ -8,37 +8,13 @@ import { BUILTIN_NODE_TYPES } from "../src/catalog/index.js";
 import { runDemo } from "../src/demo.js";
 import { type RunningStack, startStack } from "../src/stack.js";
 import { SERVICE_KEYS, type ServiceKey } from "../src/urls.js";
+import { stackFixtures } from "./support/conformance.js";
 
 const ANY_PORT = Object.fromEntries(SERVICE_KEYS.map((k) => [k, 0])) as Record<ServiceKey, number>;
 const QUIET = { warn: () => undefined, error: () => undefined };
 
-const echo = { node_type_id: "arp.ref.echo", version: "1.0.0" };
-
-/**
- * The fixtures the stack can run. The checker plays the root's executor on a coordinator (it adds a
- * child, evaluates it, completes the root), so the root is a composite that stays busy long enough:
- * a pipeline whose one step sleeps. The composite executor is begun for a node run its coordinator
- * does not know: it accepts, and its calls back fail (quietly) — the check is the acceptance.
- */
 function fixtures(stack: RunningStack) {
-  const pipeline = { node_type_id: "arp.ref.pipeline", version: "1.0.0" };
-  return {
-    run: {
-      root_node_type_ref: pipeline,
-      input: {
-        steps: [{ node_type: { node_type_id: "arp.ref.sleep", version: "1.0.0" }, inputs: { ms: 1500 } }],
-      },
-    },
-    node_run: { node_type_ref: echo, inputs: { text: "child" } },
-    atomic_execute: { node_run_id: "x", run_id: "x", node_type_ref: echo, inputs: { text: "hi" } },
-    composite_begin: {
-      node_run_id: "x",
-      run_id: "x",
-      node_type_ref: pipeline,
-      inputs: { steps: [{ node_type: echo }] },
-      coordinator_endpoint: stack.urls["run-coordinator"],
-    },
-  };
+  return stackFixtures(stack.urls["run-coordinator"]);
 }
 
 async function demo(

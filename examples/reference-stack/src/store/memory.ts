@@ -9,6 +9,7 @@
  * node run).
  */
 import type * as T from "@arp/model";
+import { checkChange } from "./checks.js";
 import type {
   Change,
   CommitResult,
@@ -127,18 +128,15 @@ export class MemoryStore implements Store {
   }
 
   async commit(change: Change): Promise<CommitResult> {
+    checkChange(change);
     const events = change.events ?? [];
     const completes = events.findIndex((e) => e.type === "run_completed");
-    if (completes !== -1 && completes !== events.length - 1) {
-      throw new Error("a run_completed event must be the last event of its change");
-    }
     const runId = change.run_id;
 
     // Every check first, nothing written until all pass.
     let entry = this.#runs.get(runId);
     if (change.create_run !== undefined) {
       if (entry !== undefined) return { ok: false, reason: "exists" };
-      if (change.create_run.run.run_id !== runId) throw new Error("create_run is for another run");
     } else if (entry === undefined) {
       return { ok: false, reason: "not_found" };
     }
@@ -155,7 +153,6 @@ export class MemoryStore implements Store {
     const newKeys = new Set<string>();
     for (const record of inserts) {
       const id = record.node_run.node_run_id;
-      if (record.node_run.run_id !== runId) throw new Error(`node run ${id} is for another run`);
       if (this.#nodeRuns.has(id) || newIds.has(id)) return { ok: false, reason: "exists" };
       newIds.add(id);
       if (record.idempotency_key !== undefined) {

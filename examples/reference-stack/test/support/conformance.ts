@@ -17,3 +17,32 @@ export function checkDeep(
     ...(fixtures === undefined ? {} : { fixtures }),
   });
 }
+
+const ref = (id: string) => ({ node_type_id: `arp.ref.${id}`, version: "1.0.0" });
+
+/**
+ * The fixtures a whole stack can run (its coordinator at `coordinatorUrl`). The checker plays the
+ * root's executor on a coordinator (it adds a child, evaluates it, completes the root), so the root
+ * is a composite that stays busy long enough: a pipeline whose one step sleeps. The composite
+ * executor is begun for a node run its coordinator does not know: it accepts, and its calls back
+ * fail (quietly); the check is the acceptance.
+ */
+export function stackFixtures(coordinatorUrl: string): Partial<Fixtures> {
+  const echo = ref("echo");
+  const pipeline = ref("pipeline");
+  return {
+    run: {
+      root_node_type_ref: pipeline,
+      input: { steps: [{ node_type: ref("sleep"), inputs: { ms: 1500 } }] },
+    },
+    node_run: { node_type_ref: echo, inputs: { text: "child" } },
+    atomic_execute: { node_run_id: "x", run_id: "x", node_type_ref: echo, inputs: { text: "hi" } },
+    composite_begin: {
+      node_run_id: "x",
+      run_id: "x",
+      node_type_ref: pipeline,
+      inputs: { steps: [{ node_type: echo }] },
+      coordinator_endpoint: coordinatorUrl,
+    },
+  } as Partial<Fixtures>;
+}

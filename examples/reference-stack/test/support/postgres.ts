@@ -31,6 +31,13 @@ export function describePostgres(name: string, body: (url: string) => void): voi
   describe.skip(name, () => body(""));
 }
 
+/** `url` with `?schema=` set: the store URL of a stack on that schema. */
+export function withSchema(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("schema", schema);
+  return parsed.toString();
+}
+
 /** A schema name no other test uses. */
 export function freshSchema(): string {
   return `t_${randomBytes(6).toString("hex")}`;

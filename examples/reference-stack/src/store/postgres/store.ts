@@ -20,6 +20,7 @@
 import type * as T from "@arp/model";
 import { ArpServerError } from "@arp/server";
 import pg from "pg";
+import { checkChange } from "../checks.js";
 import type {
   Change,
   CommitResult,
@@ -247,19 +248,9 @@ export class PostgresStore implements Store {
   }
 
   async commit(change: Change): Promise<CommitResult> {
+    checkChange(change);
     const events = change.events ?? [];
-    const completes = events.findIndex((e) => e.type === "run_completed");
-    if (completes !== -1 && completes !== events.length - 1) {
-      throw new Error("a run_completed event must be the last event of its change");
-    }
     const runId = change.run_id;
-    if (change.create_run !== undefined && change.create_run.run.run_id !== runId) {
-      throw new Error("create_run is for another run");
-    }
-    for (const record of change.insert_node_runs ?? []) {
-      if (record.node_run.run_id !== runId)
-        throw new Error(`node run ${record.node_run.node_run_id} is for another run`);
-    }
     for (const id of [
       runId,
       ...(change.insert_node_runs ?? []).flatMap((r) => [r.node_run.node_run_id, r.idempotency_key, r.owner]),
