@@ -5,6 +5,7 @@ import type { Logger, RunningServer } from "@arp/server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { COMPOSITE_NODE_TYPES } from "../src/catalog/composite.js";
 import { planComposite } from "../src/composite/plan.js";
+import { saysLive } from "../src/composite/watch.js";
 import { Peers } from "../src/peers.js";
 import { ReferenceCompositeExecutor } from "../src/services/composite-executor.js";
 import { ReferenceSelection } from "../src/services/selection.js";
@@ -80,6 +81,25 @@ async function stack(
 afterEach(async () => {
   await Promise.all(executors.splice(0).map((e) => e.stop()));
   await Promise.all(servers.splice(0).map((s) => s.close({ timeoutMs: 1_000 })));
+});
+
+describe("ChildWatch", () => {
+  it("wakes a child's waiter for every event naming it, except those that say it is still going", () => {
+    const event = (type: T.RunEventType, data?: Record<string, unknown>): T.RunEvent => ({
+      run_id: "r",
+      seq: 1,
+      type,
+      time: "2026-01-01T00:00:00Z",
+      node_run_id: "r.1",
+      ...(data === undefined ? {} : { data }),
+    });
+    for (const state of ["queued", "assigned", "running"])
+      expect(saysLive(event("node_run_assigned", { state }))).toBe(true);
+    for (const state of ["succeeded", "failed", "canceled", "anything else", 3])
+      expect(saysLive(event("atomic_executed", { state }))).toBe(false);
+    expect(saysLive(event("policy_decided", { decision: "allow" }))).toBe(false);
+    expect(saysLive(event("node_evaluated"))).toBe(false);
+  });
 });
 
 describe("composite node types", () => {

@@ -1,8 +1,9 @@
 /**
  * How a composite node run learns that its children have ended. The coordinator's node-run stream of
  * the composite itself (`GET /v1/node-runs/{id}/events`, which replays its subtree's history and
- * follows it live) is only the wake-up signal: an event that names a child wakes that child's
- * waiter, which then reads the child (`GET /v1/node-runs/{child}`), the truth about its state.
+ * follows it live) is only the wake-up signal: an event that names a child (unless it says the child
+ * is still going) wakes that child's waiter, which then reads the child (`GET /v1/node-runs/{child}`),
+ * the truth about its state.
  * Reading before each wait means an event that came before the wait is never missed, and a timer
  * wakes every waiter every `pollIntervalMs` as a safety net (a missed event, or a coordinator
  * without the optional stream, answered 501, costs at most that long).
@@ -20,6 +21,18 @@ const TERMINAL: ReadonlySet<string> = new Set(NODE_RUN_TERMINAL_STATES);
 
 export function isTerminal(state: T.NodeRunState): state is T.NodeRunTerminalState {
   return TERMINAL.has(state);
+}
+
+const LIVE: ReadonlySet<string> = new Set(["queued", "assigned", "running"]);
+
+/**
+ * Whether `event` says its node run is still going (`data.state` queued, assigned or running): it
+ * cannot have ended, so its waiter is not woken to read it. Any other event naming it wakes it (a
+ * coordinator may say a node run ended in events this one does not know).
+ */
+export function saysLive(event: T.RunEvent): boolean {
+  const state = event.data?.state;
+  return typeof state === "string" && LIVE.has(state);
 }
 
 /** First wait before reopening a stream that ended or failed; doubles up to {@link MAX_REOPEN_DELAY_MS}. */
@@ -133,7 +146,7 @@ export class ChildWatch {
             lastSeq = event.seq;
             delay = FIRST_REOPEN_DELAY_MS;
           }
-          if (event.node_run_id !== undefined) this.#fire(event.node_run_id);
+          if (event.node_run_id !== undefined && !saysLive(event)) this.#fire(event.node_run_id);
         }
         // The stream of a node run ends when that node run is terminal: ours, ended from outside?
         this.#fireAll();
