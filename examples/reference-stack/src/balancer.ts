@@ -19,8 +19,10 @@
  *   tried, each replica once. A request that may have reached a replica is never sent to another (it
  *   may have been applied), except `GET`, `HEAD` and `OPTIONS`, which are tried on the next replica
  *   too when the connection breaks before an answer; a `POST` whose connection broke before an
- *   answer is a 502 `upstream_error` (not retryable: the balancer cannot know whether it was
- *   applied). That includes a kept-alive connection the replica closed just as the request was
+ *   answer is a 502 `upstream_error`: the balancer cannot know whether it was applied, so it does
+ *   not send it again itself, but says `retryable: true`: whether a repeat is safe is the caller's
+ *   to judge (an ARP client repeats only what its operation table calls idempotent, such as a
+ *   `createNodeRuns` whose items carry idempotency keys). That includes a kept-alive connection the replica closed just as the request was
  *   written on it, which the balancer makes unlikely by closing idle connections first (below).
  * - **Nobody to send it to**: no replica configured, or every one tried unreachable, is a 502
  *   `upstream_unavailable` with `retryable: true`.
@@ -394,7 +396,8 @@ export class Balancer {
             status: 502,
             code: "upstream_error",
             message: "the replica's connection broke before it answered; the request may have been applied",
-            retryable: false,
+            // The caller knows whether a repeat is safe (its idempotency keys); the balancer does not.
+            retryable: true,
           }),
         );
       });

@@ -377,7 +377,7 @@ describe("Balancer", () => {
       error: {
         code: "upstream_error",
         message: "the replica's connection broke before it answered; the request may have been applied",
-        retryable: false,
+        retryable: true,
       },
     });
     expect(b.seen.map((s) => s.method)).toEqual(["GET", "GET"]);
