@@ -84,7 +84,7 @@ afterEach(async () => {
 });
 
 describe("ChildWatch", () => {
-  it("wakes a child's waiter for every event naming it, except those that say it is still going", () => {
+  it("wakes a child's waiter for every event naming it, except those that say it is still going (a state, an allow)", () => {
     const event = (type: T.RunEventType, data?: Record<string, unknown>): T.RunEvent => ({
       run_id: "r",
       seq: 1,
@@ -97,7 +97,8 @@ describe("ChildWatch", () => {
       expect(saysLive(event("node_run_assigned", { state }))).toBe(true);
     for (const state of ["succeeded", "failed", "canceled", "anything else", 3])
       expect(saysLive(event("atomic_executed", { state }))).toBe(false);
-    expect(saysLive(event("policy_decided", { decision: "allow" }))).toBe(false);
+    expect(saysLive(event("policy_decided", { decision: "allow" }))).toBe(true);
+    expect(saysLive(event("policy_decided", { decision: "deny" }))).toBe(false);
     expect(saysLive(event("node_evaluated"))).toBe(false);
   });
 });

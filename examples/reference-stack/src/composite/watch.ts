@@ -26,13 +26,15 @@ export function isTerminal(state: T.NodeRunState): state is T.NodeRunTerminalSta
 const LIVE: ReadonlySet<string> = new Set(["queued", "assigned", "running"]);
 
 /**
- * Whether `event` says its node run is still going (`data.state` queued, assigned or running): it
- * cannot have ended, so its waiter is not woken to read it. Any other event naming it wakes it (a
- * coordinator may say a node run ended in events this one does not know).
+ * Whether `event` says its node run is still going: `data.state` queued, assigned or running, or a
+ * `policy_decided` that allowed it. It cannot have ended, so its waiter is not woken to read it. Any
+ * other event naming it wakes it (a coordinator may say a node run ended in events this one does
+ * not know, or end it with a policy's denial alone).
  */
 export function saysLive(event: T.RunEvent): boolean {
   const state = event.data?.state;
-  return typeof state === "string" && LIVE.has(state);
+  if (typeof state === "string" && LIVE.has(state)) return true;
+  return event.type === "policy_decided" && event.data?.decision === "allow";
 }
 
 /** First wait before reopening a stream that ended or failed; doubles up to {@link MAX_REOPEN_DELAY_MS}. */
