@@ -154,7 +154,11 @@ export interface Store {
    */
   commit(change: Change): Promise<CommitResult>;
 
-  /** Up to `limit` events of a run from `fromSeq` on, in `seq` order; `[]` for an unknown run. */
+  /**
+   * Up to `limit` events of a run from `fromSeq` on, in `seq` order; `[]` for an unknown run. What
+   * another replica appended may show only once its notification is in (a replica's streams wait for
+   * it anyway); nothing is ever skipped or out of order.
+   */
   readEvents(runId: string, fromSeq: number, limit: number): Promise<T.RunEvent[]>;
   /**
    * Resolves once the run's log has an event past `afterSeq` (at once if it has one already), or when

@@ -12,11 +12,14 @@
  *   log's end, a reconnected listener wakes every wait, and a slow poll of the waited runs backs it up.
  *   The last seq each run's notifications told (of the {@link NOTIFIED_RUNS} most recent runs, and only
  *   while the listener stays connected) spares that read: a commit after it will notify too.
- * - Identical `readEvents` in flight at once (a run's followers woken by one commit) share one query.
+ * - Identical `readEvents` in flight at once (a run's followers woken by one commit) share one query,
+ *   and the events this store committed itself are read from memory while nothing newer is known
+ *   (tail.ts): a replica's own streams cost no round trip per event.
  *
  * Errors that mean the database cannot be reached answer 503 `store_unavailable` (retryable).
  */
 
+import { randomUUID } from "node:crypto";
 import type * as T from "@arp/model";
 import { ArpServerError } from "@arp/server";
 import pg from "pg";
@@ -31,6 +34,7 @@ import type {
   StoredRun,
 } from "../interface.js";
 import { migrate, SCHEMA_NAME } from "./migrate.js";
+import { EventTail } from "./tail.js";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database`; `?schema=name` picks the schema (default `arp`). */
@@ -134,6 +138,10 @@ export class PostgresStore implements Store {
   readonly #waiters = new Map<string, Set<Waiter>>();
   /** Run → the last seq its notifications told, since the listener (re)connected; oldest first. */
   readonly #notified = new Map<string, number>();
+  /** This store's name in its notifications. */
+  readonly #origin = randomUUID();
+  /** The last events this store committed, for its streams (tail.ts). */
+  readonly #tail = new EventTail();
   /** `readEvents` queries in flight, by their arguments. */
   readonly #reading = new Map<string, Promise<{ seq: number; body: EventDraft }[]>>();
   #listener: pg.Client | undefined;
@@ -265,6 +273,7 @@ export class PostgresStore implements Store {
     const updates = change.update_node_runs ?? [];
     const meta = {
       run_id: runId,
+      origin: this.#origin,
       ...(change.create_run === undefined
         ? {}
         : { create_run: { state: change.create_run.run.state, deadline_ms: change.create_run.deadline_ms } }),
@@ -294,6 +303,7 @@ export class PostgresStore implements Store {
       })),
       event_types: events.map((e) => e.type),
     };
+    const bodies = events.map((e) => JSON.stringify(e));
     const [row] = await this.#query<{ result: { ok: boolean; first_seq?: number; reason?: string } }>(
       "commit",
       "SELECT arp_commit($1::json, $2, $3::text[], $4::text[]) AS result",
@@ -304,23 +314,34 @@ export class PostgresStore implements Store {
           ...inserts.map((r) => JSON.stringify(bare(r))),
           ...updates.map((u) => JSON.stringify(bare(u.record))),
         ],
-        events.map((e) => JSON.stringify(e)),
+        bodies,
       ],
     );
     const result = row!.result;
     if (!result.ok)
       return { ok: false, reason: result.reason as Exclude<CommitResult, { ok: true }>["reason"] };
     const first = result.first_seq!;
-    return {
-      ok: true,
-      events: events.map((draft, i) => this.#event(structuredClone(draft), runId, first + i)),
-    };
+    const appended = events.map((draft, i) => this.#event(structuredClone(draft), runId, first + i));
+    if (appended.length > 0) {
+      this.#tail.committed(
+        runId,
+        appended,
+        bodies.map((b) => b.length),
+      );
+      // Its own notification is ignored (see #listen): this store wakes its followers here.
+      const last = appended.at(-1)!.seq;
+      if (this.#listener !== undefined) this.#remember(runId, last);
+      this.#wake(runId, last);
+    }
+    return { ok: true, events: appended };
   }
 
   async readEvents(runId: string, fromSeq: number, limit: number): Promise<T.RunEvent[]> {
     if (!storable(runId)) return [];
     const from = Math.max(0, Math.floor(fromSeq));
     const count = Math.max(0, Math.floor(limit));
+    const held = this.#tail.read(runId, from, count);
+    if (held !== undefined) return held;
     const key = `${from} ${count} ${runId}`;
     let rows = this.#reading.get(key);
     if (rows === undefined) {
@@ -336,8 +357,10 @@ export class PostgresStore implements Store {
         () => this.#reading.delete(key),
       );
     }
+    const read = await rows;
+    if (read.length > 0) this.#tail.seen(runId, read.at(-1)!.seq);
     // Shared rows: each caller gets its own copies.
-    return (await rows).map((row) => this.#event(structuredClone(row.body), runId, row.seq));
+    return read.map((row) => this.#event(structuredClone(row.body), runId, row.seq));
   }
 
   waitForEvents(runId: string, afterSeq: number, signal: AbortSignal): Promise<void> {
@@ -467,7 +490,16 @@ export class PostgresStore implements Store {
       "SELECT run_id, next_seq FROM arp_runs WHERE run_id = ANY($1::text[])",
       [runIds],
     );
+    for (const r of rows) if (r.next_seq > 0) this.#tail.seen(r.run_id, r.next_seq - 1);
     return new Map(rows.map((r) => [r.run_id, r.next_seq - 1]));
+  }
+
+  /** The last seq a run's log is known to have reached, while the listener is up (see waitForEvents). */
+  #remember(runId: string, lastSeq: number): void {
+    const last = Math.max(lastSeq, this.#notified.get(runId) ?? -1);
+    this.#notified.delete(runId); // re-inserted: the most recently told are kept longest
+    this.#notified.set(runId, last);
+    if (this.#notified.size > NOTIFIED_RUNS) this.#notified.delete(this.#notified.keys().next().value!);
   }
 
   #wake(runId: string, lastSeq: number): void {
@@ -509,18 +541,17 @@ export class PostgresStore implements Store {
     const client = new pg.Client(this.#listenerConfig);
     client.on("notification", (message) => {
       if (message.channel !== CHANNEL || message.payload === undefined) return;
-      const [schema, seq, ...rest] = message.payload.split(" ");
-      if (schema !== this.schema) return;
+      const [schema, seq, origin, ...rest] = message.payload.split(" ");
+      if (schema !== this.schema || origin === this.#origin) return;
       const runId = rest.join(" ");
       if (runId === "") {
         this.#notified.clear();
         this.#wakeAll();
         return;
       }
-      const last = Math.max(Number(seq), this.#notified.get(runId) ?? -1);
-      this.#notified.delete(runId); // re-inserted: the most recently notified are kept longest
-      this.#notified.set(runId, last);
-      if (this.#notified.size > NOTIFIED_RUNS) this.#notified.delete(this.#notified.keys().next().value!);
+      const last = Number(seq);
+      this.#remember(runId, last);
+      this.#tail.seen(runId, last);
       this.#wake(runId, last);
     });
     let live = false; // breaks before it is up are the connect's own failure, not a break

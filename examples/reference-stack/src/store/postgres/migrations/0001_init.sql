@@ -61,7 +61,7 @@ CREATE TABLE arp_replicas (
 -- `change` holds what the function reads (ids, versions, states, deadlines, owners, event types);
 -- the records and event bodies come as text beside it, cast to `json` without being parsed further:
 -- the database never de-escapes their strings (it cannot hold a `\u0000` as text).
---   change: { run_id, create_run?: {state, deadline_ms}, update_run?: {version, state, deadline_ms},
+--   change: { run_id, origin (the committing store's id), create_run?: {state, deadline_ms}, update_run?: {version, state, deadline_ms},
 --             insert_node_runs?: [{node_run_id, parent_node_run_id, idempotency_key, state, deadline_ms, owner}],
 --             update_node_runs?: [{node_run_id, version, state, deadline_ms, owner}], event_types?: [type] }
 --   run_record: the created or updated run's record; node_records: the inserted, then the updated
@@ -153,7 +153,9 @@ BEGIN
     -- Sent on commit, to every replica's listener: the run and its new last seq. The table stays the
     -- truth; a listener that missed this reads the log anyway.
     -- (A run id too long for a notification wakes every follower of the schema instead.)
+    -- `origin` names the store that committed: it wakes its own followers itself.
     PERFORM pg_notify('arp_run_events', current_schema() || ' ' || (v_seq - 1) || ' '
+      || coalesce(change->>'origin', '-') || ' '
       || CASE WHEN octet_length(v_run_id) <= 7000 THEN v_run_id ELSE '' END);
   END IF;
   RETURN json_build_object('ok', true, 'first_seq', v_first);

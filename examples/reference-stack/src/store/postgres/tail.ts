@@ -1,0 +1,102 @@
+/**
+ * The last events of each run this store committed itself, so that its streams can read them
+ * without a round trip. It never answers for what it may not have: `read` serves from memory only
+ * when what it holds reaches the last seq known to exist (`seen`: told by notifications, the
+ * rechecks and the table's own answers), so an event another replica appended sends the reader to
+ * the table. What it holds are committed events, as committed: the table's truth, not a guess.
+ *
+ * Bounded: at most {@link TAIL_EVENTS} events per run and {@link TAIL_BYTES} in all (the JSON size
+ * of the events); past that the least recently written runs are forgotten. `seen` keeps one number
+ * per run for at most {@link SEEN_RUNS} runs.
+ */
+import type * as T from "@arp/model";
+
+export const TAIL_EVENTS = 64;
+export const TAIL_BYTES = 8 * 1024 * 1024;
+export const SEEN_RUNS = 10_000;
+
+interface Tail {
+  /** The seq of `events[0]`. */
+  first: number;
+  events: T.RunEvent[];
+  sizes: number[];
+  bytes: number;
+}
+
+function deepFreeze<V>(value: V): V {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+export class EventTail {
+  readonly #tails = new Map<string, Tail>();
+  readonly #seen = new Map<string, number>();
+  #bytes = 0;
+
+  /** How much it holds (for tests and metrics). */
+  get size(): { runs: number; bytes: number } {
+    return { runs: this.#tails.size, bytes: this.#bytes };
+  }
+
+  /** Events just committed (consecutive seqs), with the JSON length of each. */
+  committed(runId: string, events: readonly T.RunEvent[], sizes: readonly number[]): void {
+    if (events.length === 0) return;
+    const first = events[0]!.seq;
+    let tail = this.#tails.get(runId);
+    if (tail !== undefined && tail.first + tail.events.length !== first) {
+      this.#drop(runId); // not what follows what it held: start again from these
+      tail = undefined;
+    }
+    tail ??= { first, events: [], sizes: [], bytes: 0 };
+    this.#tails.delete(runId); // re-inserted: the most recently written are kept longest
+    this.#tails.set(runId, tail);
+    events.forEach((event, i) => {
+      tail.events.push(deepFreeze(structuredClone(event)));
+      tail.sizes.push(sizes[i]!);
+      tail.bytes += sizes[i]!;
+      this.#bytes += sizes[i]!;
+    });
+    while (tail.events.length > TAIL_EVENTS) {
+      tail.events.shift();
+      const size = tail.sizes.shift()!;
+      tail.bytes -= size;
+      this.#bytes -= size;
+      tail.first += 1;
+    }
+    while (this.#bytes > TAIL_BYTES && this.#tails.size > 0) this.#drop(this.#tails.keys().next().value!);
+    this.seen(runId, events.at(-1)!.seq);
+  }
+
+  /** A seq known to exist in the run's log. */
+  seen(runId: string, seq: number): void {
+    const known = this.#seen.get(runId);
+    if (known !== undefined && known >= seq) return;
+    this.#seen.delete(runId);
+    this.#seen.set(runId, seq);
+    if (this.#seen.size > SEEN_RUNS) this.#seen.delete(this.#seen.keys().next().value!);
+  }
+
+  /**
+   * Up to `limit` events from `fromSeq`, from memory; undefined when it cannot answer for all of
+   * them (it holds none from there, or the log is known to go further than what it holds).
+   */
+  read(runId: string, fromSeq: number, limit: number): T.RunEvent[] | undefined {
+    const tail = this.#tails.get(runId);
+    if (tail === undefined) return undefined;
+    const last = tail.first + tail.events.length - 1;
+    if (fromSeq < tail.first || fromSeq > last + 1) return undefined;
+    if ((this.#seen.get(runId) ?? -1) > last) return undefined;
+    // Frozen, so handing out the held objects is safe.
+    return tail.events.slice(fromSeq - tail.first, fromSeq - tail.first + limit);
+  }
+
+  #drop(runId: string): void {
+    const tail = this.#tails.get(runId);
+    if (tail === undefined) return;
+    this.#bytes -= tail.bytes;
+    this.#tails.delete(runId);
+  }
+}
