@@ -267,6 +267,16 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       ).toBe(true);
       expect((await store.findNodeRunByKey(runId, root, "a"))?.node_run.node_run_id).toBe(`${runId}.1`);
       expect((await store.findNodeRunByKey(runId, `${runId}.1`, "a"))?.fingerprint).toBe("fp-5");
+      // The same, with the run and the parent, in one read.
+      const context = await store.getCreateContext(runId, root, ["a", "b", "zz"]);
+      expect(context.run?.run.run_id).toBe(runId);
+      expect(context.parent).toEqual(await store.getNodeRun(root));
+      expect([...context.byKey.keys()]).toEqual(["a"]);
+      expect(context.byKey.get("a")).toEqual(await store.getNodeRun(`${runId}.1`));
+      const none = await store.getCreateContext(freshRunId(), "nope", ["a"]);
+      expect(none.run).toBeUndefined();
+      expect(none.parent).toBeUndefined();
+      expect(none.byKey.size).toBe(0);
       expect(await store.findNodeRunByKey(runId, root, "b")).toBeUndefined();
       expect((await store.listNodeRuns(runId)).map((n) => n.node_run.node_run_id)).toEqual([
         root,

@@ -299,14 +299,17 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       }
     }
     const nodeTypes = new Map<string, T.NodeType>(); // fetched once per request, even across retries
+    const keys = specs.flatMap((spec) => (spec.idempotency_key === undefined ? [] : [spec.idempotency_key]));
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
-      const parent = await this.#nodeRun(parentId);
-      if (parent.node_run.run_id !== runId) {
+      // The parent, the run and the keys' node runs, in one read.
+      const { parent, run, byKey } = await this.store.getCreateContext(runId, parentId, keys);
+      if (parent === undefined)
+        throw notFound(`no node run ${parentId}`, { details: { node_run_id: parentId } });
+      if (parent.node_run.run_id !== runId || run === undefined) {
         throw notFound(`node run ${parentId} is not in run ${runId}`, {
           details: { run_id: runId, parent_node_run_id: parentId },
         });
       }
-      const run = await this.#run(runId);
 
       // Retries first: a key seen before answers the node run it made, if the spec is the same.
       const fingerprints = specs.map(fingerprint);
@@ -317,8 +320,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
         const key = spec.idempotency_key;
         if (key !== undefined) {
           const same = keysHere.get(key);
-          const existing =
-            same === undefined ? await this.store.findNodeRunByKey(runId, parentId, key) : undefined;
+          const existing = same === undefined ? byKey.get(key) : undefined;
           const seen = same === undefined ? existing?.fingerprint : fingerprints[same];
           if (seen !== undefined && seen !== fingerprints[i]) {
             throw new ArpServerError({

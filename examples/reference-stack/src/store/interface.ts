@@ -145,6 +145,15 @@ export interface Store {
   listNodeRuns(runId: string): Promise<StoredNodeRun[]>;
   /** The run and its node runs (in creation order) as of one moment: what ending a node run plans from. */
   getRunTree(runId: string): Promise<{ run: StoredRun; nodeRuns: StoredNodeRun[] } | undefined>;
+  /**
+   * What creating children under `parentNodeRunId` reads, as of one moment: the run, the parent,
+   * and the node runs created earlier under that parent with any of `keys` (by key).
+   */
+  getCreateContext(
+    runId: string,
+    parentNodeRunId: string,
+    keys: readonly string[],
+  ): Promise<{ run?: StoredRun; parent?: StoredNodeRun; byKey: Map<string, StoredNodeRun> }>;
   /** The node run created with `key` under `parentNodeRunId` in `runId`, if any. */
   findNodeRunByKey(runId: string, parentNodeRunId: string, key: string): Promise<StoredNodeRun | undefined>;
 

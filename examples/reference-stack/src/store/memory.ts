@@ -118,6 +118,25 @@ export class MemoryStore implements Store {
     return { run: copy(entry.record), nodeRuns: entry.nodeRunIds.map((id) => copy(this.#nodeRuns.get(id)!)) };
   }
 
+  async getCreateContext(
+    runId: string,
+    parentNodeRunId: string,
+    keys: readonly string[],
+  ): Promise<{ run?: StoredRun; parent?: StoredNodeRun; byKey: Map<string, StoredNodeRun> }> {
+    const run = this.#runs.get(runId);
+    const parent = this.#nodeRuns.get(parentNodeRunId);
+    const byKey = new Map<string, StoredNodeRun>();
+    for (const key of keys) {
+      const id = this.#keys.get(keyOf(runId, parentNodeRunId, key));
+      if (id !== undefined) byKey.set(key, copy(this.#nodeRuns.get(id)!));
+    }
+    return {
+      ...(run === undefined ? {} : { run: copy(run.record) }),
+      ...(parent === undefined ? {} : { parent: copy(parent) }),
+      byKey,
+    };
+  }
+
   async findNodeRunByKey(
     runId: string,
     parentNodeRunId: string,

@@ -240,6 +240,38 @@ export class PostgresStore implements Store {
     };
   }
 
+  async getCreateContext(
+    runId: string,
+    parentNodeRunId: string,
+    keys: readonly string[],
+  ): Promise<{ run?: StoredRun; parent?: StoredNodeRun; byKey: Map<string, StoredNodeRun> }> {
+    const byKey = new Map<string, StoredNodeRun>();
+    if (!storable(runId) || !storable(parentNodeRunId)) return { byKey };
+    type Versioned<R> = { record: R; version: number };
+    // One statement, so one snapshot (and one round trip) for the run, the parent and the keys.
+    const [row] = await this.#query<{
+      run: Versioned<StoredRun> | null;
+      parent: Versioned<StoredNodeRun> | null;
+      keyed: (Versioned<StoredNodeRun> & { key: string })[];
+    }>(
+      "getCreateContext",
+      `SELECT
+         (SELECT json_build_object('record', record, 'version', version) FROM arp_runs WHERE run_id = $1) AS run,
+         (SELECT json_build_object('record', record, 'version', version)
+            FROM arp_node_runs WHERE node_run_id = $2) AS parent,
+         (SELECT coalesce(json_agg(json_build_object('key', idempotency_key, 'record', record, 'version', version)), '[]')
+            FROM arp_node_runs
+           WHERE run_id = $1 AND parent_node_run_id = $2 AND idempotency_key = ANY($3::text[])) AS keyed`,
+      [runId, parentNodeRunId, keys.filter(storable)],
+    );
+    for (const k of row!.keyed) byKey.set(k.key, { ...k.record, version: k.version });
+    return {
+      ...(row!.run === null ? {} : { run: { ...row!.run.record, version: row!.run.version } }),
+      ...(row!.parent === null ? {} : { parent: { ...row!.parent.record, version: row!.parent.version } }),
+      byKey,
+    };
+  }
+
   async findNodeRunByKey(
     runId: string,
     parentNodeRunId: string,
