@@ -2,9 +2,10 @@
  * The reference stack end to end, on each store: 5-step pipeline runs through the gateway, 50 in
  * flight at a time, for the in-memory store with one coordinator, PostgreSQL with one and PostgreSQL
  * with two replicas. Runs per second, p50/p99 latency (start to `run_completed` on the run's stream)
- * and, for PostgreSQL, the round trips per node run and where they go. Needs a PostgreSQL server:
- * `ARP_BENCH_DATABASE_URL` or `ARP_TEST_DATABASE_URL` (`source .ci/postgres` starts a throwaway one);
- * the benchmark makes a database of its own on it and drops it afterwards.
+ * and, for PostgreSQL, the round trips per node run and where they go. Needs a PostgreSQL server
+ * started with `shared_preload_libraries=pg_stat_statements` (it counts every statement of every
+ * replica): `ARP_BENCH_DATABASE_URL` or `ARP_TEST_DATABASE_URL` (`source .ci/postgres` starts such a
+ * throwaway one); the benchmark makes a database of its own on it and drops it afterwards.
  *
  *   cd bench && npx tsx stack.bench.ts        # replaces the "## Reference stack" section of results.md
  */
@@ -22,6 +23,7 @@ const WARMUP = 30;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STEPS = 5;
 const NODE_RUNS = STEPS + 1; // the pipeline's root and its steps
+const HEADING = "## Reference stack: memory vs. PostgreSQL, one and two coordinators";
 
 const SERVER_URL = process.env.ARP_BENCH_DATABASE_URL ?? process.env.ARP_TEST_DATABASE_URL;
 if (SERVER_URL === undefined) {
@@ -48,11 +50,18 @@ const CONTENDERS: Contender[] = [
   "PostgreSQL, 2 coordinators",
 ];
 
+interface Statement {
+  query: string;
+  calls: number;
+  /** Time the database spent running it, ms. */
+  ms: number;
+}
+
 interface Round {
   runsPerSecond: number;
   latencies: number[];
-  /** Transactions the database counted (every statement here is one), warm-up included. */
-  transactions?: number;
+  /** What the database ran for the stack (pg_stat_statements), warm-up and measured runs. */
+  statements?: Statement[];
   /** The one in-process coordinator's store: its round trips by method, measured runs only. */
   byMethod?: Map<string, { queries: number; ms: number }>;
 }
@@ -95,19 +104,27 @@ async function sql<R extends pg.QueryResultRow>(url: string, text: string): Prom
   }
 }
 
-async function transactions(url: string): Promise<number> {
-  const [row] = await sql<{ n: string }>(
+/** Every statement run in this database since the last reset, but the benchmark's own. */
+async function statements(url: string): Promise<Statement[]> {
+  const rows = await sql<{ query: string; calls: string; ms: number }>(
     url,
-    "SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()",
+    `SELECT query, calls, total_exec_time AS ms FROM pg_stat_statements
+      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND query NOT LIKE '%pg_stat_statements%'`,
   );
-  return Number(row!.n);
+  return rows.map((r) => ({ query: r.query.replace(/\s+/g, " ").trim(), calls: Number(r.calls), ms: r.ms }));
 }
+
+const byStatement = (list: Statement[]) => list.reduce((sum, s) => sum + s.calls, 0);
 
 async function round(contender: Contender, databaseUrl: string, r: number): Promise<Round> {
   const schema = `bench_${r}_${CONTENDERS.indexOf(contender)}`;
-  const pgOne = contender === "PostgreSQL, 1 coordinator";
-  const store = pgOne ? await PostgresStore.open({ connectionString: databaseUrl, schema }) : undefined;
-  const before = contender === "memory, 1 coordinator" ? undefined : await transactions(databaseUrl);
+  const durable = contender !== "memory, 1 coordinator";
+  const store =
+    contender === "PostgreSQL, 1 coordinator"
+      ? await PostgresStore.open({ connectionString: databaseUrl, schema })
+      : undefined;
+  if (durable) await sql(databaseUrl, "SELECT pg_stat_statements_reset()");
   const stack = await startStack({
     ports: ANY_PORT,
     logger: QUIET,
@@ -116,34 +133,39 @@ async function round(contender: Contender, databaseUrl: string, r: number): Prom
       ? { store: `${databaseUrl}${databaseUrl.includes("?") ? "&" : "?"}schema=${schema}`, coordinators: 2 }
       : {}),
   });
+  let result: Round;
   try {
     await drive(stack.urls["run-gateway"], WARMUP, r * 100_000);
-    const statsBefore = store ? new Map([...store.stats.by].map(([k, v]) => [k, { ...v }])) : undefined;
+    const before = store ? new Map([...store.stats.by].map(([k, v]) => [k, { ...v }])) : undefined;
     const { wallMs, latencies } = await drive(stack.urls["run-gateway"], RUNS, r * 100_000 + WARMUP);
     const byMethod = store
       ? new Map(
           [...store.stats.by].map(([k, v]) => {
-            const b = statsBefore!.get(k) ?? { queries: 0, ms: 0 };
+            const b = before!.get(k) ?? { queries: 0, ms: 0 };
             return [k, { queries: v.queries - b.queries, ms: v.ms - b.ms }];
           }),
         )
       : undefined;
-    return {
-      runsPerSecond: (RUNS / wallMs) * 1000,
-      latencies,
-      ...(byMethod ? { byMethod } : {}),
-      ...(before === undefined ? {} : { before }),
-    } as Round & { before?: number };
+    result = { runsPerSecond: (RUNS / wallMs) * 1000, latencies, ...(byMethod ? { byMethod } : {}) };
   } finally {
     await stack.close();
     await store?.close();
   }
+  if (durable) result.statements = await statements(databaseUrl);
+  return result;
 }
 
 const percentile = (values: number[], p: number) => {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
+
+/** A statement, short: its first words and the table it names. */
+function shortQuery(query: string): string {
+  const fn = /arp_commit\(/.test(query) ? "SELECT arp_commit(...)" : undefined;
+  const text = fn ?? query.replace(/\$\d+/g, "?");
+  return `\`${text.length > 70 ? `${text.slice(0, 67)}...` : text}\``;
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -156,22 +178,19 @@ async function main(): Promise<void> {
   })();
   const results = new Map<Contender, Round[]>(CONTENDERS.map((c) => [c, []]));
   try {
+    await sql(databaseUrl, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements").catch((error: Error) => {
+      throw new Error(`stack.bench needs pg_stat_statements (shared_preload_libraries): ${error.message}`);
+    });
     for (let r = 0; r < ROUNDS; r++) {
       // The order rotates, so no contender always runs first (or on a warmer machine).
       const order = CONTENDERS.map((_, i) => CONTENDERS[(i + r) % CONTENDERS.length]!);
       for (const contender of order) {
-        const result = (await round(contender, databaseUrl, r)) as Round & { before?: number };
-        if (result.before !== undefined) {
-          // The backends report their counts when they exit: the stack has closed its pools by now.
-          await new Promise((resolve) => setTimeout(resolve, 1_500));
-          result.transactions = (await transactions(databaseUrl)) - result.before;
-        }
+        const result = await round(contender, databaseUrl, r);
         results.get(contender)!.push(result);
+        const trips = result.statements && byStatement(result.statements) / ((RUNS + WARMUP) * NODE_RUNS);
         console.log(
-          `round ${r + 1} ${contender}: ${result.runsPerSecond.toFixed(1)} runs/s, p50 ${median(result.latencies).toFixed(0)} ms, p99 ${percentile(result.latencies, 99).toFixed(0)} ms` +
-            (result.transactions === undefined
-              ? ""
-              : `, ${(result.transactions / ((RUNS + WARMUP) * NODE_RUNS)).toFixed(1)} round trips per node run`),
+          `round ${r + 1} ${contender}: ${result.runsPerSecond.toFixed(1)} runs/s, p50 ${median(result.latencies).toFixed(0)} ms, ` +
+            `p99 ${percentile(result.latencies, 99).toFixed(0)} ms${trips === undefined ? "" : `, ${trips.toFixed(2)} round trips per node run`}`,
         );
       }
     }
@@ -179,45 +198,72 @@ async function main(): Promise<void> {
     await sql(SERVER_URL!, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 
+  const nodeRunsPerRound = (RUNS + WARMUP) * NODE_RUNS;
   const memory = results.get("memory, 1 coordinator")!;
-  const ratio = (c: Contender) =>
-    results.get(c)!.map((round, i) => round.runsPerSecond / memory[i]!.runsPerSecond);
+  const ratio = (c: Contender) => results.get(c)!.map((x, i) => x.runsPerSecond / memory[i]!.runsPerSecond);
   const rows = CONTENDERS.map((c) => {
     const rounds = results.get(c)!;
     const all = rounds.flatMap((x) => x.latencies);
-    const trips = rounds.map((x) => x.transactions).filter((x): x is number => x !== undefined);
+    const trips = rounds.flatMap((x) => (x.statements ? [byStatement(x.statements) / nodeRunsPerRound] : []));
+    const dbMs = rounds.flatMap((x) =>
+      x.statements ? [x.statements.reduce((sum, s) => sum + s.ms, 0) / nodeRunsPerRound] : [],
+    );
     return [
       c,
       median(rounds.map((x) => x.runsPerSecond)).toFixed(1),
       spread(ratio(c)),
       percentile(all, 50).toFixed(0),
       percentile(all, 99).toFixed(0),
-      trips.length === 0 ? "—" : (median(trips) / ((RUNS + WARMUP) * NODE_RUNS)).toFixed(1),
+      trips.length === 0 ? "—" : median(trips).toFixed(2),
+      dbMs.length === 0 ? "—" : median(dbMs).toFixed(3),
     ];
   });
-  const pgOne = results.get("PostgreSQL, 1 coordinator")!;
+
+  // Where the round trips go: the database's statements (both PostgreSQL contenders, all rounds).
+  const statementRows = (c: Contender) => {
+    const merged = new Map<string, { calls: number; ms: number }>();
+    const rounds = results.get(c)!;
+    for (const x of rounds) {
+      for (const s of x.statements ?? []) {
+        const key = shortQuery(s.query);
+        const sum = merged.get(key) ?? { calls: 0, ms: 0 };
+        sum.calls += s.calls;
+        sum.ms += s.ms;
+        merged.set(key, sum);
+      }
+    }
+    const nodeRuns = rounds.length * nodeRunsPerRound;
+    return [...merged]
+      .filter(([, v]) => v.calls / nodeRuns >= 0.01)
+      .sort((a, b) => b[1].calls - a[1].calls)
+      .map(([k, v]) => [k, (v.calls / nodeRuns).toFixed(2), (v.ms / v.calls).toFixed(3)]);
+  };
+
+  // By store method: the one in-process coordinator's own count, with the time seen from the client.
   const byMethod = new Map<string, { queries: number; ms: number }>();
-  for (const round of pgOne) {
-    for (const [k, v] of round.byMethod ?? []) {
+  for (const x of results.get("PostgreSQL, 1 coordinator")!) {
+    for (const [k, v] of x.byMethod ?? []) {
       const sum = byMethod.get(k) ?? { queries: 0, ms: 0 };
       sum.queries += v.queries;
       sum.ms += v.ms;
       byMethod.set(k, sum);
     }
   }
-  const nodeRuns = pgOne.length * RUNS * NODE_RUNS;
-  const totalQueries = [...byMethod.values()].reduce((s, v) => s + v.queries, 0);
+  const measuredNodeRuns = ROUNDS * RUNS * NODE_RUNS;
+  const totalQueries = [...byMethod.values()].reduce((sum, v) => sum + v.queries, 0);
   const methodRows = [...byMethod]
+    .filter(([, v]) => v.queries > 0)
     .sort((a, b) => b[1].queries - a[1].queries)
     .map(([k, v]) => [
       `\`${k}\``,
-      (v.queries / nodeRuns).toFixed(2),
+      (v.queries / measuredNodeRuns).toFixed(2),
       `${((v.queries / totalQueries) * 100).toFixed(0)} %`,
       (v.ms / v.queries).toFixed(2),
     ]);
-  methodRows.push(["all", (totalQueries / nodeRuns).toFixed(2), "100 %", "—"]);
+  methodRows.push(["all", (totalQueries / measuredNodeRuns).toFixed(2), "100 %", "—"]);
+
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
-  const body = `## Reference stack: memory vs. PostgreSQL, one and two coordinators
+  const body = `${HEADING}
 
 Written by \`bench/stack.bench.ts\` (\`source .ci/postgres && cd bench && npx tsx stack.bench.ts\`), which
 replaces only this section. Read the ratios rather than the absolute figures.
@@ -229,21 +275,31 @@ replaces only this section. Read the ratios rather than the absolute figures.
 - Every service of the stack runs in the benchmark's process (one event loop) except, with two
   coordinators, the replicas: two child processes behind the stack's balancer. Latency: a run's start
   to \`run_completed\` on its stream; p50/p99 over every measured run of every round.
-- Round trips: the database's own count of transactions (\`pg_stat_database\`, every statement of
-  the store is one), over warm-up and measured runs, per node run; by store method: the one
-  in-process coordinator's \`PostgresStore.stats\`.
+- Round trips: every statement the database ran for the stack, counted by \`pg_stat_statements\`
+  (every replica's; a store call is one statement), over warm-up and measured runs, per node run;
+  database time: the time it spent running them. By store method: the one in-process coordinator's
+  \`PostgresStore.stats\` (measured runs), with the time each call took as its caller saw it
+  (waiting for a pool connection and for the event loop included).
 
-${table(["Store, coordinators", "runs/s (median)", "/ memory (median, min–max)", "p50 ms", "p99 ms", "round trips per node run"], rows)}
+${table(["Store, coordinators", "runs/s (median)", "/ memory (median, min–max)", "p50 ms", "p99 ms", "round trips per node run", "database ms per node run"], rows)}
 
 The cost of durability: PostgreSQL with one coordinator runs at ${spread(ratio("PostgreSQL, 1 coordinator"))} of the in-memory store's
 throughput; with two replicas ${spread(ratio("PostgreSQL, 2 coordinators"))}.
 
-Where the PostgreSQL path's round trips go (one coordinator, measured runs), per node run:
+By store method (one coordinator), per node run:
 
-${table(["Store method", "round trips per node run", "share", "ms per round trip (seen from the client, pool wait included)"], methodRows)}
+${table(["Store method", "round trips per node run", "share", "ms per call, as its caller saw it"], methodRows)}
+
+The statements, one coordinator:
+
+${table(["Statement", "per node run", "database ms each"], statementRows("PostgreSQL, 1 coordinator"))}
+
+The statements, two coordinators:
+
+${table(["Statement", "per node run", "database ms each"], statementRows("PostgreSQL, 2 coordinators"))}
 `;
   console.log(body);
-  writeResultsSection("## Reference stack: memory vs. PostgreSQL, one and two coordinators", body);
+  writeResultsSection(HEADING, body);
 }
 
 await main();
