@@ -13,6 +13,7 @@ import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "@arp/server";
+import type { ServiceKey } from "./urls.js";
 
 /** How long a replica may take to print its URL before it is killed and the start fails. */
 export const REPLICA_START_TIMEOUT_MS = 30_000;
@@ -40,7 +41,9 @@ export interface ReplicaProcess extends Replica {
 }
 
 export interface StartReplicaOptions {
-  /** The flags after `run-coordinator` (`--port 0 --run-coordinator-url ...`). */
+  /** The service the process runs (default `run-coordinator`; tests run an executor so, to kill it). */
+  service?: ServiceKey;
+  /** The flags after the service (`--port 0 --run-coordinator-url ...`). */
   args: readonly string[];
   /** Variables added to this process's environment (`ARP_STORE_URL`: a password stays out of `ps`). */
   env?: Record<string, string>;
@@ -57,9 +60,11 @@ function tsxLoader(): string {
 
 /** Starts a replica; resolves once it prints its URL, rejects (with its stderr) if it exits first. */
 export function startReplica(options: StartReplicaOptions): Promise<ReplicaProcess> {
+  const service = options.service ?? "run-coordinator";
+  const what = service === "run-coordinator" ? "a run-coordinator replica" : `a ${service} process`;
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--import", tsxLoader(), SERVE, "run-coordinator", ...options.args],
+    ["--import", tsxLoader(), SERVE, service, ...options.args],
     // The IPC channel is only there to close when this process ends, however it ends: the replica
     // then stops by itself (process.ts, untilStopped), so that none is left behind.
     { cwd: PACKAGE_ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe", "ipc"] },
@@ -73,8 +78,8 @@ export function startReplica(options: StartReplicaOptions): Promise<ReplicaProce
   const out = (line: string) => {
     kept = `${kept}${line}\n`.slice(-KEPT_STDERR_BYTES);
     const tagged = /^\[arp-server\] (warn|error): (.*)$/.exec(line);
-    const text = `run-coordinator replica ${pid}: ${tagged ? tagged[2] : line}`;
-    if (options.logger === undefined) process.stderr.write(`[run-coordinator replica ${pid}] ${line}\n`);
+    const text = `${what.slice(2)} ${pid}: ${tagged ? tagged[2] : line}`;
+    if (options.logger === undefined) process.stderr.write(`[${what.slice(2)} ${pid}] ${line}\n`);
     else if (tagged?.[1] === "warn") options.logger.warn(text);
     else options.logger.error(text);
   };
@@ -104,10 +109,10 @@ export function startReplica(options: StartReplicaOptions): Promise<ReplicaProce
     let ready = false;
     const lines = createInterface({ input: child.stdout! });
     lines.on("line", (line) => {
-      const match = /^run-coordinator (http:\/\/\S+)$/.exec(line);
-      if (!ready && match) {
+      const match = /^(\S+) (http:\/\/\S+)$/.exec(line);
+      if (!ready && match?.[1] === service) {
         ready = true;
-        url = match[1]!;
+        url = match[2]!;
         clearTimeout(timer);
         resolve(handle);
       } else {
@@ -117,25 +122,17 @@ export function startReplica(options: StartReplicaOptions): Promise<ReplicaProce
     const timer = setTimeout(() => {
       if (ready) return;
       handle.kill("SIGKILL");
-      reject(
-        new Error(
-          `a run-coordinator replica (pid ${pid}) did not start within ${REPLICA_START_TIMEOUT_MS} ms:\n${kept}`,
-        ),
-      );
+      reject(new Error(`${what} (pid ${pid}) did not start within ${REPLICA_START_TIMEOUT_MS} ms:\n${kept}`));
     }, REPLICA_START_TIMEOUT_MS);
     child.once("error", (error) => {
       clearTimeout(timer);
-      reject(new Error(`a run-coordinator replica could not be started: ${error.message}`));
+      reject(new Error(`${what} could not be started: ${error.message}`));
     });
     // 'close' comes after its output has been read to the end: the error quotes all of stderr.
     child.once("close", (code, signal) => {
       if (ready) return;
       clearTimeout(timer);
-      reject(
-        new Error(
-          `a run-coordinator replica (pid ${pid}) exited with ${code ?? signal} during start-up:\n${kept}`,
-        ),
-      );
+      reject(new Error(`${what} (pid ${pid}) exited with ${code ?? signal} during start-up:\n${kept}`));
     });
   });
 }
