@@ -1,10 +1,11 @@
 import { ArpApiError, RunCoordinatorClient } from "@arp/client";
 import type * as T from "@arp/model";
-import { notImplemented } from "@arp/server";
+import { ArpServerError, notImplemented } from "@arp/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_EVENT_FIELD_BYTES } from "../src/coordinator/events.js";
 import { Peers } from "../src/peers.js";
 import { ReferenceRunCoordinator } from "../src/services/run-coordinator.js";
+import { MemoryStore } from "../src/store/memory.js";
 import {
   after,
   ECHO,
@@ -713,5 +714,59 @@ describe("ReferenceRunCoordinator: cancellation and deadlines", () => {
     } finally {
       await running.close();
     }
+  });
+});
+
+describe("ReferenceRunCoordinator: a store that cannot be reached for a while", () => {
+  /** A memory store whose commits fail 503 `store_unavailable` while `away` is set. */
+  class FlakyStore extends MemoryStore {
+    away = false;
+    refused = 0;
+    override async commit(change: Parameters<MemoryStore["commit"]>[0]) {
+      if (this.away) {
+        this.refused += 1;
+        throw new ArpServerError({
+          status: 503,
+          code: "store_unavailable",
+          message: "away",
+          retryable: true,
+        });
+      }
+      return super.commit(change);
+    }
+  }
+
+  it("records an executor's answer once the store is back; requests meanwhile answer 503", async () => {
+    const store = new FlakyStore();
+    const { client, atomic } = await start({ store }, (fakes) => {
+      fakes.atomic.behaviour = after(300);
+    });
+    const run = await client.startRun({ root_node_type_ref: ECHO, input: { text: "patient" } });
+    await vi.waitFor(() => expect(atomic.executed).toHaveLength(1));
+    store.away = true; // the executor answers while the store is away
+    const refused = await apiError(
+      client.reportNodeRunEvaluation(run.root_node_run_id, { evaluation_result: { status: "success" } }),
+    );
+    expect(refused).toMatchObject({ status: 503, code: "store_unavailable", retryable: true });
+    await vi.waitFor(() => expect(store.refused).toBeGreaterThan(2), { timeout: 5_000 });
+    store.away = false;
+    const events = await runEvents(client, run.run_id);
+    expect(events.at(-1)).toMatchObject({ type: "run_completed", data: { state: "succeeded" } });
+    expect((await client.getNodeRun(run.root_node_run_id)).outputs).toEqual({ text: "patient" });
+  });
+
+  it("gives up after storeOutageMs: the work fails, logged, nothing hangs", async () => {
+    const store = new FlakyStore();
+    const { client, atomic, coordinator } = await start({ store, storeOutageMs: 300 }, (fakes) => {
+      fakes.atomic.behaviour = after(100);
+    });
+    const run = await client.startRun({ root_node_type_ref: ECHO, input: { text: "x" } });
+    await vi.waitFor(() => expect(atomic.executed).toHaveLength(1));
+    store.away = true;
+    const started = performance.now();
+    await coordinator.settled();
+    expect(performance.now() - started).toBeLessThan(5_000);
+    store.away = false;
+    expect((await client.getNodeRun(run.root_node_run_id)).state).toBe("running"); // left to its deadline
   });
 });

@@ -2,7 +2,7 @@
 
 import { runConformance } from "@arp/conformance";
 import type * as T from "@arp/model";
-import type { RunCoordinatorRequests } from "@arp/server";
+import { ArpServerError, BaseRunCoordinatorServer, type RunCoordinatorRequests } from "@arp/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestRunCoordinator } from "../../../packages/server/test/support/services.js";
 import { Peers } from "../src/peers.js";
@@ -124,6 +124,48 @@ describe("Run Gateway", () => {
     }
   });
 
+  it("relays a coordinator's 503 as a 503 (its code, retryable): a database away, say", async () => {
+    const away = new (class extends BaseRunCoordinatorServer {
+      startRun(): never {
+        throw unavailable();
+      }
+      getRun(): never {
+        throw unavailable();
+      }
+      cancelRun(): never {
+        throw unavailable();
+      }
+      createNodeRuns(): never {
+        throw unavailable();
+      }
+      getNodeRun(): never {
+        throw unavailable();
+      }
+      reportNodeRunEvaluation(): never {
+        throw unavailable();
+      }
+      completeNodeRun(): never {
+        throw unavailable();
+      }
+    })({ auth: { mode: "disabled" } });
+    const coordinator = await away.listen({ port: 0 });
+    const gateway = new ReferenceRunGateway({
+      peers: new Peers({ urls: { "run-coordinator": coordinator.url } }),
+    });
+    const { url, close } = await gateway.listen({ port: 0 });
+    try {
+      const res = await fetch(`${url}/v1/runs/run_1`);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as T.ErrorEnvelope).error).toMatchObject({
+        code: "store_unavailable",
+        retryable: true,
+      });
+    } finally {
+      await close();
+      await coordinator.close();
+    }
+  });
+
   it("passes arp-conformance check run-gateway --tier deep --allow-mutations, strict", async () => {
     const report = await runConformance({
       service: "run-gateway",
@@ -138,3 +180,7 @@ describe("Run Gateway", () => {
     ).toEqual([]);
   });
 });
+
+function unavailable(): ArpServerError {
+  return new ArpServerError({ status: 503, code: "store_unavailable", message: "away", retryable: true });
+}

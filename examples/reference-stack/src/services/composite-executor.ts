@@ -68,6 +68,12 @@ export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
 /** Largest JSON body read from a coordinator (a child node run with its inputs and outputs). */
 export const MAX_COORDINATOR_RESPONSE_BYTES = 4 * 1024 * 1024;
+/**
+ * How patiently the calls to a coordinator are repeated (those the client may repeat: reads, keyed
+ * creates, completions): 8 attempts, backoff from 250 ms up to 4 s (full jitter), some 15 s at most.
+ * A coordinator whose database restarts answers 503 for a moment; a composite must not fail for it.
+ */
+export const COORDINATOR_RETRY = { maxAttempts: 8, baseDelayMs: 250, maxDelayMs: 4_000 } as const;
 
 /** Why a composite node run stopped without completing (the abort reason of its controller). */
 class Stopped extends Error {
@@ -245,6 +251,7 @@ export class ReferenceCompositeExecutor extends BaseCompositeExecutorServer {
       client = new RunCoordinatorClient({
         baseUrl,
         maxResponseBytes: MAX_COORDINATOR_RESPONSE_BYTES,
+        retry: COORDINATOR_RETRY,
         ...(token === undefined ? {} : { bearerToken: () => token("run-coordinator") }),
       });
       if (this.#coordinators.size >= this.#limits.maxCoordinators) {

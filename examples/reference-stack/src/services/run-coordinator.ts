@@ -79,6 +79,12 @@ export const DEFAULT_SWEEP_INTERVAL_MS = 5_000;
  * is taken for dead, and the node runs it dispatched are taken over by the others' sweeps.
  */
 export const DEFAULT_LEASE_MS = 10_000;
+/**
+ * How long background work (an executor's answer to record, a deadline, a takeover) waits for a
+ * store that cannot be reached (503 `store_unavailable`: a database restarting) before it gives up.
+ * Requests do not wait: they answer the 503 at once.
+ */
+export const DEFAULT_STORE_OUTAGE_MS = 30_000;
 /** Tries of one change that keeps meeting concurrent changes (then 503, retryable). */
 export const MAX_COMMIT_ATTEMPTS = 16;
 /** Events read from the store at a time by one stream: what a stream holds in memory at most. */
@@ -108,6 +114,8 @@ export interface ReferenceRunCoordinatorOptions {
   replicaId?: string;
   /** See {@link DEFAULT_LEASE_MS}. */
   leaseMs?: number;
+  /** See {@link DEFAULT_STORE_OUTAGE_MS}. */
+  storeOutageMs?: number;
 }
 
 type Trace = { traceparent?: string | undefined };
@@ -152,6 +160,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   readonly #sweeper: NodeJS.Timeout | undefined;
   readonly #replicaId: string;
   readonly #leaseMs: number;
+  readonly #storeOutageMs: number;
   readonly #heart: NodeJS.Timeout;
   #stopped = false;
 
@@ -172,6 +181,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     this.#logger = server.logger;
     this.#replicaId = options.replicaId ?? `coordinator-${randomUUID().slice(0, 8)}`;
     this.#leaseMs = positive("leaseMs", options.leaseMs, DEFAULT_LEASE_MS, 3);
+    this.#storeOutageMs = positive("storeOutageMs", options.storeOutageMs, DEFAULT_STORE_OUTAGE_MS, 0);
     // Beats from the start: node runs it creates name it as their owner.
     this.#spawn("heartbeat", this.#beat());
     this.#heart = setInterval(() => this.#spawn("heartbeat", this.#beat()), Math.floor(this.#leaseMs / 3));
@@ -586,10 +596,14 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     const lost = found.owner;
     const mine = (r: StoredNodeRun) => !isTerminalNodeRun(r.node_run.state) && r.owner === lost;
     if (found.node_run.state === "queued") {
-      const claimed = await this.#update(id, (r) =>
-        mine(r) && r.node_run.state === "queued"
-          ? { record: { ...unversioned(r), owner: this.#replicaId } }
-          : undefined,
+      const claimed = await this.#update(
+        id,
+        (r) =>
+          mine(r) && r.node_run.state === "queued"
+            ? { record: { ...unversioned(r), owner: this.#replicaId } }
+            : undefined,
+        undefined,
+        true,
       );
       if (claimed === undefined) return;
       const run = await this.store.getRun(found.node_run.run_id);
@@ -597,8 +611,11 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       return;
     }
     if (found.node_run.kind === "composite") {
-      await this.#update(id, (r) =>
-        mine(r) ? { record: compact({ ...unversioned(r), owner: undefined }) } : undefined,
+      await this.#update(
+        id,
+        (r) => (mine(r) ? { record: compact({ ...unversioned(r), owner: undefined }) } : undefined),
+        undefined,
+        true,
       );
       return;
     }
@@ -607,7 +624,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       message: `the coordinator replica ${lost} that sent node run ${id} to its executor stopped before the executor answered; the answer cannot be had again`,
       details: { node_run_id: id, replica_id: lost },
     };
-    await this.#end(id, { state: "failed", error }, { stopTarget: true });
+    await this.#end(id, { state: "failed", error }, { stopTarget: true, patient: true });
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -626,7 +643,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
           error: describe(err).message,
         });
         const error = { code: "internal_error", message: "the coordinator could not dispatch this node run" };
-        await this.#end(id, { state: "failed", error }, { stopTarget: true, trace });
+        await this.#end(id, { state: "failed", error }, { stopTarget: true, trace, patient: true });
       },
     );
     this.#spawn("dispatch", work);
@@ -634,11 +651,12 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
 
   async #execute(nodeRun: string | StoredNodeRun, trace: Trace, known?: RunRecord): Promise<void> {
     // A node run just created is as it was written (if not, its first change meets a conflict and reads).
-    const record = typeof nodeRun === "string" ? await this.store.getNodeRun(nodeRun) : nodeRun;
+    const record =
+      typeof nodeRun === "string" ? await this.#outlasting(() => this.store.getNodeRun(nodeRun)) : nodeRun;
     if (record === undefined || record.node_run.state !== "queued") return;
     this.#armNode(record);
     // What is read of the run (its context) never changes: the one at hand will do.
-    const run = known ?? (await this.store.getRun(record.node_run.run_id));
+    const run = known ?? (await this.#outlasting(() => this.store.getRun(record.node_run.run_id)));
     if (run === undefined) return;
     if (record.node_run.kind === "atomic") await this.#executeAtomic(record, run, trace);
     else await this.#beginComposite(record, run, trace);
@@ -665,7 +683,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       await this.#end(
         id,
         { state: "failed", error: peerError("pdp", err, "policy_unavailable") },
-        { stopTarget: false, runId: nodeRun.run_id },
+        { stopTarget: false, runId: nodeRun.run_id, patient: true },
       );
       return;
     }
@@ -675,7 +693,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       await this.#end(
         id,
         { state: "failed", error },
-        { stopTarget: false, before: decided, runId: nodeRun.run_id },
+        { stopTarget: false, before: decided, runId: nodeRun.run_id, patient: true },
       );
       return;
     }
@@ -702,6 +720,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
           };
         },
         record,
+        true,
       );
       if (!running) return;
       let result: T.AtomicExecuteResult;
@@ -721,7 +740,11 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       } catch (err) {
         if (call.signal.aborted) return; // ended by someone else, who has recorded why
         const error = peerError("atomic-executor", err, "executor_error");
-        await this.#end(id, { state: "failed", error }, { stopTarget: false, runId: nodeRun.run_id });
+        await this.#end(
+          id,
+          { state: "failed", error },
+          { stopTarget: false, runId: nodeRun.run_id, patient: true },
+        );
         return;
       }
       if (result.node_run_id !== id || !isTerminalNodeRun(result.state)) {
@@ -729,13 +752,18 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
           code: "executor_protocol_error",
           message: `the atomic executor answered ${result.node_run_id} in state ${result.state}; expected ${id} in a terminal state`,
         };
-        await this.#end(id, { state: "failed", error }, { stopTarget: false, runId: nodeRun.run_id });
+        await this.#end(
+          id,
+          { state: "failed", error },
+          { stopTarget: false, runId: nodeRun.run_id, patient: true },
+        );
         return;
       }
       const { state, outputs, output_artifacts, error } = result;
       await this.#end(id, compact({ state, outputs, output_artifacts, error }), {
         stopTarget: false,
         runId: nodeRun.run_id,
+        patient: true,
       });
     } finally {
       this.#endCall(id, call);
@@ -750,7 +778,11 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       coordinatorEndpoint = peerUrl(this.#peers.options.urls, "run-coordinator");
     } catch (err) {
       const error = { code: "configuration_error", message: describe(err).message };
-      await this.#end(id, { state: "failed", error }, { stopTarget: false, runId: nodeRun.run_id });
+      await this.#end(
+        id,
+        { state: "failed", error },
+        { stopTarget: false, runId: nodeRun.run_id, patient: true },
+      );
       return;
     }
     const call = this.#startCall(id);
@@ -782,7 +814,11 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       } catch (err) {
         if (call.signal.aborted) return;
         const error = peerError("composite-executor", err, "executor_error");
-        await this.#end(id, { state: "failed", error }, { stopTarget: false, runId: nodeRun.run_id });
+        await this.#end(
+          id,
+          { state: "failed", error },
+          { stopTarget: false, runId: nodeRun.run_id, patient: true },
+        );
         return;
       }
       if (!answer.accepted) {
@@ -790,7 +826,11 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
           code: "executor_declined",
           message: `the composite executor declined ${id}${answer.message === undefined ? "" : `: ${answer.message}`}`,
         });
-        await this.#end(id, { state: "failed", error }, { stopTarget: false, runId: nodeRun.run_id });
+        await this.#end(
+          id,
+          { state: "failed", error },
+          { stopTarget: false, runId: nodeRun.run_id, patient: true },
+        );
         return;
       }
       // Accepted: running, unless its executor has already called back and completed it. From here
@@ -838,22 +878,27 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     events: (time: string, nodeRun: T.NodeRun) => EventDraft[],
     owner?: string | null,
   ): Promise<NodeRunRecord | undefined> {
-    return this.#update(id, (record) => {
-      if (record.node_run.state !== from || !canMoveNodeRun(from, to)) return undefined;
-      if (record.owner !== undefined && record.owner !== this.#replicaId) return undefined;
-      const time = this.#now().toISOString();
-      const node_run = { ...patch(record.node_run, time), state: to };
-      const { owner: _owner, ...rest } = unversioned(record);
-      const next: NodeRunRecord =
-        owner === null
-          ? { ...rest, node_run }
-          : {
-              ...rest,
-              node_run,
-              ...((owner ?? record.owner) === undefined ? {} : { owner: owner ?? record.owner! }),
-            };
-      return { record: next, events: events(time, node_run) };
-    });
+    return this.#update(
+      id,
+      (record) => {
+        if (record.node_run.state !== from || !canMoveNodeRun(from, to)) return undefined;
+        if (record.owner !== undefined && record.owner !== this.#replicaId) return undefined;
+        const time = this.#now().toISOString();
+        const node_run = { ...patch(record.node_run, time), state: to };
+        const { owner: _owner, ...rest } = unversioned(record);
+        const next: NodeRunRecord =
+          owner === null
+            ? { ...rest, node_run }
+            : {
+                ...rest,
+                node_run,
+                ...((owner ?? record.owner) === undefined ? {} : { owner: owner ?? record.owner! }),
+              };
+        return { record: next, events: events(time, node_run) };
+      },
+      undefined,
+      true,
+    ); // only background work moves node runs so
   }
 
   /**
@@ -866,17 +911,23 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     next: (record: StoredNodeRun) => { record: NodeRunRecord; events?: EventDraft[] } | undefined,
     /** The record as just read, if at hand: the first try starts from it. */
     known?: StoredNodeRun,
+    /** Background work: waits out a store outage (see {@link DEFAULT_STORE_OUTAGE_MS}). */
+    patient = false,
   ): Promise<NodeRunRecord | undefined> {
+    const stored = <R>(call: () => Promise<R>) => (patient ? this.#outlasting(call) : call());
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
-      const current = attempt === 0 && known !== undefined ? known : await this.store.getNodeRun(id);
+      const current =
+        attempt === 0 && known !== undefined ? known : await stored(() => this.store.getNodeRun(id));
       if (current === undefined) return undefined;
       const step = next(current);
       if (step === undefined) return undefined;
-      const result = await this.store.commit({
-        run_id: current.node_run.run_id,
-        update_node_runs: [{ version: current.version, record: step.record }],
-        ...(step.events === undefined ? {} : { events: step.events }),
-      });
+      const result = await stored(() =>
+        this.store.commit({
+          run_id: current.node_run.run_id,
+          update_node_runs: [{ version: current.version, record: step.record }],
+          ...(step.events === undefined ? {} : { events: step.events }),
+        }),
+      );
       if (result.ok) return step.record;
       if (result.reason !== "conflict") return undefined;
       await contended(attempt);
@@ -892,23 +943,32 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   async #end(
     id: string,
     ending: Ending,
-    how: { stopTarget: boolean; before?: (time: string) => EventDraft[]; trace?: Trace; runId?: string },
+    how: {
+      stopTarget: boolean;
+      before?: (time: string) => EventDraft[];
+      trace?: Trace;
+      runId?: string;
+      /** Background work: waits out a store outage (see {@link DEFAULT_STORE_OUTAGE_MS}). */
+      patient?: boolean;
+    },
   ): Promise<boolean> {
+    const stored = <R>(call: () => Promise<R>) => (how.patient ? this.#outlasting(call) : call());
     let runId = how.runId; // at hand, or read from the node run
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
       if (runId === undefined) {
-        const target = await this.store.getNodeRun(id);
+        const target = await stored(() => this.store.getNodeRun(id));
         if (target === undefined) return false;
         runId = target.node_run.run_id;
       }
-      const tree = await this.store.getRunTree(runId);
+      const known = runId;
+      const tree = await stored(() => this.store.getRunTree(known));
       if (tree === undefined) return false;
       const { run, nodeRuns } = tree;
       const time = this.#now().toISOString();
       const plan = planEnding({ run, nodeRuns, targetId: id, ending, time, stopTarget: how.stopTarget });
       if (plan === undefined) return false;
       if (how.before !== undefined) plan.change.events = [...how.before(time), ...(plan.change.events ?? [])];
-      const result = await this.store.commit(plan.change);
+      const result = await stored(() => this.store.commit(plan.change));
       if (result.ok) {
         this.#afterEnding(plan, run, how.trace);
         return true;
@@ -1035,10 +1095,14 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     }
     if (due > nowMs) {
       if (due !== record.deadline_ms) {
-        await this.#update(id, (r) =>
-          isTerminalNodeRun(r.node_run.state)
-            ? undefined
-            : { record: { ...unversioned(r), deadline_ms: Math.max(r.deadline_ms ?? 0, due) } },
+        await this.#update(
+          id,
+          (r) =>
+            isTerminalNodeRun(r.node_run.state)
+              ? undefined
+              : { record: { ...unversioned(r), deadline_ms: Math.max(r.deadline_ms ?? 0, due) } },
+          undefined,
+          true,
         );
       }
       this.#arm(`node:${id}`, due, () => this.#checkNode(id));
@@ -1053,7 +1117,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
           : `no answer from the ${record.node_run.kind} executor within the node run's max_wall_time_ms ${ms}`,
       details: { timeout_ms: ms, source, node_run_id: id },
     };
-    await this.#end(id, { state: "failed", error }, { stopTarget: true });
+    await this.#end(id, { state: "failed", error }, { stopTarget: true, patient: true });
   }
 
   /** A run's wall-time budget ran out: its root fails, and with it the run. */
@@ -1070,7 +1134,11 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       message: `run ${runId} exceeded its max_wall_time_ms ${budget}`,
       details: compact({ max_wall_time_ms: budget, run_id: runId }),
     };
-    await this.#end(run.run.root_node_run_id, { state: "failed", error }, { stopTarget: true, runId });
+    await this.#end(
+      run.run.root_node_run_id,
+      { state: "failed", error },
+      { stopTarget: true, runId, patient: true },
+    );
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -1161,7 +1229,9 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     let next = 0;
     try {
       for (;;) {
-        const page = await this.store.readEvents(runId, next, STREAM_PAGE_SIZE);
+        // A stream that has begun waits a store outage out (up to storeOutageMs) rather than break.
+        const from = next;
+        const page = await this.#outlasting(() => this.store.readEvents(runId, from, STREAM_PAGE_SIZE));
         for (const event of page) {
           next = event.seq + 1;
           const verdict = judge(event);
@@ -1170,12 +1240,33 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
           if (verdict === "last") return;
         }
         if (page.length < STREAM_PAGE_SIZE) {
-          if (page.length === 0 && (await this.store.getRun(runId)) === undefined) return;
-          await this.store.waitForEvents(runId, next - 1, signal);
+          if (page.length === 0 && (await this.#outlasting(() => this.store.getRun(runId))) === undefined)
+            return;
+          const after = next - 1;
+          await this.#outlasting(() => this.store.waitForEvents(runId, after, signal));
         }
       }
     } catch (err) {
       if (!signal.aborted) throw err; // the client left: that ends the stream, nothing failed
+    }
+  }
+
+  /**
+   * `call`, again after a pause while the store cannot be reached (503 `store_unavailable`), for up
+   * to `storeOutageMs` in all (backoff 100 ms doubling to 2 s); then, or for any other error, it
+   * throws. Stops waiting when the coordinator stops.
+   */
+  async #outlasting<R>(call: () => Promise<R>): Promise<R> {
+    let waited = 0;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        return await call();
+      } catch (error) {
+        const unavailable = error instanceof ArpServerError && error.code === "store_unavailable";
+        if (!unavailable || this.#stopped || waited >= this.#storeOutageMs) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        waited += delay;
+      }
     }
   }
 
