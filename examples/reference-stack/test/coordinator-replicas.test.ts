@@ -127,14 +127,14 @@ describePostgres("Run Coordinator replicas on one PostgreSQL schema", (url) => {
     expect(events.filter((e) => e.type === "run_completed")).toHaveLength(1);
   });
 
-  it("numbers events without a gap when both replicas append at once (checked in the table)", async () => {
+  it("numbers events without a gap when both replicas append at once (40 reports; checked in the table)", async () => {
     const { a, clientB } = await replicas();
     const run = await a.client.startRun({ root_node_type_ref: PLAN, input: {} });
     const root = run.root_node_run_id;
     await expect
       .poll(async () => (await a.client.getNodeRun(root)).state, { timeout: 10_000 })
       .toBe("running");
-    const reports = Array.from({ length: 60 }, (_, i) =>
+    const reports = Array.from({ length: 40 }, (_, i) =>
       (i % 2 === 0 ? a.client : clientB).reportNodeRunEvaluation(root, {
         evaluation_result: { status: "success", details: { i } },
       }),
@@ -146,7 +146,7 @@ describePostgres("Run Coordinator replicas on one PostgreSQL schema", (url) => {
       [run.run_id],
     );
     expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i));
-    expect(rows.filter((r) => r.type === "node_evaluated")).toHaveLength(60);
+    expect(rows.filter((r) => r.type === "node_evaluated")).toHaveLength(40);
     // Both replicas stream the same log.
     await a.client.completeNodeRun(root, { state: "succeeded" });
     const [viaA, viaB] = await Promise.all([runEvents(a.client, run.run_id), runEvents(clientB, run.run_id)]);

@@ -2,7 +2,7 @@
 
 import { runConformance } from "@arp/conformance";
 import type * as T from "@arp/model";
-import { ArpServerError, BaseRunCoordinatorServer, type RunCoordinatorRequests } from "@arp/server";
+import { ArpServerError, BaseRunCoordinatorServer, notFound, type RunCoordinatorRequests } from "@arp/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestRunCoordinator } from "../../../packages/server/test/support/services.js";
 import { Peers } from "../src/peers.js";
@@ -160,6 +160,28 @@ describe("Run Gateway", () => {
         code: "store_unavailable",
         retryable: true,
       });
+    } finally {
+      await close();
+      await coordinator.close();
+    }
+  });
+
+  it("answers a stream of an unknown run 404, also when the coordinator takes its time to say so", async () => {
+    const slow = new (class extends TestRunCoordinator {
+      override async streamRunEvents(): Promise<AsyncIterable<T.RunEvent>> {
+        await new Promise((resolve) => setTimeout(resolve, 300)); // past the server's 50 ms grace
+        throw notFound("no such run");
+      }
+    })();
+    const coordinator = await slow.listen({ port: 0 });
+    const gateway = new ReferenceRunGateway({
+      peers: new Peers({ urls: { "run-coordinator": coordinator.url } }),
+    });
+    const { url, close } = await gateway.listen({ port: 0 });
+    try {
+      const res = await fetch(`${url}/v1/runs/nope/events`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as T.ErrorEnvelope).error.code).toBe("not_found");
     } finally {
       await close();
       await coordinator.close();

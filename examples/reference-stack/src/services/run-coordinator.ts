@@ -129,11 +129,11 @@ function positive(name: string, value: number | undefined, fallback: number, min
 
 /**
  * A pause before trying a change again after losing a race for the same record: random, up to
- * 2^attempt ms (at most 64), so that writers of one hot record (replicas reporting at once) spread
+ * 2^attempt ms (at most 256), so that writers of one hot record (replicas reporting at once) spread
  * out instead of colliding again in step.
  */
 function contended(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(64, 2 ** attempt);
+  const ms = Math.random() * Math.min(256, 2 ** attempt);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -289,10 +289,16 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     return (await this.#run(req.params.run_id)).run;
   }
 
-  override async *streamRunEvents(req: RunCoordinatorRequests["streamRunEvents"]): AsyncIterable<T.RunEvent> {
+  /**
+   * Not a generator: the run is looked up before the stream is handed over, so an unknown one is a
+   * 404 however long the store takes (the server sends a stream's 200 once its first event is late).
+   */
+  override async streamRunEvents(
+    req: RunCoordinatorRequests["streamRunEvents"],
+  ): Promise<AsyncIterable<T.RunEvent>> {
     const runId = req.params.run_id;
-    await this.#run(runId); // 404 before the stream starts
-    yield* this.#follow(runId, req.signal, (event) => (event.type === "run_completed" ? "last" : "yield"));
+    await this.#run(runId);
+    return this.#follow(runId, req.signal, (event) => (event.type === "run_completed" ? "last" : "yield"));
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -455,14 +461,15 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     return (await this.#nodeRun(req.params.node_run_id)).node_run;
   }
 
-  override async *streamNodeRunEvents(
+  /** As {@link streamRunEvents}: the node run is looked up (404) before the stream is handed over. */
+  override async streamNodeRunEvents(
     req: RunCoordinatorRequests["streamNodeRunEvents"],
-  ): AsyncIterable<T.RunEvent> {
+  ): Promise<AsyncIterable<T.RunEvent>> {
     const id = req.params.node_run_id;
-    const target = await this.#nodeRun(id); // 404 before the stream starts
+    const target = await this.#nodeRun(id);
     // The subtree, as the log reveals it: a batch event names its children before any of their events.
     const subtree = new Set([id]);
-    yield* this.#follow(target.node_run.run_id, req.signal, (event) => {
+    return this.#follow(target.node_run.run_id, req.signal, (event) => {
       if (event.type === "run_completed") return "stop";
       if (event.node_run_id === undefined || !subtree.has(event.node_run_id)) return "skip";
       for (const child of childrenOf(event)) subtree.add(child);

@@ -67,19 +67,41 @@ export class ReferenceRunGateway extends BaseRunGatewayServer {
 
   /**
    * One upstream stream per caller (`follow: false`: no reconnecting behind the caller's back),
-   * relayed as it comes. An unknown run fails before the first event, so the caller gets the
-   * coordinator's 404 envelope rather than an empty stream.
+   * relayed as it comes. Its first event (every run's log starts with `run_started`) is awaited
+   * before the stream is handed over, so an unknown run is the coordinator's 404 envelope rather
+   * than an empty stream, however long the coordinator takes to say so.
    */
-  override async *streamRunEvents(req: Req<"streamRunEvents">): AsyncIterable<T.RunEvent> {
-    try {
-      yield* this.#coordinator.streamRunEvents(req.params.run_id, {
+  override async streamRunEvents(req: Req<"streamRunEvents">): Promise<AsyncIterable<T.RunEvent>> {
+    const upstream = this.#coordinator
+      .streamRunEvents(req.params.run_id, {
         ...this.#options(req),
         follow: false,
         idleTimeoutMs: Number.POSITIVE_INFINITY,
-      });
+      })
+      [Symbol.asyncIterator]();
+    let first: IteratorResult<T.RunEvent>;
+    try {
+      first = await upstream.next();
     } catch (error) {
-      if (req.signal.aborted) return;
       throw relayed(error, COORDINATOR);
     }
+    return relay(first, upstream, req.signal);
+  }
+}
+
+/** `first`, then the rest of `upstream`; a failure of the coordinator's stream relayed as an ARP error. */
+async function* relay(
+  first: IteratorResult<T.RunEvent>,
+  upstream: AsyncIterator<T.RunEvent>,
+  signal: AbortSignal,
+): AsyncIterable<T.RunEvent> {
+  try {
+    if (first.done) return;
+    yield first.value;
+    // `return()` reaches the upstream stream when the caller leaves.
+    yield* { [Symbol.asyncIterator]: () => upstream };
+  } catch (error) {
+    if (signal.aborted) return;
+    throw relayed(error, COORDINATOR);
   }
 }
