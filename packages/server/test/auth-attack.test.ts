@@ -436,6 +436,28 @@ describe("a hostile JWKS endpoint: slow, huge, garbage", () => {
     expect401(await send(token()), "Unable to fetch JWKS");
   });
 
+  it("an OIDC discovery document over the size limit is not read either: 401, the JWKS never fetched", async () => {
+    const idp = await startScriptedServer((req, res) => {
+      if (req.url === "/jwks.json") {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [rsa.jwk] }));
+        return;
+      }
+      const document = { issuer: "x", jwks_uri: `${idp.origin}/jwks.json`, padding: "x".repeat(2048) };
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(document));
+    });
+    servers.onCleanup(() => idp.close());
+    await start({
+      mode: "required",
+      oidcDiscoveryUrl: `${idp.origin}/.well-known/openid-configuration`,
+      fetchMaxBytes: 1024,
+    });
+    expect401(await send(token()), "Unable to fetch JWKS");
+    expect(idp.requests).toEqual(["GET /.well-known/openid-configuration"]);
+    // With room for it, the same document leads to the keys.
+    await start({ mode: "required", oidcDiscoveryUrl: `${idp.origin}/.well-known/openid-configuration` });
+    await expectStillServing(token());
+  });
+
   it.each([
     ["not JSON", "<html>it works</html>", "Unable to fetch JWKS"],
     ["JSON null", "null", "Unable to fetch JWKS"],

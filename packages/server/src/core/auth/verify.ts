@@ -61,6 +61,15 @@ class BackingOff extends Error {}
 /** The first wait after a failed fetch; it doubles with each further failure, up to `fetchBackoffMaxMs`. */
 const FIRST_BACKOFF_MS = 1000;
 
+/**
+ * jose's JWKS refresh limits, stated here rather than left to its defaults: after a successful fetch a
+ * token whose `kid` is not in the set refetches it only once this cooldown has run out (key rotation
+ * is picked up within 30 s; a flood of unknown `kid`s costs at most one fetch per 30 s), and a set
+ * older than the maximum age is refetched before use.
+ */
+const JWKS_COOLDOWN_MS = 30_000;
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+
 /** jose errors that come from choosing a key in a fetched set: the token's fault, not the JWKS's. */
 const KEY_SELECTION_ERRORS = new Set([
   "ERR_JWKS_NO_MATCHING_KEY",
@@ -309,11 +318,14 @@ export class Authenticator {
   }
 
   #remote(url: URL): RemoteKeys {
-    // jose caches the set and refetches on an unknown `kid` (at most every 30 s after a success): key
-    // rotation. Its fetches go through the backoff gate; a set it holds keeps verifying meanwhile.
+    // jose caches the set and refetches on an unknown `kid` (at most once per JWKS_COOLDOWN_MS after a
+    // success): key rotation. Its fetches go through the backoff gate; a set it holds keeps verifying
+    // meanwhile. At most one fetch is in flight: concurrent tokens wait on the same one.
     const maxBytes = this.settings.fetchMaxBytes;
     return createRemoteJWKSet(url, {
       timeoutDuration: this.settings.fetchTimeoutMs,
+      cooldownDuration: JWKS_COOLDOWN_MS,
+      cacheMaxAge: JWKS_MAX_AGE_MS,
       [customFetch]: async (href, init) => {
         this.#gate();
         // jose passes `redirect: "manual"` (a redirect is a failure, never followed) and the timeout.
