@@ -422,6 +422,22 @@ describe("a hostile JWKS endpoint: slow, huge, garbage", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it("one that answers a gzip bomb (a valid set once inflated, 16 MiB): the inflated bytes count, 401", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const inflated = `{"keys":[${JSON.stringify(rsa.jwk)}],"x":"${"a".repeat(16 * 1024 * 1024)}"}`;
+    const bomb = gzipSync(inflated);
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const server = await startScriptedServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" }).end(bomb);
+    });
+    servers.onCleanup(() => server.close());
+    await start({ mode: "required", jwksUri: `${server.origin}/jwks.json` });
+    expect401(await send(token()), "Unable to fetch JWKS");
+    // With a limit above its inflated size the same answer is a usable set: the limit is what refused it.
+    await start({ mode: "required", jwksUri: `${server.origin}/jwks.json`, fetchMaxBytes: 32 * 1024 * 1024 });
+    await expectStillServing(token());
+  });
+
   it("fetchMaxBytes sets the limit: a set just under it is used, just over it refused", async () => {
     let body = huge(1000);
     const server = await startScriptedServer((_req, res) => {
