@@ -6,8 +6,12 @@
  * a log line, and the server must keep serving afterwards. The README's "Auth under attack"
  * paragraph states what this file proves.
  */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type * as T from "@arp/model";
+import express from "express";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { createRouter } from "../src/express.js";
 import { type ArpRequest, getPrincipal, type ServerOptions } from "../src/index.js";
 import {
   type AlgKey,
@@ -598,6 +602,56 @@ describe("repeated invalid tokens do not fetch the JWKS per request", () => {
   });
 });
 
+/** Path tricks on the exempt routes, sent without a token (absolute-form targets included). */
+const TRICKS = [
+  "/v1/health/../runs",
+  "/v1/health/../runs/run_1",
+  "/v1/health/..%2Fruns%2Frun_1",
+  "/v1/health%2F..%2Fruns%2Frun_1",
+  "/v1/health%2F..",
+  "/v1/health%2f%2e%2e",
+  "/v1/health/",
+  "/v1/health//",
+  "//v1/health",
+  "/v1//health",
+  "/./v1/health",
+  "/v1/./health",
+  "/v1/health/.",
+  "/v1/HEALTH",
+  "/V1/health",
+  "/v1/Health",
+  "/v1/health;x",
+  "/v1/health;/../runs/run_1",
+  "/v1/health?x",
+  "/v1/health?/../runs/run_1",
+  "/v1/health#/../runs/run_1",
+  "/v1/%68ealth",
+  "/v1/health%00",
+  "/v1/health%20",
+  "/v1/health%2e",
+  "/v1/health\\..\\runs\\run_1",
+  "/v1/%2e%2e/v1/health",
+  "/v1/health/%2e%2e/runs/run_1",
+  "/v1/health/%252e%252e/runs/run_1",
+  "/v1/runs/run_1/../../health",
+  "/v1/runs/../health",
+  "/v1/runs/%2e%2e/health",
+  "/v1/runs/%2E%2E%2Fhealth",
+  "/v1/runs/..%2f..%2fv1%2fhealth",
+  "/v1/runs/run_1;/v1/health",
+  "/v1/runs/run_1?/v1/health",
+  "/v1/runs/run_1#/v1/health",
+  "/v1/runs/run_1%3F/v1/health",
+  "/v1/runs/run_1%23/v1/health",
+  "/v1/runs/%2Fv1%2Fhealth",
+  "/v1/runs/run_1/events?x=/v1/health",
+  "/v1/version/../runs/run_1",
+  "/v1/version%2F..%2Fruns%2Frun_1",
+  "http://evil.example/v1/health/../runs/run_1",
+  "http://127.0.0.1/v1/runs/run_1?/v1/health",
+  "/v1/runs/run_1:cancel?/v1/health",
+];
+
 describe("exempt paths cannot be widened by path tricks", () => {
   let jwks: JwksServer;
   let valid: string;
@@ -607,55 +661,6 @@ describe("exempt paths cannot be widened by path tricks", () => {
     servers.onCleanup(() => jwks.close());
     valid = signRaw(rsa, { alg: "RS256", kid: rsa.kid }, claims());
   });
-
-  const TRICKS = [
-    "/v1/health/../runs",
-    "/v1/health/../runs/run_1",
-    "/v1/health/..%2Fruns%2Frun_1",
-    "/v1/health%2F..%2Fruns%2Frun_1",
-    "/v1/health%2F..",
-    "/v1/health%2f%2e%2e",
-    "/v1/health/",
-    "/v1/health//",
-    "//v1/health",
-    "/v1//health",
-    "/./v1/health",
-    "/v1/./health",
-    "/v1/health/.",
-    "/v1/HEALTH",
-    "/V1/health",
-    "/v1/Health",
-    "/v1/health;x",
-    "/v1/health;/../runs/run_1",
-    "/v1/health?x",
-    "/v1/health?/../runs/run_1",
-    "/v1/health#/../runs/run_1",
-    "/v1/%68ealth",
-    "/v1/health%00",
-    "/v1/health%20",
-    "/v1/health%2e",
-    "/v1/health\\..\\runs\\run_1",
-    "/v1/%2e%2e/v1/health",
-    "/v1/health/%2e%2e/runs/run_1",
-    "/v1/health/%252e%252e/runs/run_1",
-    "/v1/runs/run_1/../../health",
-    "/v1/runs/../health",
-    "/v1/runs/%2e%2e/health",
-    "/v1/runs/%2E%2E%2Fhealth",
-    "/v1/runs/..%2f..%2fv1%2fhealth",
-    "/v1/runs/run_1;/v1/health",
-    "/v1/runs/run_1?/v1/health",
-    "/v1/runs/run_1#/v1/health",
-    "/v1/runs/run_1%3F/v1/health",
-    "/v1/runs/run_1%23/v1/health",
-    "/v1/runs/%2Fv1%2Fhealth",
-    "/v1/runs/run_1/events?x=/v1/health",
-    "/v1/version/../runs/run_1",
-    "/v1/version%2F..%2Fruns%2Frun_1",
-    "http://evil.example/v1/health/../runs/run_1",
-    "http://127.0.0.1/v1/runs/run_1?/v1/health",
-    "/v1/runs/run_1:cancel?/v1/health",
-  ];
 
   /** Each trick without a token: the exempt operation itself (200), or a refusal envelope. */
   async function matrix(): Promise<Record<string, string>> {
@@ -723,6 +728,45 @@ describe("exempt paths cannot be widened by path tricks", () => {
       { op: "getRun", sub: undefined },
       { op: "getRun", sub: undefined },
     ]);
+  });
+});
+
+describe("exempt paths through Express (mounted at /arp)", () => {
+  it("the same tricks under the mount: the exempt route itself or a token needed", async () => {
+    const jwks = await startJwksServer([]);
+    jwks.setJwksBody({ keys: [rsa.jwk] });
+    servers.onCleanup(() => jwks.close());
+    gateway = new Spy({ auth: { mode: "required", jwksUri: jwks.jwksUri }, logger });
+    const app = express();
+    app.use("/arp", createRouter(gateway));
+    const server = await new Promise<Server>((resolve) => {
+      const s: Server = app.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    servers.onCleanup(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const prefix of ["/arp", "/ARP", "/arp/", "//arp", "/arp/.", "/x/../arp"]) {
+      for (const trick of TRICKS) {
+        if (!trick.startsWith("/")) continue;
+        const before = gateway.seen.length;
+        const res = await rawGet(url, `${prefix}${trick}`);
+        answers.push(res);
+        const ran = gateway.seen.slice(before).map((s) => s.op);
+        // 200: health (or version); otherwise a refusal, ours or Express's own 404 outside the mount.
+        if (res.status === 200)
+          expect([prefix, trick, ran.every((op) => op === "health")]).toEqual([prefix, trick, true]);
+        else
+          expect([prefix, trick, [400, 401, 404, 405].includes(res.status)]).toEqual([prefix, trick, true]);
+      }
+    }
+    expect(protectedOps()).toEqual([]);
+    expectEnvelope(await rawGet(url, "/arp/v1/runs/run_1"), 401, "unauthorized");
+    expect((await rawGet(url, "/arp/v1/health")).status).toBe(200);
   });
 });
 
