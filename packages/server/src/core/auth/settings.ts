@@ -49,7 +49,8 @@ export interface AuthOptions {
   fetchBackoffMaxMs?: number | undefined;
   /**
    * The largest JWKS or OIDC discovery document read, in bytes (default 1 MiB): a larger one (by its
-   * `content-length`, or as it arrives) is not read further, and counts as a failed fetch.
+   * `content-length`, or as it arrives, counted after decompression) is not read further, and counts
+   * as a failed fetch (see `fetchBackoffMaxMs`), as does a JWKS answer that is not a JWK set.
    */
   fetchMaxBytes?: number | undefined;
 }
