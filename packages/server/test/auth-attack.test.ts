@@ -771,6 +771,20 @@ describe("exempt paths through Express (mounted at /arp)", () => {
 });
 
 describe("after the whole matrix the server still serves", () => {
+  it("a well-signed token with __proto__ claims: accepted, but nothing is polluted or inherited", async () => {
+    const jwks = await startJwksServer([]);
+    jwks.setJwksBody({ keys: [rsa.jwk] });
+    servers.onCleanup(() => jwks.close());
+    await start({ mode: "required", jwksUri: jwks.jwksUri });
+    // JSON.parse makes "__proto__" an own property, so that it is signed as written.
+    const payload = JSON.parse(
+      `{"sub":"mallory","exp":${now() + 300},"__proto__":{"admin":true,"sub":"root"},"constructor":{"prototype":{"admin":true}}}`,
+    ) as Record<string, unknown>;
+    expectEnvelope(await send(signRaw(rsa, { alg: "RS256", kid: rsa.kid }, payload)), 404, "not_found");
+    expect(gateway.seen).toEqual([{ op: "getRun", sub: "mallory" }]);
+    expect(({} as { admin?: unknown }).admin).toBeUndefined();
+  });
+
   it("a burst of every kind of bad token, concurrently, then a valid one", async () => {
     const jwks = await startJwksServer([]);
     jwks.setJwksBody({ keys: [rsa.jwk, ec.jwk] });
@@ -790,6 +804,11 @@ describe("after the whole matrix the server still serves", () => {
       `${signRaw(rsa, { alg: "RS256", kid: rsa.kid }, claims())}x`,
       `${Buffer.from(JSON.stringify({ alg: "RS256" })).toString("base64url")}.e30.`,
       `${Buffer.from("[]").toString("base64url")}.e30.AA`,
+      // Headers of the wrong shape: alg not a string, prototype pollution attempts.
+      signRaw(rsa, { alg: 256, kid: rsa.kid }, claims()),
+      signRaw(rsa, { alg: ["RS256"], kid: rsa.kid }, claims()),
+      `${Buffer.from('{"__proto__":{"alg":"none"}}').toString("base64url")}.e30.`,
+      `${Buffer.from('{"alg":"RS256","kid":"key-1","__proto__":{"kid":"x"},"constructor":{"prototype":{"alg":"none"}}}').toString("base64url")}.${Buffer.from(JSON.stringify(claims())).toString("base64url")}.AA`,
       `${Buffer.from('{"alg":"RS256","kid":"key-1"}').toString("base64url")}.${Buffer.from("not json").toString("base64url")}.AA`,
     ];
     const results = await Promise.all(bad.filter((t) => t !== "").map((t) => send(t)));
