@@ -29,6 +29,7 @@ const DEFAULTS = {
   fetchTimeoutMs: 5000,
   requireExp: true,
   fetchBackoffMaxMs: 30_000,
+  fetchMaxBytes: 1024 * 1024,
 };
 
 const fromEnv = (env: Record<string, string | undefined>): AuthSettings =>
@@ -89,6 +90,7 @@ describe("resolveAuthSettings from the environment", () => {
       fetchTimeoutMs: 5000,
       requireExp: false,
       fetchBackoffMaxMs: 30_000,
+      fetchMaxBytes: 1024 * 1024,
     });
   });
 
@@ -232,6 +234,7 @@ describe("resolveAuthSettings from code", () => {
         fetchTimeoutMs: 250,
         requireExp: false,
         fetchBackoffMaxMs: 0,
+        fetchMaxBytes: 4096,
       }),
     ).toEqual({
       mode: "optional",
@@ -247,6 +250,7 @@ describe("resolveAuthSettings from code", () => {
       fetchTimeoutMs: 250,
       requireExp: false,
       fetchBackoffMaxMs: 0,
+      fetchMaxBytes: 4096,
     });
   });
 
@@ -261,6 +265,8 @@ describe("resolveAuthSettings from code", () => {
     [{ clockSkewSeconds: -1 }, "Invalid auth.clockSkewSeconds: -1"],
     [{ clockSkewSeconds: 1.5 }, "Invalid auth.clockSkewSeconds: 1.5"],
     [{ fetchTimeoutMs: 0 }, "Invalid auth.fetchTimeoutMs: 0"],
+    [{ fetchMaxBytes: 0 }, "Invalid auth.fetchMaxBytes: 0"],
+    [{ fetchMaxBytes: 1.5 }, "Invalid auth.fetchMaxBytes: 1.5"],
     [{ algorithms: [] }, "auth.algorithms must include at least one algorithm"],
     [{ algorithms: ["HS256"] }, "Invalid auth.algorithms: 'HS256'"],
     [{ profile: "dev-secure-keycloak" }, "Dev-Secure-Keycloak profile requires auth.audience"],

@@ -47,6 +47,12 @@ export interface AuthOptions {
    * except those whose key is already held. `0`: retry on every token.
    */
   fetchBackoffMaxMs?: number | undefined;
+  /**
+   * The largest JWKS or OIDC discovery document read, in bytes (default 1 MiB): a larger one (by its
+   * `content-length`, or as it arrives, counted after decompression) is not read further, and counts
+   * as a failed fetch (see `fetchBackoffMaxMs`), as does a JWKS answer that is not a JWK set.
+   */
+  fetchMaxBytes?: number | undefined;
 }
 
 /** Resolved settings (frozen). */
@@ -65,6 +71,7 @@ export interface AuthSettings {
   readonly fetchTimeoutMs: number;
   readonly requireExp: boolean;
   readonly fetchBackoffMaxMs: number;
+  readonly fetchMaxBytes: number;
 }
 
 /** A misconfiguration, found at start-up; the message names the variable or option. */
@@ -76,6 +83,7 @@ const DEFAULT_ALGORITHMS: readonly string[] = Object.freeze(["RS256"]);
 const DEV_KEYCLOAK_ISSUER = "http://localhost:8080/realms/arp-dev";
 const DEFAULT_FETCH_TIMEOUT_MS = 5000;
 const DEFAULT_FETCH_BACKOFF_MAX_MS = 30_000;
+const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
 /** Asymmetric JWS algorithms jose can verify with a JWKS key; anything else would reject every token. */
 const JWKS_ALGORITHMS = new Set([
   "RS256",
@@ -107,6 +115,7 @@ export interface Names {
   fetchTimeoutMs: string;
   requireExp: string;
   fetchBackoffMaxMs: string;
+  fetchMaxBytes: string;
   source: string;
 }
 const ENV_NAMES: Names = {
@@ -121,6 +130,7 @@ const ENV_NAMES: Names = {
   fetchTimeoutMs: "auth.fetchTimeoutMs",
   requireExp: "ARP_AUTH_REQUIRE_EXP",
   fetchBackoffMaxMs: "auth.fetchBackoffMaxMs",
+  fetchMaxBytes: "auth.fetchMaxBytes",
   source:
     "ARP_AUTH_JWKS_URI or ARP_AUTH_ISSUER/ARP_AUTH_OIDC_DISCOVERY_URL when ARP_AUTH_MODE is not 'disabled'",
 };
@@ -136,6 +146,7 @@ const OPTION_NAMES: Names = {
   fetchTimeoutMs: "auth.fetchTimeoutMs",
   requireExp: "auth.requireExp",
   fetchBackoffMaxMs: "auth.fetchBackoffMaxMs",
+  fetchMaxBytes: "auth.fetchMaxBytes",
   source: "auth.jwksUri or auth.issuer/auth.oidcDiscoveryUrl when auth.mode is not 'disabled'",
 };
 /** Settings built by hand (not by resolveAuthSettings) get both spellings. */
@@ -183,6 +194,7 @@ interface Raw {
   fetchTimeoutMs: unknown;
   requireExp: unknown;
   fetchBackoffMaxMs: unknown;
+  fetchMaxBytes: unknown;
   exemptPaths: readonly string[] | undefined;
   devSubject: string | undefined;
   anonymousSubject: string | undefined;
@@ -222,6 +234,7 @@ function fromEnv(env: Record<string, string | undefined>): Raw {
     fetchTimeoutMs: undefined,
     requireExp: get("ARP_AUTH_REQUIRE_EXP"),
     fetchBackoffMaxMs: undefined,
+    fetchMaxBytes: undefined,
     // An empty list is unset, as in Python: the default (the operation table) applies.
     exemptPaths: exempt.length > 0 ? exempt : undefined,
     // Not trimmed, as in Python.
@@ -243,6 +256,7 @@ function fromOptions(options: AuthOptions): Raw {
     fetchTimeoutMs: options.fetchTimeoutMs,
     requireExp: options.requireExp,
     fetchBackoffMaxMs: options.fetchBackoffMaxMs,
+    fetchMaxBytes: options.fetchMaxBytes,
     // An explicit list is taken as written: `[]` means no exempt paths.
     exemptPaths: options.exemptPaths,
     devSubject: options.devSubject,
@@ -316,7 +330,8 @@ function checkSkew(value: unknown, name: string, shown: unknown): number {
   return value;
 }
 
-function checkFetchTimeout(value: unknown, name: string): number {
+/** A positive integer (a timeout in ms, a size in bytes). */
+function checkPositive(value: unknown, name: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
     throw new AuthConfigError(`Invalid ${name}: ${repr(value)} (expected a positive integer)`);
   }
@@ -344,13 +359,14 @@ function validate(raw: Raw, n: Names): AuthSettings {
   const mode = checkMode(raw.mode ?? defaults?.mode ?? "required", n.mode);
   const skew = raw.clockSkewSeconds ?? 60;
   const clockSkewSeconds = checkSkew(skew, n.clockSkewSeconds, raw.clockSkewShown ?? skew);
-  const fetchTimeoutMs = checkFetchTimeout(raw.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, n.fetchTimeoutMs);
+  const fetchTimeoutMs = checkPositive(raw.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, n.fetchTimeoutMs);
   // Secure by default, unlike the Python server (see AuthOptions.requireExp).
   const requireExp = checkFlag(raw.requireExp ?? true, n.requireExp);
   const fetchBackoffMaxMs = checkBackoff(
     raw.fetchBackoffMaxMs ?? DEFAULT_FETCH_BACKOFF_MAX_MS,
     n.fetchBackoffMaxMs,
   );
+  const fetchMaxBytes = checkPositive(raw.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES, n.fetchMaxBytes);
   const algorithms = checkAlgorithms(trimmedList(raw.algorithms ?? DEFAULT_ALGORITHMS), n.algorithms);
   const audiences = trimmedList(typeof raw.audience === "string" ? [raw.audience] : (raw.audience ?? []));
   const audience =
@@ -373,6 +389,7 @@ function validate(raw: Raw, n: Names): AuthSettings {
     fetchTimeoutMs,
     requireExp,
     fetchBackoffMaxMs,
+    fetchMaxBytes,
   };
   // Absent rather than present-and-undefined, so that settings compare and print cleanly.
   for (const key of ["issuer", "audience", "jwksUri", "oidcDiscoveryUrl", "exemptPaths"] as const) {

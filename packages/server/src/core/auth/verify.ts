@@ -61,6 +61,15 @@ class BackingOff extends Error {}
 /** The first wait after a failed fetch; it doubles with each further failure, up to `fetchBackoffMaxMs`. */
 const FIRST_BACKOFF_MS = 1000;
 
+/**
+ * jose's JWKS refresh limits, stated here rather than left to its defaults: after a successful fetch a
+ * token whose `kid` is not in the set refetches it only once this cooldown has run out (key rotation
+ * is picked up within 30 s; a flood of unknown `kid`s costs at most one fetch per 30 s), and a set
+ * older than the maximum age is refetched before use.
+ */
+const JWKS_COOLDOWN_MS = 30_000;
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+
 /** jose errors that come from choosing a key in a fetched set: the token's fault, not the JWKS's. */
 const KEY_SELECTION_ERRORS = new Set([
   "ERR_JWKS_NO_MATCHING_KEY",
@@ -101,7 +110,46 @@ function httpUrl(value: string, name: string): URL {
   return url;
 }
 
-async function fetchJwksUri(url: URL, timeoutMs: number): Promise<URL> {
+/**
+ * `response`'s body as UTF-8 JSON, reading at most `maxBytes` of it: a larger body (by its
+ * `content-length`, or as it arrives) is cancelled and throws, so that a huge or endless JWKS or
+ * discovery document costs at most that much memory. The fetch's abort signal (the timeout) also
+ * bounds the time spent reading.
+ */
+async function readJson(response: Response, maxBytes: number, what: string): Promise<unknown> {
+  const tooLarge = () => new Error(`${what} is larger than ${maxBytes} bytes`);
+  if (Number(response.headers.get("content-length")) > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  // Not UTF-8, or not JSON: both throw.
+  return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks)));
+}
+
+/** jose's test of a JWK set (`{ keys: [objects] }`), made before a fetch counts as a success. */
+function isJwkSet(value: unknown): boolean {
+  const isObject = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(value)) return false;
+  const keys = (value as { keys?: unknown }).keys;
+  return Array.isArray(keys) && keys.every(isObject);
+}
+
+async function fetchJwksUri(url: URL, timeoutMs: number, maxBytes: number): Promise<URL> {
   // (Not through jose: this is the discovery document.)
   const response = await fetch(url, {
     headers: { accept: "application/json" },
@@ -112,7 +160,7 @@ async function fetchJwksUri(url: URL, timeoutMs: number): Promise<URL> {
     await response.body?.cancel();
     throw new Error(`OIDC discovery answered ${response.status}`);
   }
-  const document: unknown = await response.json();
+  const document: unknown = await readJson(response, maxBytes, "OIDC discovery document");
   const jwksUri =
     typeof document === "object" && document !== null
       ? (document as { jwks_uri?: unknown }).jwks_uri
@@ -250,7 +298,11 @@ export class Authenticator {
     } catch (error) {
       return Promise.reject(new JwksUnavailable("OIDC discovery", { cause: error }));
     }
-    this.#discovery = fetchJwksUri(this.#discoveryUrl!, this.settings.fetchTimeoutMs).then(
+    this.#discovery = fetchJwksUri(
+      this.#discoveryUrl!,
+      this.settings.fetchTimeoutMs,
+      this.settings.fetchMaxBytes,
+    ).then(
       (jwksUri) => {
         this.#failures = 0;
         this.#keys = this.#remote(jwksUri);
@@ -266,15 +318,28 @@ export class Authenticator {
   }
 
   #remote(url: URL): RemoteKeys {
-    // jose caches the set and refetches on an unknown `kid` (at most every 30 s after a success): key
-    // rotation. Its fetches go through the backoff gate; a set it holds keeps verifying meanwhile.
+    // jose caches the set and refetches on an unknown `kid` (at most once per JWKS_COOLDOWN_MS after a
+    // success): key rotation. Its fetches go through the backoff gate; a set it holds keeps verifying
+    // meanwhile. At most one fetch is in flight: concurrent tokens wait on the same one.
+    const maxBytes = this.settings.fetchMaxBytes;
     return createRemoteJWKSet(url, {
       timeoutDuration: this.settings.fetchTimeoutMs,
+      cooldownDuration: JWKS_COOLDOWN_MS,
+      cacheMaxAge: JWKS_MAX_AGE_MS,
       [customFetch]: async (href, init) => {
         this.#gate();
+        // jose passes `redirect: "manual"` (a redirect is a failure, never followed) and the timeout.
         const response = await fetch(href, init);
-        if (response.ok) this.#failures = 0;
-        return response;
+        if (response.status !== 200) {
+          await response.body?.cancel().catch(() => {});
+          return response; // jose fails it
+        }
+        // Read here, within the size limit, and checked: only a usable set resets the backoff, so
+        // that an endpoint answering 200 with garbage backs off as one that is down does.
+        const jwks = await readJson(response, maxBytes, "JWKS");
+        if (!isJwkSet(jwks)) throw new Error("the JWKS is not a JWK set");
+        this.#failures = 0;
+        return Response.json(jwks);
       },
     });
   }
