@@ -34,7 +34,10 @@ export class Registry {
   /** Registers a request (only `listen()` connections are tracked). */
   start(request: InFlight): void {
     const socket = request.req.socket;
-    if (this.#connections.has(socket)) this.#connections.set(socket, request);
+    if (!this.#connections.has(socket)) return;
+    this.#connections.set(socket, request);
+    // Pipelined behind one in flight at close(): answered, but the client must not send more.
+    if (this.#closing) lastOnConnection(request);
   }
 
   /** Marks `request` as an open event stream until `ended`. */
@@ -55,7 +58,9 @@ export class Registry {
     // Connections go as soon as they are idle: at once when nothing is in flight (idle keep-alive,
     // or never used), else when the last response is done.
     for (const socket of this.#connections.keys()) this.#closeWhenIdle(socket);
-    const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    // setTimeout would fire at once for Infinity or anything over 2^31 - 1 ms: no timer is no limit.
+    const timer =
+      timeoutMs <= MAX_TIMER_MS ? setTimeout(() => this.#destroyAll(server), timeoutMs) : undefined;
     try {
       await closed;
     } finally {
@@ -63,9 +68,30 @@ export class Registry {
     }
   }
 
+  /** The grace period is over: every connection goes, whatever it is doing. */
+  #destroyAll(server: Server): void {
+    server.closeAllConnections();
+    for (const socket of this.#connections.keys()) socket.destroy();
+  }
+
   #closeWhenIdle(socket: Socket): void {
     const newest = this.#connections.get(socket);
-    if (!newest || newest.res.writableFinished || newest.res.destroyed) socket.destroy();
-    else newest.res.once("close", () => this.#closeWhenIdle(socket));
+    if (!newest || newest.res.writableFinished || newest.res.destroyed) {
+      socket.destroy();
+      return;
+    }
+    lastOnConnection(newest);
+    newest.res.once("close", () => this.#closeWhenIdle(socket));
   }
+}
+
+/** The longest delay `setTimeout` takes as given. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The response of `request` (not sent yet) says `Connection: close`, so that a keep-alive client
+ * sends nothing more on a connection that is closed once it is done.
+ */
+function lastOnConnection(request: InFlight): void {
+  if (!request.res.headersSent) request.res.shouldKeepAlive = false;
 }
