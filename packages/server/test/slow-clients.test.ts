@@ -11,8 +11,9 @@ import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import type * as T from "@arp/model";
 import { describe, expect, it } from "vitest";
-import type { ListenOptions, RunningServer } from "../src/index.js";
+import type { ArpRequest, ListenOptions, RunningServer } from "../src/index.js";
 import {
   expectEnvelope,
   parseRaw,
@@ -152,6 +153,32 @@ describe("slowloris", () => {
     expect(cut.text.startsWith("HTTP/1.1 200 OK")).toBe(true);
     expect(cut.text).toContain('"code":"request_timeout"');
     expect(cut.ms).toBeLessThan(HEADERS_MS + CHECK_MS + SLACK_MS);
+  });
+});
+
+describe("the timeouts limit clients, not handlers", () => {
+  it("a handler slower than requestTimeoutMs and keepAliveTimeoutMs (+1 s) is answered, also on a reused keep-alive connection", async () => {
+    class SlowHandler extends TestRunGateway {
+      override async getRun(req: ArpRequest<undefined, { run_id: string }>): Promise<T.Run> {
+        await sleep(1_500);
+        return { run_id: req.params.run_id, state: "running", root_node_run_id: "nr_1" };
+      }
+    }
+    const running = await new SlowHandler({ logger: recordingLogger() }).listen({
+      headersTimeoutMs: 300,
+      requestTimeoutMs: 500,
+      keepAliveTimeoutMs: 300,
+    });
+    servers.onCleanup(() => running.close({ timeoutMs: 250 }));
+    const result = await rawExchange(
+      running.url,
+      "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/runs/run_1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    const second = result.text.slice(result.text.indexOf("HTTP/1.1", 10));
+    expect(result.text.startsWith("HTTP/1.1 200 OK")).toBe(true);
+    expect(parseRaw(second).status).toBe(200);
+    expect((parseRaw(second).json() as T.Run).run_id).toBe("run_1");
+    expect(result.ms).toBeGreaterThanOrEqual(1_500);
   });
 });
 
