@@ -7,21 +7,25 @@
  * `Infinity`: never), as measured.
  */
 import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type * as T from "@arp/model";
 import { describe, expect, it } from "vitest";
 import type { ArpRequest, RunningServer } from "../src/index.js";
-import { deferred, recordingLogger, request } from "./support/http.js";
+import { deferred, expectEnvelope, parseRaw, recordingLogger, request } from "./support/http.js";
 import { TestRunGateway, vector } from "./support/services.js";
 
 /** A gateway whose handlers take `x-delay` ms and record the `x-id` of every request they accept. */
 class Loaded extends TestRunGateway {
   readonly accepted = new Set<string>();
+  /** When each request was accepted (Date.now()). */
+  readonly acceptedAt: number[] = [];
   /** Calls when a request is accepted (its handler entered). */
   onAccept: () => void = () => {};
 
   #accept(req: ArpRequest<unknown, unknown>): Promise<void> {
     this.accepted.add(String(req.headers["x-id"]));
+    this.acceptedAt.push(Date.now());
     this.onAccept();
     return sleep(Number(req.headers["x-delay"] ?? 0));
   }
@@ -39,6 +43,7 @@ class Loaded extends TestRunGateway {
   /** Events every 10 ms until the signal aborts (as a live run's stream would). */
   override async *streamRunEvents(req: ArpRequest<undefined, { run_id: string }>): AsyncIterable<T.RunEvent> {
     this.accepted.add(String(req.headers["x-id"]));
+    this.acceptedAt.push(Date.now());
     this.onAccept();
     for (let seq = 0; !req.signal.aborted; seq++) {
       yield { run_id: req.params.run_id, seq, type: "atomic_executed", time: "2026-01-15T09:30:00Z" };
@@ -174,6 +179,13 @@ describe("graceful shutdown under load", () => {
       lost: lost.length,
       notAccepted: refused.length,
       streams: all.filter((o) => o.kind === "stream" && o.whole).length,
+      acceptedAfterClose: service.acceptedAt.filter((t) => t > closedAt).length,
+      notAcceptedErrors: Object.fromEntries(
+        [...new Set(refused.map((o) => o.error))].map((e) => [
+          e,
+          refused.filter((o) => o.error === e).length,
+        ]),
+      ),
       closeMs,
     };
     console.info(`graceful shutdown under load: ${JSON.stringify(figures)}`);
@@ -241,6 +253,37 @@ describe("close({ timeoutMs }): the grace period, as measured", () => {
     const other = await new TestRunGateway().listen();
     await expect(other.close({ timeoutMs: -1 })).rejects.toThrow(RangeError);
     await other.close({ timeoutMs: 2 ** 40 }); // longer than setTimeout takes: also no limit
+  });
+
+  // BUG (fixed): Node stops checking headersTimeout and requestTimeout once server.close() is called,
+  // so a client trickling a body held close() for the whole grace period (for ever with Infinity).
+  it("a body still arriving at close() gets requestTimeoutMs more, then a 408 envelope, even with timeoutMs: Infinity", async () => {
+    const running = await new TestRunGateway({ logger: recordingLogger() }).listen({
+      headersTimeoutMs: 300,
+      requestTimeoutMs: 600,
+    });
+    const { port } = new URL(running.url);
+    let text = "";
+    const socket = connect(Number(port), "127.0.0.1", () =>
+      socket.write(
+        "POST /v1/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+      ),
+    );
+    const drip = setInterval(() => socket.writable && socket.write(" "), 50);
+    socket.on("data", (c: Buffer) => {
+      text += c.toString("utf8");
+    });
+    socket.on("error", () => {});
+    const gone = new Promise((resolve) => socket.once("close", resolve));
+    await sleep(100);
+    const started = Date.now();
+    await running.close({ timeoutMs: Number.POSITIVE_INFINITY });
+    const ms = Date.now() - started;
+    await gone;
+    clearInterval(drip);
+    expectEnvelope(parseRaw(text), 408, "request_timeout");
+    expect(ms).toBeGreaterThanOrEqual(590);
+    expect(ms).toBeLessThan(600 + 1_500);
   });
 
   it("a stream whose generator ignores the abort still ends at once, cleanly; close() does not wait for the generator", async () => {

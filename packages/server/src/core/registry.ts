@@ -50,14 +50,26 @@ export class Registry {
     this.#streams.delete(request);
   }
 
-  async close(server: Server, timeoutMs: number): Promise<void> {
+  /**
+   * `requestTimeoutMs` (0: none) is the listener's: Node stops enforcing it once `server.close()`
+   * is called, so a body still arriving then is given that long again, and no longer.
+   */
+  async close(server: Server, timeoutMs: number, requestTimeoutMs = 0): Promise<void> {
     this.#closing = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Streams would never end by themselves: abort them (their iterators are returned).
     for (const request of this.#streams) request.abort(new Error("server shutting down"));
     // Connections go as soon as they are idle: at once when nothing is in flight (idle keep-alive,
     // or never used), else when the last response is done.
-    for (const socket of this.#connections.keys()) this.#closeWhenIdle(socket);
+    const arriving: InFlight[] = [];
+    for (const [socket, newest] of this.#connections) {
+      if (newest && !newest.req.complete) arriving.push(newest);
+      this.#closeWhenIdle(socket);
+    }
+    const slow =
+      arriving.length > 0 && requestTimeoutMs > 0 && requestTimeoutMs < timeoutMs
+        ? setTimeout(() => timedOut(server, arriving), requestTimeoutMs)
+        : undefined;
     // setTimeout would fire at once for Infinity or anything over 2^31 - 1 ms: no timer is no limit.
     const timer =
       timeoutMs <= MAX_TIMER_MS ? setTimeout(() => this.#destroyAll(server), timeoutMs) : undefined;
@@ -65,6 +77,7 @@ export class Registry {
       await closed;
     } finally {
       clearTimeout(timer);
+      clearTimeout(slow);
     }
   }
 
@@ -82,6 +95,18 @@ export class Registry {
     }
     lastOnConnection(newest);
     newest.res.once("close", () => this.#closeWhenIdle(socket));
+  }
+}
+
+/**
+ * What Node's own check would have done to the requests whose body has still not arrived: a
+ * `clientError` (answered 408 `request_timeout` where a response can still be written, then closed).
+ */
+function timedOut(server: Server, requests: InFlight[]): void {
+  for (const { req } of requests) {
+    if (req.complete || req.socket.destroyed) continue;
+    const err = Object.assign(new Error("Request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" });
+    server.emit("clientError", err, req.socket);
   }
 }
 

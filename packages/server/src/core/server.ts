@@ -309,7 +309,11 @@ export abstract class ArpServerBase {
       url: `http://${host}:${address.port}`,
       server,
       close: async (closeOptions = {}) =>
-        registry.close(server, duration("timeoutMs", closeOptions.timeoutMs, DEFAULT_CLOSE_TIMEOUT_MS)),
+        registry.close(
+          server,
+          duration("timeoutMs", closeOptions.timeoutMs, DEFAULT_CLOSE_TIMEOUT_MS),
+          requestTimeout,
+        ),
     };
   }
 }
