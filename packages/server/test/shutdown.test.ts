@@ -255,6 +255,18 @@ describe("close({ timeoutMs }): the grace period, as measured", () => {
     await other.close({ timeoutMs: 2 ** 40 }); // longer than setTimeout takes: also no limit
   });
 
+  it("close() again while one waits: the shorter grace wins, both resolve (a second SIGTERM can force it)", async () => {
+    const { service, running } = await busy();
+    const pending = send(running.url, "get", "a", 30_000, false);
+    while (service.accepted.size < 1) await sleep(5);
+    const started = Date.now();
+    const first = running.close({ timeoutMs: 60_000 });
+    await sleep(50);
+    await Promise.all([first, running.close({ timeoutMs: 0 })]);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect((await pending).error).toBe("ECONNRESET");
+  });
+
   // BUG (fixed): Node stops checking headersTimeout and requestTimeout once server.close() is called,
   // so a client trickling a body held close() for the whole grace period (for ever with Infinity).
   it("a body still arriving at close() gets requestTimeoutMs more, then a 408 envelope, even with timeoutMs: Infinity", async () => {

@@ -241,11 +241,13 @@ describe("many idle keep-alive connections", () => {
   it("2,000 do not stop new clients, hold a bounded heap, and each is closed after the keep-alive timeout", async () => {
     const running = await listen({ keepAliveTimeoutMs: KEEP_ALIVE_MS });
     const before = await heapAfterGc();
+    const rssBefore = process.memoryUsage().rss;
     const opening = Date.now();
     const idle = await idleConnections(running.url, IDLE);
     const openedMs = Date.now() - opening;
     const open = await openConnections(running.server);
     const held = (await heapAfterGc()) - before;
+    const rss = process.memoryUsage().rss - rssBefore;
     // Opening takes a second or two (more on a loaded machine): most are still open now.
     expect(open).toBeGreaterThanOrEqual(IDLE / 2);
 
@@ -256,7 +258,7 @@ describe("many idle keep-alive connections", () => {
     // Both ends of each connection live in this process: the figure bounds the server's share.
     const perConnection = held / open;
     console.info(
-      `${open} idle keep-alive connections (opened in ${openedMs} ms): ${(held / 2 ** 20).toFixed(1)} MiB of heap, ${(perConnection / 1024).toFixed(1)} KiB each (client and server side)`,
+      `${open} idle keep-alive connections (opened in ${openedMs} ms): ${(held / 2 ** 20).toFixed(1)} MiB of heap, ${(perConnection / 1024).toFixed(1)} KiB each (client and server side); RSS +${(rss / 2 ** 20).toFixed(1)} MiB`,
     );
     expect(perConnection).toBeLessThan(16 * 1024);
 
