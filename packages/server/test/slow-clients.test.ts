@@ -297,7 +297,7 @@ describe("maxConnections", () => {
     const gone = held.pop() as Idle;
     gone.socket.destroy();
     await gone.closed;
-    await sleep(20);
+    while ((await openConnections(server)) >= 20) await sleep(10);
     expect((await request(`${url}/v1/health`)).status).toBe(200);
     for (const s of held) s.socket.destroy();
     expect(server.maxConnections).toBe(20);
