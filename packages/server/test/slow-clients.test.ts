@@ -234,12 +234,14 @@ const heapAfterGc = async () => {
 
 describe("many idle keep-alive connections", () => {
   const IDLE = 2_000;
-  const KEEP_ALIVE_MS = 3_000;
+  /** The default: so that all 2,000 are open at once even when opening them takes seconds (a loaded machine). */
+  const KEEP_ALIVE_MS = 5_000;
   /** Node closes an idle connection 1 s after keepAliveTimeout (its grace for the client's race). */
   const NODE_GRACE_MS = 1_000;
 
   it("2,000 do not stop new clients, hold a bounded heap, and each is closed after the keep-alive timeout", async () => {
-    const running = await listen({ keepAliveTimeoutMs: KEEP_ALIVE_MS });
+    const running = await listen({});
+    expect(running.server.keepAliveTimeout).toBe(KEEP_ALIVE_MS);
     const before = await heapAfterGc();
     const rssBefore = process.memoryUsage().rss;
     const opening = Date.now();
@@ -248,8 +250,8 @@ describe("many idle keep-alive connections", () => {
     const open = await openConnections(running.server);
     const held = (await heapAfterGc()) - before;
     const rss = process.memoryUsage().rss - rssBefore;
-    // Opening takes a second or two (more on a loaded machine): most are still open now.
-    expect(open).toBeGreaterThanOrEqual(IDLE / 2);
+    // Opening takes a second or two (up to 6 s on a loaded machine): all are still open now.
+    expect(open).toBeGreaterThanOrEqual(openedMs < KEEP_ALIVE_MS ? IDLE : IDLE / 2);
 
     // New clients are answered at once while they sit idle.
     const during = await latencies(running.url, 20);
