@@ -348,6 +348,12 @@ describe("maxRequestsPerSocket and maxHeadersCount", () => {
     // Three on the first connection, the rest on a new one.
     expect(new Set(ports.slice(0, 3)).size).toBe(1);
     expect(ports[3]).not.toBe(ports[0]);
+
+    // A request pipelined past the limit is Node's: 503 with no body (then the connection closes).
+    const get = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+    const piped = await rawExchange(url, get.repeat(4));
+    const statuses = [...piped.text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([200, 200, 200, 503]);
   });
 
   it("maxHeadersCount: header lines beyond it are ignored (Node's behaviour), the request is served", async () => {
