@@ -252,8 +252,9 @@ export abstract class ArpServerBase {
   /**
    * Starts a `node:http` server for this service. Timeouts guard against slow clients (by default
    * headers must arrive within 20 s and the whole request within 60 s, else 408; idle keep-alive
-   * connections close after 5 s), and a request Node's parser rejects (malformed, headers over
-   * `maxHeaderSize`, too slow) is answered with an `ErrorEnvelope`.
+   * connections close after 5 s), at most `maxConnections` (10,000) are open at once, and a request
+   * Node's parser rejects (malformed, headers over `maxHeaderSize`, too slow) is answered with an
+   * `ErrorEnvelope`.
    * @throws RangeError for a timeout or size that is not a whole number, or a headers timeout longer
    * than the request timeout.
    */
