@@ -77,10 +77,29 @@ export interface ListenOptions {
    * (16 KiB unless `--max-http-header-size` says otherwise).
    */
   maxHeaderSize?: number | undefined;
+  /**
+   * Most header lines read of one request; the ones beyond are ignored (Node's behaviour). Default
+   * 2000 (Node's); 0: no limit.
+   */
+  maxHeadersCount?: number | undefined;
+  /**
+   * Most open connections; one beyond is closed at once, before a byte is read (the client sees the
+   * connection reset or closed, and may retry), and a warning is logged (at most every 10 s).
+   * Default 10,000; 0: no limit.
+   */
+  maxConnections?: number | undefined;
+  /**
+   * Most requests one keep-alive connection carries: the last one's response says
+   * `Connection: close`, and the connection closes after it. Default 1000; 0: no limit.
+   */
+  maxRequestsPerSocket?: number | undefined;
 }
 
 export interface CloseOptions {
-  /** How long in-flight requests may take before their connections are destroyed. Default 10 s. */
+  /**
+   * How long in-flight requests may take to finish, ms; then their connections are destroyed.
+   * Default 10 s; 0: at once; `Infinity`: no limit (wait for every one).
+   */
   timeoutMs?: number | undefined;
 }
 
@@ -89,8 +108,10 @@ export interface RunningServer {
   url: string;
   server: Server;
   /**
-   * Stops accepting connections, ends open event streams, lets in-flight requests finish, then
-   * resolves. After `timeoutMs` (default 10 s) the remaining connections are destroyed.
+   * Stops accepting connections (new ones are refused), ends open event streams, lets in-flight
+   * requests finish (their responses say `Connection: close`), closes each connection once its last
+   * response is sent, then resolves. After `timeoutMs` (default 10 s; `Infinity`: never) the
+   * remaining connections are destroyed. Rejects with a `RangeError` for a `timeoutMs` below 0.
    */
   close(options?: CloseOptions): Promise<void>;
 }
@@ -110,6 +131,31 @@ function duration(name: string, value: number | undefined, fallback: number): nu
 }
 
 const DEFAULT_MAX_JSON_DEPTH = 64;
+const DEFAULT_MAX_CONNECTIONS = 10_000;
+const DEFAULT_MAX_REQUESTS_PER_SOCKET = 1_000;
+const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+/** How often a full server says so, at most. */
+const DROP_WARNING_INTERVAL_MS = 10_000;
+
+/**
+ * A `drop` listener (a connection refused over `maxConnections`): a warning at the first one, then at
+ * most one every 10 s, with the number refused since the last.
+ */
+function dropWarning(logger: Logger, maxConnections: number): () => void {
+  let dropped = 0;
+  let last = -Infinity;
+  return () => {
+    dropped++;
+    const now = Date.now();
+    if (now - last < DROP_WARNING_INTERVAL_MS) return;
+    last = now;
+    logger.warn("connection refused: the server has maxConnections open", {
+      max_connections: maxConnections,
+      refused: dropped,
+    });
+    dropped = 0;
+  };
+}
 
 /** `value` when it is a whole number >= `min`, else `fallback` when undefined; otherwise a RangeError. */
 function whole(name: string, value: number | undefined, fallback: number, min: number): number {
@@ -206,8 +252,9 @@ export abstract class ArpServerBase {
   /**
    * Starts a `node:http` server for this service. Timeouts guard against slow clients (by default
    * headers must arrive within 20 s and the whole request within 60 s, else 408; idle keep-alive
-   * connections close after 5 s), and a request Node's parser rejects (malformed, headers over
-   * `maxHeaderSize`, too slow) is answered with an `ErrorEnvelope`.
+   * connections close after 5 s), at most `maxConnections` (10,000) are open at once, and a request
+   * Node's parser rejects (malformed, headers over `maxHeaderSize`, too slow) is answered with an
+   * `ErrorEnvelope`.
    * @throws RangeError for a timeout or size that is not a whole number, or a headers timeout longer
    * than the request timeout.
    */
@@ -216,6 +263,14 @@ export abstract class ArpServerBase {
     const requestTimeout = whole("requestTimeoutMs", options.requestTimeoutMs, 60_000, 0);
     const keepAliveTimeout = whole("keepAliveTimeoutMs", options.keepAliveTimeoutMs, 5_000, 0);
     const maxHeaderSize = whole("maxHeaderSize", options.maxHeaderSize, nodeMaxHeaderSize, 1);
+    const maxHeadersCount = whole("maxHeadersCount", options.maxHeadersCount, 2_000, 0);
+    const maxConnections = whole("maxConnections", options.maxConnections, DEFAULT_MAX_CONNECTIONS, 0);
+    const maxRequestsPerSocket = whole(
+      "maxRequestsPerSocket",
+      options.maxRequestsPerSocket,
+      DEFAULT_MAX_REQUESTS_PER_SOCKET,
+      0,
+    );
     if (requestTimeout > 0 && headersTimeout > requestTimeout) {
       throw new RangeError(
         `headersTimeoutMs (${headersTimeout}) must not be longer than requestTimeoutMs (${requestTimeout})`,
@@ -233,6 +288,13 @@ export abstract class ArpServerBase {
       },
       (req, res) => pipeline.serve(req, res, registry),
     );
+    // Node's own: 0 is its "no limit" for these two (null for maxHeadersCount).
+    server.maxHeadersCount = maxHeadersCount === 0 ? null : maxHeadersCount;
+    server.maxRequestsPerSocket = maxRequestsPerSocket;
+    if (maxConnections > 0) {
+      server.maxConnections = maxConnections;
+      server.on("drop", dropWarning(this.#logger, maxConnections));
+    }
     server.on("connection", (socket) => registry.connected(socket));
     server.on("clientError", clientErrorHandler(this.#logger, maxHeaderSize));
     await new Promise<void>((resolve, reject) => {
@@ -247,7 +309,12 @@ export abstract class ArpServerBase {
     return {
       url: `http://${host}:${address.port}`,
       server,
-      close: (closeOptions = {}) => registry.close(server, closeOptions.timeoutMs ?? 10_000),
+      close: async (closeOptions = {}) =>
+        registry.close(
+          server,
+          duration("timeoutMs", closeOptions.timeoutMs, DEFAULT_CLOSE_TIMEOUT_MS),
+          requestTimeout,
+        ),
     };
   }
 }
