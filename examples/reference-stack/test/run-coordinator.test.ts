@@ -4,7 +4,7 @@ import { ArpServerError, notImplemented } from "@arp/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_EVENT_FIELD_BYTES } from "../src/coordinator/events.js";
 import { Peers } from "../src/peers.js";
-import { ReferenceRunCoordinator } from "../src/services/run-coordinator.js";
+import { ReferenceRunCoordinator, STUCK_QUEUED_MS } from "../src/services/run-coordinator.js";
 import { MemoryStore } from "../src/store/memory.js";
 import {
   after,
@@ -722,19 +722,35 @@ describe("ReferenceRunCoordinator: a store that cannot be reached for a while", 
   class FlakyStore extends MemoryStore {
     away = false;
     refused = 0;
+    /** Changes to apply, then answer 503 for, as a connection cut at the commit would. */
+    loseAnswers = 0;
     override async commit(change: Parameters<MemoryStore["commit"]>[0]) {
+      const away = () =>
+        new ArpServerError({ status: 503, code: "store_unavailable", message: "away", retryable: true });
       if (this.away) {
         this.refused += 1;
-        throw new ArpServerError({
-          status: 503,
-          code: "store_unavailable",
-          message: "away",
-          retryable: true,
-        });
+        throw away();
       }
-      return super.commit(change);
+      const result = await super.commit(change);
+      if (this.loseAnswers > 0 && result.ok && change.create_run === undefined) {
+        this.loseAnswers -= 1;
+        throw away();
+      }
+      return result;
     }
   }
+
+  it("goes on after a change whose answer was lost: it reads back that the change was applied", async () => {
+    const store = new FlakyStore();
+    const { client, atomic } = await start({ store });
+    store.loseAnswers = 2; // not the run's creation: its root's dispatch, then its end
+    const run = await client.startRun({ root_node_type_ref: ECHO, input: { text: "lost" } });
+    const events = await runEvents(client, run.run_id);
+    expect(events.at(-1)).toMatchObject({ type: "run_completed", data: { state: "succeeded" } });
+    expect(atomic.executed.filter((r) => r.node_run_id === run.root_node_run_id)).toHaveLength(1);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    expect(store.loseAnswers).toBe(0);
+  });
 
   it("records an executor's answer once the store is back; requests meanwhile answer 503", async () => {
     const store = new FlakyStore();
@@ -768,5 +784,53 @@ describe("ReferenceRunCoordinator: a store that cannot be reached for a while", 
     expect(performance.now() - started).toBeLessThan(5_000);
     store.away = false;
     expect((await client.getNodeRun(run.root_node_run_id)).state).toBe("running"); // left to its deadline
+  });
+});
+
+describe("ReferenceRunCoordinator: a node run whose dispatch never happened", () => {
+  it("is dispatched, once, by a sweep once it has been queued STUCK_QUEUED_MS, even its own", async () => {
+    const { client, atomic, coordinator } = await start();
+    // As the change that created it would leave it had its answer been lost: queued, owned by this
+    // (live) replica, never sent.
+    const runId = `stuck-${Date.now()}`;
+    const created = new Date(Date.now() - STUCK_QUEUED_MS - 1_000).toISOString();
+    const committed = await coordinator.store.commit({
+      run_id: runId,
+      create_run: {
+        run: { run_id: runId, state: "running", root_node_run_id: `${runId}.0`, started_at: created },
+        node_count: 1,
+      },
+      insert_node_runs: [
+        {
+          node_run: {
+            node_run_id: `${runId}.0`,
+            run_id: runId,
+            node_type_ref: ECHO,
+            kind: "atomic",
+            state: "queued",
+            created_at: created,
+            inputs: { text: "stuck" },
+          },
+          depth: 0,
+          children: 0,
+          rounds: 0,
+          evaluations: 0,
+          timeout: { ms: 60_000, source: "default", idle: false },
+          deadline_ms: Date.now() + 60_000,
+          owner: coordinator.replicaId,
+        },
+      ],
+      events: [{ type: "run_started", time: created }],
+    });
+    expect(committed.ok).toBe(true);
+    await Promise.all([coordinator.sweep(), coordinator.sweep()]);
+    const events = await runEvents(client, runId);
+    expect(events.at(-1)).toMatchObject({ type: "run_completed", data: { state: "succeeded" } });
+    expect(atomic.executed.filter((r) => r.node_run_id === `${runId}.0`)).toHaveLength(1);
+    // A fresh queued node run (one being dispatched right now) is left alone.
+    const fresh = await client.startRun({ root_node_type_ref: ECHO, input: { text: "fresh" } });
+    await coordinator.sweep();
+    await runEvents(client, fresh.run_id);
+    expect(atomic.executed.filter((r) => r.node_run_id === fresh.root_node_run_id)).toHaveLength(1);
   });
 });

@@ -434,6 +434,26 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       expect((await store.getNodeRun(root))!.evaluations).toBe(1);
     });
 
+    it("lists, when asked, node runs still queued that were created before a time, whoever owns them", async () => {
+      const { store, runId } = await withRun();
+      const root = `${runId}.0`;
+      const alive = `replica-alive-${runId}`;
+      await store.heartbeat(alive, Number.MAX_SAFE_INTEGER);
+      await store.commit({
+        run_id: runId,
+        insert_node_runs: [
+          nodeRunRecord(runId, 1, { parent: root, owner: alive }),
+          nodeRunRecord(runId, 2, { parent: root, owner: alive, state: "running" }),
+          nodeRunRecord(runId, 3, { parent: root, owner: alive, state: "succeeded" }),
+        ],
+      });
+      const mine = async (queuedBeforeMs?: number) =>
+        (await store.listOrphans(0, 1000, queuedBeforeMs)).filter((id) => id.startsWith(`${runId}.`)).sort();
+      expect(await mine()).toEqual([]);
+      expect(await mine(Date.parse(TIME))).toEqual([]); // created at TIME: not before it
+      expect(await mine(Date.parse(TIME) + 1)).toEqual([root, `${runId}.1`]);
+    });
+
     it("lists orphans: live node runs whose owner stopped beating", async () => {
       const { store, runId } = await withRun();
       const root = `${runId}.0`;

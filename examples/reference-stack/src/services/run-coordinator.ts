@@ -89,6 +89,11 @@ export const DEFAULT_STORE_OUTAGE_MS = 30_000;
 export const MAX_COMMIT_ATTEMPTS = 16;
 /** Events read from the store at a time by one stream: what a stream holds in memory at most. */
 export const STREAM_PAGE_SIZE = 256;
+/**
+ * A node run queued this long was never dispatched (the answer of the change that created it was
+ * lost, a database outage, say): a sweep dispatches it, once (see #takeOver).
+ */
+export const STUCK_QUEUED_MS = 10_000;
 /** Overdue records handled per sweep. */
 const SWEEP_BATCH = 100;
 /** setTimeout's largest delay; a later deadline is re-armed when the timer fires. */
@@ -153,6 +158,8 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   readonly #logger: Logger | undefined;
   /** Deadline timers: `run:<id>`, `node:<id>`. */
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** Node runs this process is dispatching (from #dispatch until its work ends). */
+  readonly #dispatching = new Set<string>();
   /** This process's calls to executors, by node run, so that ending a node run can abort its call. */
   readonly #calls = new Map<string, AbortController>();
   /** Work going on in the background (dispatches, deadline checks, cancels), for {@link settled}. */
@@ -582,7 +589,8 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     const overdue = await this.store.listOverdue(nowMs, SWEEP_BATCH);
     for (const id of overdue.runs) await this.#checkRun(id);
     for (const id of overdue.node_runs) await this.#checkNode(id);
-    for (const id of await this.store.listOrphans(nowMs, SWEEP_BATCH)) await this.#takeOver(id);
+    for (const id of await this.store.listOrphans(nowMs, SWEEP_BATCH, nowMs - STUCK_QUEUED_MS))
+      await this.#takeOver(id);
   }
 
   async #beat(): Promise<void> {
@@ -598,10 +606,15 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
    */
   async #takeOver(id: string): Promise<void> {
     const found = await this.store.getNodeRun(id);
-    if (found === undefined || isTerminalNodeRun(found.node_run.state) || found.owner === this.#replicaId)
+    if (found === undefined || isTerminalNodeRun(found.node_run.state)) return;
+    // Its own: only a queued one that no dispatch of this process is working on.
+    if (found.owner === this.#replicaId && (found.node_run.state !== "queued" || this.#dispatching.has(id)))
       return;
     const lost = found.owner;
-    const mine = (r: StoredNodeRun) => !isTerminalNodeRun(r.node_run.state) && r.owner === lost;
+    // Claimed by a compare-and-set on the version read: a dispatch begun elsewhere meanwhile wins or
+    // loses whole (its own change names the same version).
+    const mine = (r: StoredNodeRun) =>
+      !isTerminalNodeRun(r.node_run.state) && r.owner === lost && r.version === found.version;
     if (found.node_run.state === "queued") {
       const claimed = await this.#update(
         id,
@@ -643,6 +656,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
    */
   #dispatch(nodeRun: string | StoredNodeRun, trace: Trace, run?: RunRecord): void {
     const id = typeof nodeRun === "string" ? nodeRun : nodeRun.node_run.node_run_id;
+    this.#dispatching.add(id);
     const work = this.#execute(nodeRun, { traceparent: trace.traceparent }, run).catch(
       async (err: unknown) => {
         this.#logger?.error("run-coordinator: dispatch failed", {
@@ -653,7 +667,10 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
         await this.#end(id, { state: "failed", error }, { stopTarget: true, trace, patient: true });
       },
     );
-    this.#spawn("dispatch", work);
+    this.#spawn(
+      "dispatch",
+      work.finally(() => this.#dispatching.delete(id)),
+    );
   }
 
   async #execute(nodeRun: string | StoredNodeRun, trace: Trace, known?: RunRecord): Promise<void> {
@@ -922,20 +939,25 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     patient = false,
   ): Promise<NodeRunRecord | undefined> {
     const stored = <R>(call: () => Promise<R>) => (patient ? this.#outlasting(call) : call());
+    let sent: NodeRunRecord | undefined; // the last change tried, named by its `change` id
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
       const current =
         attempt === 0 && known !== undefined ? known : await stored(() => this.store.getNodeRun(id));
       if (current === undefined) return undefined;
+      // Tried again after its answer was lost (the store came back): it had been applied.
+      if (sent !== undefined && current.change === sent.change) return sent;
       const step = next(current);
       if (step === undefined) return undefined;
+      const record: NodeRunRecord = { ...step.record, change: randomUUID() };
+      sent = record;
       const result = await stored(() =>
         this.store.commit({
           run_id: current.node_run.run_id,
-          update_node_runs: [{ version: current.version, record: step.record }],
+          update_node_runs: [{ version: current.version, record }],
           ...(step.events === undefined ? {} : { events: step.events }),
         }),
       );
-      if (result.ok) return step.record;
+      if (result.ok) return record;
       if (result.reason !== "conflict") return undefined;
       await contended(attempt);
     }

@@ -88,6 +88,11 @@ export interface NodeRunRecord {
    * README: "Running on PostgreSQL"). Absent once no replica's memory matters to it.
    */
   owner?: string;
+  /**
+   * The id of the coordinator's change that last wrote it: after a change whose answer was lost (a
+   * connection cut at the commit), reading it back tells whether that change was applied.
+   */
+  change?: string;
 }
 
 /** A record as read from the store: with the version a {@link Change} must name to update it. */
@@ -183,9 +188,11 @@ export interface Store {
   heartbeat(replicaId: string, aliveUntilMs: number): Promise<void>;
   /**
    * Up to `limit` ids of non-terminal node runs whose `owner` is not alive at `nowMs` (its last
-   * heartbeat ran out, or it never beat).
+   * heartbeat ran out, or it never beat), and, with `queuedBeforeMs`, of node runs still queued that
+   * were created before it, whoever owns them: a dispatch that never happened (the answer of the
+   * change that created it was lost, and with it the dispatch).
    */
-  listOrphans(nowMs: number, limit: number): Promise<string[]>;
+  listOrphans(nowMs: number, limit: number, queuedBeforeMs?: number): Promise<string[]>;
 
   /** Releases what the store holds (connections, waits); the store is not used afterwards. */
   close(): Promise<void>;

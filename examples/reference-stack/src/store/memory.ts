@@ -73,6 +73,8 @@ export class MemoryStore implements Store {
   readonly #timed = { runs: new Set<string>(), nodeRuns: new Set<string>() };
   /** Non-terminal node runs that have an owner. */
   readonly #owned = new Set<string>();
+  /** Node runs still queued. */
+  readonly #queued = new Set<string>();
   /** Replica → alive until (epoch ms). */
   readonly #replicas = new Map<string, number>();
 
@@ -280,12 +282,18 @@ export class MemoryStore implements Store {
     this.#replicas.set(replicaId, aliveUntilMs);
   }
 
-  async listOrphans(nowMs: number, limit: number): Promise<string[]> {
+  async listOrphans(nowMs: number, limit: number, queuedBeforeMs?: number): Promise<string[]> {
     const orphans: string[] = [];
     for (const id of this.#owned) {
       if (orphans.length >= limit) break;
       const owner = this.#nodeRuns.get(id)?.owner;
       if (owner !== undefined && (this.#replicas.get(owner) ?? -Infinity) < nowMs) orphans.push(id);
+    }
+    if (queuedBeforeMs === undefined) return orphans;
+    for (const id of this.#queued) {
+      if (orphans.length >= limit) break;
+      const created = Date.parse(this.#nodeRuns.get(id)?.node_run.created_at ?? "");
+      if (created < queuedBeforeMs && !orphans.includes(id)) orphans.push(id);
     }
     return orphans;
   }
@@ -314,6 +322,8 @@ export class MemoryStore implements Store {
     if (kind === "nodeRuns") {
       if (live && (record as NodeRunRecord).owner !== undefined) this.#owned.add(id);
       else this.#owned.delete(id);
+      if ((record as NodeRunRecord).node_run.state === "queued") this.#queued.add(id);
+      else this.#queued.delete(id);
     }
   }
 
@@ -334,6 +344,7 @@ export class MemoryStore implements Store {
       this.#nodeRuns.delete(id);
       this.#timed.nodeRuns.delete(id);
       this.#owned.delete(id);
+      this.#queued.delete(id);
     }
     this.#timed.runs.delete(runId);
     this.#runs.delete(runId);

@@ -118,6 +118,12 @@ export function storable(id: string): boolean {
 }
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** A node run's `created_at` as epoch ms (0 when it has none that parses: never "stuck"). */
+function createdMs(record: { node_run: { created_at?: string } }): number {
+  const ms = Date.parse(record.node_run.created_at ?? "");
+  return Number.isFinite(ms) ? ms : 0;
+}
+
 /** A record as written: without the `version` a caller may have left in it. */
 function bare<R extends object>(record: R): Omit<R, "version"> {
   const { version: _version, ...rest } = record as R & { version?: number };
@@ -325,6 +331,7 @@ export class PostgresStore implements Store {
         state: r.node_run.state,
         deadline_ms: r.deadline_ms,
         owner: r.owner,
+        created_ms: createdMs(r),
       })),
       update_node_runs: updates.map((u) => ({
         node_run_id: u.record.node_run.node_run_id,
@@ -467,15 +474,17 @@ export class PostgresStore implements Store {
     );
   }
 
-  async listOrphans(nowMs: number, limit: number): Promise<string[]> {
+  async listOrphans(nowMs: number, limit: number, queuedBeforeMs?: number): Promise<string[]> {
     const rows = await this.#query<{ node_run_id: string }>(
       "listOrphans",
-      `SELECT n.node_run_id FROM arp_node_runs n
-         LEFT JOIN arp_replicas r ON r.replica_id = n.owner
-        WHERE n.owner IS NOT NULL AND n.state IN ${LIVE_NODE_RUN}
-          AND (r.alive_until_ms IS NULL OR r.alive_until_ms < $1)
-        LIMIT $2`,
-      [nowMs, limit],
+      `(SELECT n.node_run_id FROM arp_node_runs n
+          LEFT JOIN arp_replicas r ON r.replica_id = n.owner
+         WHERE n.owner IS NOT NULL AND n.state IN ${LIVE_NODE_RUN}
+           AND (r.alive_until_ms IS NULL OR r.alive_until_ms < $1))
+       UNION
+       (SELECT node_run_id FROM arp_node_runs WHERE state = 'queued' AND created_ms < $3)
+       LIMIT $2`,
+      [nowMs, limit, queuedBeforeMs ?? Number.MIN_SAFE_INTEGER],
     );
     return rows.map((r) => r.node_run_id);
   }

@@ -30,12 +30,15 @@ CREATE TABLE arp_node_runs (
   state              text    NOT NULL,
   deadline_ms        bigint,
   owner              text,
+  -- When it was created (epoch ms): a queued one that stays queued long was never dispatched.
+  created_ms         bigint  NOT NULL,
   -- Two replicas inserting the same key at the same moment: the database lets one through.
   CONSTRAINT arp_node_runs_key UNIQUE (run_id, parent_node_run_id, idempotency_key)
 );
 CREATE INDEX arp_node_runs_by_run ON arp_node_runs (run_id, position);
 CREATE INDEX arp_node_runs_overdue ON arp_node_runs (deadline_ms)
   WHERE deadline_ms IS NOT NULL AND state IN ('queued', 'assigned', 'running');
+CREATE INDEX arp_node_runs_queued ON arp_node_runs (created_ms) WHERE state = 'queued';
 CREATE INDEX arp_node_runs_owned ON arp_node_runs (owner)
   WHERE owner IS NOT NULL AND state IN ('queued', 'assigned', 'running');
 
@@ -111,10 +114,12 @@ BEGIN
   FOR v_item IN SELECT * FROM json_array_elements(coalesce(change->'insert_node_runs', '[]')) LOOP
     v_i := v_i + 1;
     INSERT INTO arp_node_runs
-      (node_run_id, run_id, parent_node_run_id, idempotency_key, record, version, state, deadline_ms, owner)
+      (node_run_id, run_id, parent_node_run_id, idempotency_key, record, version, state, deadline_ms, owner,
+       created_ms)
     VALUES (
       v_item->>'node_run_id', v_run_id, v_item->>'parent_node_run_id', v_item->>'idempotency_key',
-      node_records[v_i]::json, 1, v_item->>'state', (v_item->>'deadline_ms')::bigint, v_item->>'owner'
+      node_records[v_i]::json, 1, v_item->>'state', (v_item->>'deadline_ms')::bigint, v_item->>'owner',
+      (v_item->>'created_ms')::bigint
     );
   END LOOP;
 
