@@ -550,6 +550,8 @@ describe("Authenticator against a real JWKS endpoint", () => {
 
   it("backs off after a failed fetch (up to fetchBackoffMaxMs): one fetch for many tokens", async () => {
     const flaky = await startJwksServer([key]);
+    // The backoff is read off Date: frozen, so that a loaded machine's slow requests cannot outlast it.
+    vi.useFakeTimers({ toFake: ["Date"] });
     try {
       flaky.setJwksBody({ not: "a key set" });
       const auth = new Authenticator(resolveAuthSettings({ jwksUri: flaky.jwksUri, fetchBackoffMaxMs: 300 }));
@@ -558,14 +560,15 @@ describe("Authenticator against a real JWKS endpoint", () => {
         expectInvalid(await auth.authenticate(bearer(forged)), "Unable to fetch JWKS");
       expect(flaky.hits.get("/jwks.json")).toBe(1);
       // Once the backoff has run out, the next token fetches again (and fails again).
-      await sleep(320);
+      vi.setSystemTime(Date.now() + 320);
       expectInvalid(await auth.authenticate(bearer(forged)), "Unable to fetch JWKS");
       expect(flaky.hits.get("/jwks.json")).toBe(2);
       // Back up: after the (now doubled, still capped) backoff, tokens verify again.
       flaky.setJwksBody(undefined);
-      await sleep(320);
+      vi.setSystemTime(Date.now() + 320);
       expect((await auth.authenticate(bearer(await signToken(key, claims)))).ok).toBe(true);
     } finally {
+      vi.useRealTimers();
       await flaky.close();
     }
   });
