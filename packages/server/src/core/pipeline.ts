@@ -160,6 +160,16 @@ class Exchange implements InFlight, BodySink {
       const q = url.indexOf("?");
       const path = q === -1 ? url : url.slice(0, q);
       const method = req.method ?? "GET";
+      // RFC 9112 §3.2: an HTTP/1.1 request without a Host header is a 400 (listen() turns Node's own
+      // check off, whose answer is an empty 400, so that this one is an ErrorEnvelope).
+      if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
+        throw new ArpServerError({
+          status: 400,
+          code: "invalid_request",
+          message: "the request has no Host header",
+          headers: { connection: "close" },
+        });
+      }
       if (parts.cors?.answer(req, method, res)) {
         this.#finish(); // a preflight, answered
         return;
