@@ -1,22 +1,5 @@
-import { configDefaults, defineConfig } from "vitest/config";
+import { defineConfig } from "vitest/config";
 
 // `npm test` runs every package's tests at once on 2 cores: a timeout is the deadline of a stuck
 // test, not a speed check (benchmarks live in bench/), so it is generous.
-// The hostile-input suite (test/*.fuzz.test.ts) is its own project: it needs `--expose-gc` to compare
-// the heap after GC before and after its run.
-export default defineConfig({
-  test: {
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-    projects: [
-      {
-        extends: true,
-        test: { name: "server", exclude: [...configDefaults.exclude, "test/**/*.fuzz.test.ts"] },
-      },
-      {
-        extends: true,
-        test: { name: "hostile", include: ["test/**/*.fuzz.test.ts"], execArgv: ["--expose-gc"] },
-      },
-    ],
-  },
-});
+export default defineConfig({ test: { testTimeout: 30_000, hookTimeout: 30_000 } });

@@ -6,88 +6,49 @@
  * Every answer is a 4xx ARP ErrorEnvelope (checked with @arp/model's validator; a 2xx only for a
  * request that is valid by the validators), never a 5xx, within `ANSWER_BOUND_MS`; nothing is logged
  * as an error; the servers stay up; no prototype gains a property; and the heap, after GC, returns
- * to its baseline within `HEAP_TOLERANCE`. Runs with `--expose-gc` (the `hostile` project of
- * vitest.config.ts).
+ * to its baseline within `HEAP_TOLERANCE`. The servers run in a child process started with
+ * `--expose-gc` (support/hostile-servers.ts), which reports its heap, prototypes and logged errors.
  *
- *   ARP_FUZZ_RUNS=100000 npx vitest run --project hostile   # the heavy local run (per route)
- *   ARP_FUZZ_SEED=<seed>                                    # replays a failure fast-check reported
+ *   ARP_FUZZ_RUNS=100000 npx vitest run test/hostile.fuzz.test.ts   # the heavy local run (per route)
+ *   ARP_FUZZ_SEED=<seed>                                              # replays a failure fast-check reported
  */
-import { type ErrorEnvelope, SERVICES, type ServiceSpec, validate } from "@arp/model";
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { type ErrorEnvelope, SERVICES, validate } from "@arp/model";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ArpServerBase, RunningServer } from "../src/index.js";
-import { type HostileRequest, hostileRequests, POLLUTION_MARK } from "./support/hostile.js";
-import { type RecordingLogger, recordingLogger } from "./support/http.js";
-import {
-  TestAtomicExecutor,
-  TestCompositeExecutor,
-  TestNodeRegistry,
-  TestPdp,
-  TestRunCoordinator,
-  TestRunGateway,
-  TestSelection,
-} from "./support/services.js";
+import { type HostileRequest, hostileRequests } from "./support/hostile.js";
+import type { ServersReport } from "./support/hostile-servers.js";
 import { exchange } from "./support/wire.js";
 
 /** Requests per route. */
 const RUNS = Number(process.env.ARP_FUZZ_RUNS ?? 2_000);
 const SEED = process.env.ARP_FUZZ_SEED === undefined ? undefined : Number(process.env.ARP_FUZZ_SEED);
 /** Requests sent at once (one fast-check run is a batch of this many). */
-const BATCH = 16;
+const BATCH = 24;
 /** The bound on one request's answer: past it the server counts as hung. */
 const ANSWER_BOUND_MS = 10_000;
 /** How far the heap (after GC) may end above its baseline. */
 const HEAP_TOLERANCE = 24 * 1024 * 1024;
 
-const MAKE: Record<string, (logger: RecordingLogger) => ArpServerBase> = {
-  "run-gateway": (logger) => new TestRunGateway({ logger }),
-  "run-coordinator": (logger) => new TestRunCoordinator({ logger }),
-  "atomic-executor": (logger) => new TestAtomicExecutor({ logger }),
-  "composite-executor": (logger) => new TestCompositeExecutor({ logger }),
-  "node-registry": (logger) => new TestNodeRegistry({ logger }),
-  selection: (logger) => new TestSelection({ logger }),
-  pdp: (logger) => new TestPdp({ logger }),
+const tally = {
+  requests: 0,
+  twoXX: 0,
+  dropped: 0,
+  byStatus: new Map<number, number>(),
 };
 
-interface Running {
-  spec: ServiceSpec;
-  service: ArpServerBase;
-  server: RunningServer;
-  port: number;
-  logger: RecordingLogger;
-}
+/** The child process with the seven servers (support/hostile-servers.ts), and its ports by service key. */
+let child: ChildProcess;
+let ports: Record<string, number> = {};
+let exited: string | undefined;
+const replies: ((message: { report: ServersReport }) => void)[] = [];
 
-const running = new Map<string, Running>();
-const tally = { requests: 0, twoXX: 0, dropped: 0, byStatus: new Map<number, number>() };
-
-const PROTOTYPES = [
-  Object.prototype,
-  Array.prototype,
-  Function.prototype,
-  String.prototype,
-  Number.prototype,
-];
-const snapshot = () => PROTOTYPES.map((p) => Reflect.ownKeys(p).map(String).sort().join(","));
-let prototypesBefore: string[];
-
-const gc = (globalThis as { gc?: () => void }).gc;
-
-async function heapAfterGc(): Promise<number> {
-  for (let i = 0; i < 4; i++) {
-    gc!();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().heapUsed;
-}
-
-/** Empties what the test services keep (runs, node types, ...): their data is not the server's. */
-function clearStores(): void {
-  for (const { service } of running.values()) {
-    for (const value of Object.values(service)) {
-      if (value instanceof Map || value instanceof Set) value.clear();
-      else if (Array.isArray(value)) value.length = 0;
-    }
-  }
+function report(): Promise<ServersReport> {
+  return new Promise((resolve) => {
+    replies.push((m) => resolve(m.report));
+    child.send("report");
+  });
 }
 
 function check(request: HostileRequest, answer: Awaited<ReturnType<typeof exchange>>): void {
@@ -133,31 +94,39 @@ const routes = Object.values(SERVICES).flatMap((spec) =>
   Object.values(spec.operations).map((op) => ({ spec, op, name: `${spec.key} ${op.method} ${op.path}` })),
 );
 
-let heapBaseline = 0;
+let baseline: ServersReport;
 const started = performance.now();
 
 beforeAll(async () => {
-  expect(gc, "run with --expose-gc (the hostile project of vitest.config.ts)").toBeTypeOf("function");
-  prototypesBefore = snapshot();
-  for (const spec of Object.values(SERVICES)) {
-    const logger = recordingLogger();
-    const service = MAKE[spec.key]!(logger);
-    const server = await service.listen({ port: 0 });
-    running.set(spec.key, { spec, service, server, port: Number(new URL(server.url).port), logger });
-  }
+  child = fork(fileURLToPath(new URL("./support/hostile-servers.ts", import.meta.url)), {
+    execArgv: ["--expose-gc", "--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  child.on("exit", (code, signal) => {
+    exited = `the servers' process exited (code ${code}, signal ${signal})`;
+  });
+  ports = await new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.on("message", (m: { ports?: Record<string, number>; report?: ServersReport }) => {
+      if (m.ports) resolve(m.ports);
+      else if (m.report) replies.shift()?.(m as { report: ServersReport });
+    });
+  });
   // Warm up (JIT, Node's parser pools, lazily built caches), then the baseline.
   for (const { spec, op } of routes) {
-    const port = running.get(spec.key)!.port;
+    const port = ports[spec.key]!;
     await Promise.all(
       fc.sample(hostileRequests(spec, op), { numRuns: 50, seed: 1 }).map((r) => send(port, r)),
     );
   }
-  clearStores();
-  heapBaseline = await heapAfterGc();
+  baseline = await report();
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([...running.values()].map((r) => r.server.close({ timeoutMs: 1_000 })));
+  if (exited === undefined) {
+    child.send("close");
+    await new Promise((r) => child.once("exit", r));
+  }
 });
 
 describe(`hostile requests: ${RUNS} per route, ${routes.length} routes of ${Object.keys(SERVICES).length} services`, () => {
@@ -165,7 +134,7 @@ describe(`hostile requests: ${RUNS} per route, ${routes.length} routes of ${Obje
     it(
       name,
       async () => {
-        const { port } = running.get(spec.key)!;
+        const port = ports[spec.key]!;
         await fc.assert(
           fc.asyncProperty(
             fc.array(hostileRequests(spec, op), { minLength: BATCH, maxLength: BATCH }),
@@ -186,25 +155,26 @@ describe(`hostile requests: ${RUNS} per route, ${routes.length} routes of ${Obje
   }
 
   it("afterwards: every server is up, nothing was logged as an error, no prototype was polluted, the heap is back", async () => {
-    for (const { port, logger, spec } of running.values()) {
+    expect(exited).toBeUndefined();
+    for (const [key, port] of Object.entries(ports)) {
       const health = await exchange(
         port,
         Buffer.from("GET /v1/health HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n"),
         { timeoutMs: ANSWER_BOUND_MS },
       );
-      expect([spec.key, health.status]).toEqual([spec.key, 200]);
-      expect(logger.errors).toEqual([]);
+      expect([key, health.status]).toEqual([key, 200]);
     }
-    expect(snapshot()).toEqual(prototypesBefore);
-    expect(({} as Record<string, unknown>)[POLLUTION_MARK]).toBeUndefined();
-    expect(Object.hasOwn(Object.prototype, "toString")).toBe(true);
-    clearStores();
-    const heap = await heapAfterGc();
+    const after = await report();
+    expect(after.errors.filter((e) => e.count > 0)).toEqual([]);
+    expect(after.prototypes).toEqual(baseline.prototypes);
+    expect(after.polluted).toEqual([]);
+    const [heapBaseline, heap] = [baseline.heap, after.heap];
+    const cpu = (u: NodeJS.CpuUsage) => ((u.user + u.system) / 1e6).toFixed(1);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const statuses = [...tally.byStatus.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`);
     console.info(
       `hostile: ${tally.requests} requests in ${seconds} s (${tally.twoXX} 2xx to valid-by-chance requests, ` +
-        `${tally.dropped} dropped uploads); heap ${(heapBaseline / 2 ** 20).toFixed(1)} -> ${(heap / 2 ** 20).toFixed(1)} MiB; ` +
+        `${tally.dropped} dropped uploads); CPU: servers ${cpu(after.cpu)} s, client ${cpu(process.cpuUsage())} s; heap ${(heapBaseline / 2 ** 20).toFixed(1)} -> ${(heap / 2 ** 20).toFixed(1)} MiB; ` +
         statuses.join(", "),
     );
     expect(tally.requests).toBeGreaterThanOrEqual(RUNS * routes.length);

@@ -382,6 +382,7 @@ export function hostileRequests(service: ServiceSpec, op: OperationSpec): fc.Arb
   const headerAttack = fc.oneof(
     fc.constant(["authorization: Bearer a", "authorization: Bearer b"]),
     fc.constant(["authorization: Bearer a", "Authorization: Basic b"]),
+    fc.constant(["Host: evil.example"]),
     fc.integer({ min: 17_000, max: 40_000 }).map((n) => [`x-fuzz: ${"x".repeat(n)}`]),
     fc
       .integer({ min: 1_200, max: 3_000 })

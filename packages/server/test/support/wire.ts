@@ -59,6 +59,7 @@ export function exchange(port: number, bytes: Buffer, options: WireOptions): Pro
     let received = Buffer.alloc(0);
     let done = false;
     const socket = connect(port, "127.0.0.1");
+    socket.setNoDelay(true);
     const finish = (answer: Omit<WireAnswer, "ms">) => {
       if (done) return;
       done = true;
