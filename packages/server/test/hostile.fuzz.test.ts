@@ -29,7 +29,7 @@ const BATCH = 24;
 /** The bound on one request's answer: past it the server counts as hung. */
 const ANSWER_BOUND_MS = 10_000;
 /** How far the heap (after GC) may end above its baseline. */
-const HEAP_TOLERANCE = 24 * 1024 * 1024;
+const HEAP_TOLERANCE = 8 * 1024 * 1024; // 362,000 requests (ARP_FUZZ_RUNS=10000) ended 0.6 MiB above
 
 const tally = {
   requests: 0,

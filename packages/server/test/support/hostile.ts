@@ -446,6 +446,8 @@ export function hostileRequests(service: ServiceSpec, op: OperationSpec): fc.Arb
         "application/json; charset=latin1",
         'application/json; charset="utf-16"',
         "application/jsonx",
+        "application/json\u00ff",
+        "application/json; charset=utf-8\u00fe",
         "application/json, text/plain",
         "multipart/form-data; boundary=x",
         "application/x-www-form-urlencoded",
