@@ -3,6 +3,7 @@
  * must be rejected, maps each file to its schema by path, and records what the validator says. Pure
  * apart from reading files: it writes nothing and never exits.
  */
+import { isUtf8 } from "node:buffer";
 import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { formatIssues, toIssues, type ValidationIssue } from "@arp/model";
@@ -54,6 +55,12 @@ export interface VectorRun {
    */
   errors: UsageError[];
 }
+
+/**
+ * The largest vector file read, bytes (16 MiB; the spec's own are under 10 KB): a larger one is a
+ * usage problem, reported without reading it, so a stray dump cannot exhaust memory.
+ */
+const MAX_VECTOR_BYTES = 16 * 1024 * 1024;
 
 /** Sorted by code point, not locale, so the order is the same on every machine. */
 function byName(a: string, b: string): number {
@@ -162,15 +169,31 @@ function runFolder(
       );
       continue;
     }
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(file, "utf8");
+      const size = statSync(file).size;
+      if (size > MAX_VECTOR_BYTES) {
+        run.errors.push(
+          new UsageError(`${file}: the vector is larger than ${MAX_VECTOR_BYTES} bytes (${size})`, {
+            path: file,
+          }),
+        );
+        continue;
+      }
+      bytes = readFileSync(file);
     } catch (err) {
       run.errors.push(
         new UsageError(`${file}: cannot read the vector (${(err as Error).message})`, { path: file }),
       );
       continue;
     }
+    // JSON is UTF-8 (RFC 8259 §8.1): decoding other bytes would turn them into U+FFFD silently, and a
+    // vector that is not what it says could validate.
+    if (!isUtf8(bytes)) {
+      run.errors.push(new UsageError(`${file}: not valid UTF-8`, { path: file }));
+      continue;
+    }
+    const text = bytes.toString("utf8");
     let data: unknown;
     try {
       data = JSON.parse(text);

@@ -160,6 +160,15 @@ class Exchange implements InFlight, BodySink {
       const q = url.indexOf("?");
       const path = q === -1 ? url : url.slice(0, q);
       const method = req.method ?? "GET";
+      // RFC 9112 §3.2: an HTTP/1.1 request without a Host header, or with more than one, is a 400
+      // (listen() turns Node's own check off, whose answer is an empty 400, so that this one is an
+      // ErrorEnvelope; Node itself keeps the first of several Host headers).
+      if (req.headers.host === undefined) {
+        if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1)
+          throw badHost("the request has no Host header");
+      } else if (repeats(req.rawHeaders, "host")) {
+        throw badHost("the request has more than one Host header");
+      }
       if (parts.cors?.answer(req, method, res)) {
         this.#finish(); // a preflight, answered
         return;
@@ -181,7 +190,7 @@ class Exchange implements InFlight, BodySink {
       this.#params = match.params;
       const query = q === -1 ? undefined : url.slice(q + 1);
 
-      if (req.headers.authorization !== undefined && repeatsAuthorization(req.rawHeaders)) {
+      if (req.headers.authorization !== undefined && repeats(req.rawHeaders, "authorization")) {
         throw badRequest("the request has more than one Authorization header");
       }
       const result = parts.exempt(match.route.op, path)
@@ -396,17 +405,27 @@ function originForm(target: string): string {
 }
 const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
 
-/** Whether the raw headers name `Authorization` more than once (Node keeps only the first). */
-function repeatsAuthorization(raw: readonly string[]): boolean {
+/** Whether the header `name` (lowercase) occurs more than once in `raw` (`req.rawHeaders`). */
+function repeats(raw: readonly string[], name: string): boolean {
   let seen = false;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 13 && name.toLowerCase() === "authorization") {
+    const header = raw[i]!;
+    if (header.length === name.length && header.toLowerCase() === name) {
       if (seen) return true;
       seen = true;
     }
   }
   return false;
+}
+
+/** A 400 about the Host header; the connection is closed (as Node's own answer does). */
+function badHost(message: string): ArpServerError {
+  return new ArpServerError({
+    status: 400,
+    code: "invalid_request",
+    message,
+    headers: { connection: "close" },
+  });
 }
 
 function isAbortError(err: unknown): boolean {

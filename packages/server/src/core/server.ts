@@ -284,6 +284,8 @@ export abstract class ArpServerBase {
         requestTimeout,
         keepAliveTimeout,
         maxHeaderSize,
+        // The pipeline answers a missing Host with an ErrorEnvelope; Node's own answer has no body.
+        requireHostHeader: false,
         connectionsCheckingInterval: checkingInterval(headersTimeout, requestTimeout),
       },
       (req, res) => pipeline.serve(req, res, registry),

@@ -530,7 +530,8 @@ export class TestSelection extends BaseSelectionServer {
         };
       })
       .sort((a, b) => b.score - a.score);
-    const topK = limits.max_candidates_per_subtask ?? scored.length;
+    // At least 1 (the schema's minimum), also when no node type is left.
+    const topK = limits.max_candidates_per_subtask ?? Math.max(1, scored.length);
     return {
       candidate_set_id: this.#candidateSetId(),
       subtask_id: spec.subtask_id,
