@@ -12,6 +12,7 @@ import { Peers } from "../src/peers.js";
 import { ReferenceRunCoordinator } from "../src/services/run-coordinator.js";
 import { PostgresStore } from "../src/store/postgres/store.js";
 import {
+  commitQueuedRun,
   ECHO,
   FAKE_SERVER,
   hang,
@@ -189,36 +190,12 @@ describePostgres("Run Coordinator replicas on one PostgreSQL schema", (url) => {
     // A run whose root was created by a replica that never beat (it died at once).
     const store = a.coordinator.store;
     const runId = `orphan-${Date.now()}`;
-    const time = new Date().toISOString();
-    const committed = await store.commit({
-      run_id: runId,
-      create_run: {
-        run: { run_id: runId, state: "running", root_node_run_id: `${runId}.0`, started_at: time },
-        node_count: 1,
-      },
-      insert_node_runs: [
-        {
-          node_run: {
-            node_run_id: `${runId}.0`,
-            run_id: runId,
-            node_type_ref: ECHO,
-            kind: "atomic",
-            state: "queued",
-            created_at: time,
-            inputs: { text: "orphan" },
-          },
-          depth: 0,
-          children: 0,
-          rounds: 0,
-          evaluations: 0,
-          timeout: { ms: 60_000, source: "default", idle: false },
-          deadline_ms: Date.now() + 60_000,
-          owner: "replica-ghost",
-        },
-      ],
-      events: [{ type: "run_started", time }],
+    await commitQueuedRun(store, {
+      runId,
+      owner: "replica-ghost",
+      created: new Date().toISOString(),
+      text: "orphan",
     });
-    expect(committed.ok).toBe(true);
     await Promise.all([a.coordinator.sweep(), b.sweep(), a.coordinator.sweep(), b.sweep()]);
     await expect
       .poll(async () => (await a.client.getRun(runId)).state, { timeout: 10_000 })

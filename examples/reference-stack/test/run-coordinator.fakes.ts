@@ -24,6 +24,7 @@ import {
   ReferenceRunCoordinator,
   type ReferenceRunCoordinatorOptions,
 } from "../src/services/run-coordinator.js";
+import type { Store } from "../src/store/interface.js";
 import type { StackUrls } from "../src/urls.js";
 
 /** Fakes and the coordinator under test report nothing (no console output in tests either). */
@@ -271,6 +272,47 @@ export async function startStack(
       await Promise.all(running.map((r) => r.close({ timeoutMs: 1_000 })));
     },
   };
+}
+
+/**
+ * A run whose root (an atomic echo of `text`) is queued and was never dispatched, as a crashed or
+ * cut-off replica leaves one: created at `created` (ISO), owned by `owner`. Written straight into
+ * `store`, for a sweep to find.
+ */
+export async function commitQueuedRun(
+  store: Store,
+  o: { runId: string; owner: string; created: string; text: string },
+): Promise<void> {
+  const { runId, owner, created, text } = o;
+  const committed = await store.commit({
+    run_id: runId,
+    create_run: {
+      run: { run_id: runId, state: "running", root_node_run_id: `${runId}.0`, started_at: created },
+      node_count: 1,
+    },
+    insert_node_runs: [
+      {
+        node_run: {
+          node_run_id: `${runId}.0`,
+          run_id: runId,
+          node_type_ref: ECHO,
+          kind: "atomic",
+          state: "queued",
+          created_at: created,
+          inputs: { text },
+        },
+        depth: 0,
+        children: 0,
+        rounds: 0,
+        evaluations: 0,
+        timeout: { ms: 60_000, source: "default", idle: false },
+        deadline_ms: Date.now() + 60_000,
+        owner,
+      },
+    ],
+    events: [{ type: "run_started", time: created }],
+  });
+  if (!committed.ok) throw new Error(`could not write run ${runId}: ${committed.reason}`);
 }
 
 /** Every event of a run, read from its stream to its end (`run_completed`). */

@@ -8,6 +8,7 @@ import { ReferenceRunCoordinator, STUCK_QUEUED_MS } from "../src/services/run-co
 import { MemoryStore } from "../src/store/memory.js";
 import {
   after,
+  commitQueuedRun,
   ECHO,
   hang,
   nodeRunEvents,
@@ -794,35 +795,7 @@ describe("ReferenceRunCoordinator: a node run whose dispatch never happened", ()
     // (live) replica, never sent.
     const runId = `stuck-${Date.now()}`;
     const created = new Date(Date.now() - STUCK_QUEUED_MS - 1_000).toISOString();
-    const committed = await coordinator.store.commit({
-      run_id: runId,
-      create_run: {
-        run: { run_id: runId, state: "running", root_node_run_id: `${runId}.0`, started_at: created },
-        node_count: 1,
-      },
-      insert_node_runs: [
-        {
-          node_run: {
-            node_run_id: `${runId}.0`,
-            run_id: runId,
-            node_type_ref: ECHO,
-            kind: "atomic",
-            state: "queued",
-            created_at: created,
-            inputs: { text: "stuck" },
-          },
-          depth: 0,
-          children: 0,
-          rounds: 0,
-          evaluations: 0,
-          timeout: { ms: 60_000, source: "default", idle: false },
-          deadline_ms: Date.now() + 60_000,
-          owner: coordinator.replicaId,
-        },
-      ],
-      events: [{ type: "run_started", time: created }],
-    });
-    expect(committed.ok).toBe(true);
+    await commitQueuedRun(coordinator.store, { runId, owner: coordinator.replicaId, created, text: "stuck" });
     await Promise.all([coordinator.sweep(), coordinator.sweep()]);
     const events = await runEvents(client, runId);
     expect(events.at(-1)).toMatchObject({ type: "run_completed", data: { state: "succeeded" } });
