@@ -132,7 +132,6 @@ describePostgres("two coordinator replicas, one SIGKILLed mid-run", (url) => {
     const schema = freshSchema();
     const stack = await twoReplicas(url, schema);
     try {
-      const fixtures = stackFixtures(stack.urls["run-coordinator"]);
       const notPassed: string[] = [];
       let checks = 0;
       for (const service of SERVICE_KEYS) {
@@ -141,7 +140,7 @@ describePostgres("two coordinator replicas, one SIGKILLed mid-run", (url) => {
           url: stack.urls[service],
           tier: "deep",
           allowMutations: true,
-          fixtures,
+          fixtures: stackFixtures(stack.urls["run-coordinator"], service),
           pollIntervalMs: 50,
           strict: true,
         });

@@ -13,8 +13,8 @@ import { stackFixtures } from "./support/conformance.js";
 const ANY_PORT = Object.fromEntries(SERVICE_KEYS.map((k) => [k, 0])) as Record<ServiceKey, number>;
 const QUIET = { warn: () => undefined, error: () => undefined };
 
-function fixtures(stack: RunningStack) {
-  return stackFixtures(stack.urls["run-coordinator"]);
+function fixtures(stack: RunningStack, service: ServiceKey) {
+  return stackFixtures(stack.urls["run-coordinator"], service);
 }
 
 async function demo(
@@ -62,7 +62,7 @@ describe("the stack, in memory", () => {
         url: stack.urls[key],
         tier: "deep",
         allowMutations: true,
-        fixtures: fixtures(stack),
+        fixtures: fixtures(stack, key),
         pollIntervalMs: 50,
         strict: true,
       });
@@ -97,7 +97,7 @@ describe("the stack, --secure", () => {
         allowMutations: true,
         authProbe: true,
         headers: { Authorization: `Bearer ${token}` },
-        fixtures: fixtures(stack),
+        fixtures: fixtures(stack, key),
         pollIntervalMs: 50,
         strict: true,
       });
