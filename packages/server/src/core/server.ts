@@ -90,7 +90,9 @@ export interface ListenOptions {
   maxConnections?: number | undefined;
   /**
    * Most requests one keep-alive connection carries: the last one's response says
-   * `Connection: close`, and the connection closes after it. Default 1000; 0: no limit.
+   * `Connection: close`, and the connection closes after it. Default 0: no limit, as Node's; a client
+   * that ignores `Connection: close` (some load generators and proxies) gets Node's bare 503 for
+   * every request past the limit on that connection.
    */
   maxRequestsPerSocket?: number | undefined;
 }
@@ -132,7 +134,8 @@ function duration(name: string, value: number | undefined, fallback: number): nu
 
 const DEFAULT_MAX_JSON_DEPTH = 64;
 const DEFAULT_MAX_CONNECTIONS = 10_000;
-const DEFAULT_MAX_REQUESTS_PER_SOCKET = 1_000;
+/** None: Node answers past the limit with bare 503s to clients that ignore `Connection: close`. */
+const DEFAULT_MAX_REQUESTS_PER_SOCKET = 0;
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 /** How often a full server says so, at most. */
 const DROP_WARNING_INTERVAL_MS = 10_000;
