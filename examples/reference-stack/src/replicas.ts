@@ -1,24 +1,28 @@
 /**
- * Coordinator replicas as child processes, for the stack's `coordinators > 1`: each is
- * `node --import tsx src/serve.ts run-coordinator ...` (the loader `npm start`'s `tsx` uses, run
- * by this Node itself, so that the child's pid is the server's own and a signal reaches it), and is
- * ready when it prints `run-coordinator <url>`. It stops by itself when this process ends (its IPC
- * channel closes), also when this one is killed. Its stderr (and any other output) goes, a line at a
- * time and prefixed with its pid, to the logger given (its `[arp-server] warn:` / `error:` lines at
- * that level, anything else as an error), else to this process's stderr; the last
- * {@link KEPT_STDERR_BYTES} of it are kept for the error of a replica that exits during start-up.
+ * Services as child processes: the stack's coordinator replicas (`coordinators > 1`), and every
+ * service with `processes`. Each is `node --import tsx src/serve.ts <service> ...` (the loader
+ * `npm start`'s `tsx` uses, run by this Node itself, so that the child's pid is the server's own and
+ * a signal reaches it), and is ready when it prints `<service> <url>`. It stops by itself when this
+ * process ends (its IPC channel closes), also when this one is killed; the same channel answers
+ * `memory()`. Its stderr (and any other output) goes, a line at a time and prefixed with its pid, to
+ * the logger given (its `[arp-server] warn:` / `error:` lines at that level, anything else as an
+ * error), else to this process's stderr; the last {@link KEPT_STDERR_BYTES} of it are kept for the
+ * error of a process that exits during start-up.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "@arp/server";
+import { MEMORY_QUERY, type ProcessMemory } from "./process.js";
 import type { ServiceKey } from "./urls.js";
 
 /** How long a replica may take to print its URL before it is killed and the start fails. */
 export const REPLICA_START_TIMEOUT_MS = 30_000;
 /** How long a replica has to stop after SIGTERM before it gets SIGKILL. */
 export const REPLICA_STOP_GRACE_MS = 5_000;
+/** How long a process has to answer `memory()`. */
+export const MEMORY_QUERY_TIMEOUT_MS = 10_000;
 /** How much of a replica's stderr is kept for an error message. */
 export const KEPT_STDERR_BYTES = 16 * 1024;
 
@@ -26,6 +30,8 @@ const SERVE = fileURLToPath(new URL("./serve.ts", import.meta.url));
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 export interface Replica {
+  /** The service it runs. */
+  readonly service: ServiceKey;
   /** Where it listens (its own URL, not the balancer's). */
   readonly url: string;
   readonly pid: number;
@@ -33,6 +39,11 @@ export interface Replica {
   kill(signal?: NodeJS.Signals): void;
   /** Its exit code once it exited (`null`: ended by a signal). */
   readonly exited: Promise<number | null>;
+  /**
+   * Its memory, asked over the IPC channel: the heap after a full GC when it was started with
+   * `--expose-gc` (`nodeArgs`), and its peak RSS. Rejects after {@link MEMORY_QUERY_TIMEOUT_MS}.
+   */
+  memory(): Promise<ProcessMemory>;
 }
 
 export interface ReplicaProcess extends Replica {
@@ -45,6 +56,8 @@ export interface StartReplicaOptions {
   service?: ServiceKey;
   /** The flags after the service (`--port 0 --run-coordinator-url ...`). */
   args: readonly string[];
+  /** Node's own flags for the child (`--expose-gc`), before the loader and the script. */
+  nodeArgs?: readonly string[];
   /** Variables added to this process's environment (`ARP_STORE_URL`: a password stays out of `ps`). */
   env?: Record<string, string>;
   /** Where its output goes; default this process's stderr. */
@@ -64,7 +77,7 @@ export function startReplica(options: StartReplicaOptions): Promise<ReplicaProce
   const what = service === "run-coordinator" ? "a run-coordinator replica" : `a ${service} process`;
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--import", tsxLoader(), SERVE, service, ...options.args],
+    [...(options.nodeArgs ?? []), "--import", tsxLoader(), SERVE, service, ...options.args],
     // The IPC channel is only there to close when this process ends, however it ends: the replica
     // then stops by itself (process.ts, untilStopped), so that none is left behind.
     { cwd: PACKAGE_ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe", "ipc"] },
@@ -87,6 +100,7 @@ export function startReplica(options: StartReplicaOptions): Promise<ReplicaProce
 
   let url = "";
   const handle: ReplicaProcess = {
+    service,
     get url() {
       return url;
     },
@@ -95,6 +109,29 @@ export function startReplica(options: StartReplicaOptions): Promise<ReplicaProce
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
     exited,
+    memory: () =>
+      new Promise<ProcessMemory>((resolve, reject) => {
+        const answered = (message: unknown) => {
+          const { type, ...memory } = message as { type?: unknown } & ProcessMemory;
+          if (type !== MEMORY_QUERY) return;
+          clearTimeout(timer);
+          child.off("message", answered);
+          resolve(memory);
+        };
+        const timer = setTimeout(() => {
+          child.off("message", answered);
+          reject(
+            new Error(`${what} (pid ${pid}) did not answer a memory query in ${MEMORY_QUERY_TIMEOUT_MS} ms`),
+          );
+        }, MEMORY_QUERY_TIMEOUT_MS);
+        child.on("message", answered);
+        child.send({ type: MEMORY_QUERY }, (error) => {
+          if (error === null) return;
+          clearTimeout(timer);
+          child.off("message", answered);
+          reject(new Error(`${what} (pid ${pid}): ${error.message}`));
+        });
+      }),
     async stop(graceMs = REPLICA_STOP_GRACE_MS) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       handle.kill("SIGTERM");

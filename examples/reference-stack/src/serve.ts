@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import type { ServerOptions } from "@arp/server";
 import { devIssuerAuth, remoteTokens } from "./auth/issuer.js";
 import { Peers } from "./peers.js";
-import { runMain, untilStopped } from "./process.js";
+import { answerMemoryQueries, runMain, untilStopped } from "./process.js";
 import { type CoordinatorTuning, createService } from "./stack.js";
 import type { Store } from "./store/interface.js";
 import { openStore, STORE_URL_VARIABLE } from "./store/open.js";
@@ -102,6 +102,7 @@ async function main(): Promise<number> {
     const running = await service.listen({ port, host: values.host ?? "127.0.0.1" });
     urls[key] ??= running.url;
     process.stdout.write(`${key} ${running.url}\n`);
+    answerMemoryQueries();
     await untilStopped();
     await running.close();
   } finally {

@@ -55,6 +55,13 @@ export interface StackOptions {
   logger?: Logger;
   /** The run viewer (a web page for the gateway's runs), on `port` (default 8088; 0: any). Default: none. */
   viewer?: { port?: number };
+  /**
+   * Every service in a child process of its own (`src/serve.ts`), as a deployment would run them,
+   * rather than all but the coordinator replicas in this one; `nodeArgs` go to each (`["--expose-gc"]`
+   * lets {@link Replica.memory} collect first). Not with a `policy` or a {@link Store} object (a
+   * process cannot be handed either). Default: one process.
+   */
+  processes?: boolean | { nodeArgs?: readonly string[] };
 }
 
 export interface RunningStack {
@@ -68,6 +75,8 @@ export interface RunningStack {
    * `exited` resolved, and is taken off the balancer). Empty otherwise.
    */
   readonly replicas: readonly Replica[];
+  /** With `processes`: every service's process, in start order (the replicas among them). Empty otherwise. */
+  readonly processes: readonly Replica[];
   /** With `coordinators > 1`: the balancer on the run-coordinator URL (its `stats` count per replica). */
   readonly balancer: Balancer | undefined;
   /** With `coordinators > 1`: starts one more replica and puts it behind the balancer. */
@@ -121,18 +130,29 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const host = options.host ?? "127.0.0.1";
   const count = options.coordinators ?? 1;
   const replicaStore = replicatedStore(options, count);
+  const separate = options.processes ? (options.processes === true ? {} : options.processes) : undefined;
+  if (separate && options.policy !== undefined)
+    throw new RangeError(
+      "processes: the PDP's policy cannot be handed to a process; start without processes",
+    );
+  if (separate && typeof options.store === "object")
+    throw new RangeError(
+      'processes: a Store object cannot be handed to a process; give its URL (store: "postgres://...")',
+    );
+  const nodeArgs = separate?.nodeArgs ?? [];
   const urls: Partial<StackUrls> = { ...options.external };
   const closers: (() => Promise<void>)[] = [];
   let issuer: DevTokenIssuer | undefined;
   let viewer: RunningViewer | undefined;
   let balancer: Balancer | undefined;
   const replicas: ReplicaProcess[] = [];
+  const children: ReplicaProcess[] = [];
   let closing = false;
   let startReplicaNow: (() => Promise<Replica>) | undefined;
   try {
     let store: Store | undefined;
     if (typeof options.store === "string") {
-      if (replicaStore === undefined && options.external?.["run-coordinator"] === undefined) {
+      if (replicaStore === undefined && !separate && options.external?.["run-coordinator"] === undefined) {
         // Opened first, closed last (after the coordinator).
         const opened = await openStore(options.store);
         store = opened;
@@ -157,54 +177,72 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       });
       closers.push(viewer.close);
     }
+    const tuning = options.coordinator ?? {};
+    /** A service's process, on `port`, told where its peers started so far are. */
+    const startChild = async (key: ServiceKey, port: number, extra: readonly string[] = []) => {
+      const args = ["--port", String(port), "--host", host, ...extra];
+      for (const peer of SERVICE_KEYS) {
+        const url = urls[peer];
+        if (peer !== key && url !== undefined) args.push(`--${peer}-url`, url);
+      }
+      if (issuer) args.push("--issuer", issuer.issuer);
+      if (key === "run-coordinator") {
+        if (tuning.leaseMs !== undefined) args.push("--lease-ms", String(tuning.leaseMs));
+        if (tuning.sweepIntervalMs !== undefined) args.push("--sweep-ms", String(tuning.sweepIntervalMs));
+      }
+      // The store URL goes in the environment, not the arguments: `ps` shows arguments to anyone.
+      const store = replicaStore ?? (typeof options.store === "string" ? options.store : "memory");
+      return startReplica({
+        service: key,
+        args,
+        nodeArgs,
+        ...(key === "run-coordinator" ? { env: { [STORE_URL_VARIABLE]: store } } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+        spawned: (child) => {
+          children.push(child);
+          if (key === "run-coordinator" && replicaStore !== undefined) replicas.push(child);
+          void child.exited.then((code) => {
+            if (balancer && replicas.includes(child))
+              balancer.setReplicas(balancer.replicas.filter((url) => url !== child.url));
+            if (!closing && child.url !== "")
+              (options.logger ?? console).warn(
+                `${key} ${replicas.includes(child) ? "replica " : "process "}${child.pid} (${child.url}) exited with ${code ?? "a signal"}`,
+              );
+          });
+        },
+      });
+    };
+    const killAll = () => {
+      for (const child of children) child.kill("SIGKILL");
+    };
+    process.once("exit", killAll); // never leave a child process behind this one
+    closers.push(async () => {
+      process.off("exit", killAll);
+    });
     for (const key of START_ORDER) {
       if (options.external?.[key] !== undefined) continue;
       const port = options.ports?.[key] ?? DEFAULT_PORTS[key];
+      if (separate && !(key === "run-coordinator" && replicaStore !== undefined)) {
+        const child = await startChild(key, port);
+        urls[key] = child.url;
+        closers.push(() => child.stop());
+        continue;
+      }
       if (key === "run-coordinator" && replicaStore !== undefined) {
         const lb = new Balancer(options.logger ? { logger: options.logger } : {});
         balancer = lb;
         const publicUrl = await lb.listen(port, host);
         urls[key] = publicUrl;
-        const killAll = () => {
-          for (const r of replicas) r.kill("SIGKILL");
-        };
-        process.once("exit", killAll); // never leave replicas behind this process
-        closers.push(async () => {
-          process.off("exit", killAll);
-        });
         // The balancer goes first (its connections and streams are cut), then the replicas.
         closers.push(async () => {
           closing = true;
           await lb.close();
           await Promise.all(replicas.map((r) => r.stop()));
         });
-        const tuning = options.coordinator ?? {};
         startReplicaNow = async () => {
           if (closing) throw new Error("the stack is closing");
-          // The store URL goes in the environment, not the arguments: `ps` shows arguments to anyone.
-          const args = ["--port", "0", "--host", host, `--${key}-url`, publicUrl];
-          for (const peer of SERVICE_KEYS) {
-            const url = urls[peer];
-            if (peer !== key && url !== undefined) args.push(`--${peer}-url`, url);
-          }
-          if (issuer) args.push("--issuer", issuer.issuer);
-          if (tuning.leaseMs !== undefined) args.push("--lease-ms", String(tuning.leaseMs));
-          if (tuning.sweepIntervalMs !== undefined) args.push("--sweep-ms", String(tuning.sweepIntervalMs));
-          const replica = await startReplica({
-            args,
-            env: { [STORE_URL_VARIABLE]: replicaStore },
-            ...(options.logger ? { logger: options.logger } : {}),
-            spawned: (child) => {
-              replicas.push(child);
-              void child.exited.then((code) => {
-                lb.setReplicas(lb.replicas.filter((url) => url !== child.url));
-                if (!closing && child.url !== "")
-                  (options.logger ?? console).warn(
-                    `run-coordinator replica ${child.pid} (${child.url}) exited with ${code ?? "a signal"}`,
-                  );
-              });
-            },
-          });
+          // Its own URL for composite executors is the balancer's.
+          const replica = await startChild(key, 0, [`--${key}-url`, publicUrl]);
           if (closing) {
             await replica.stop();
             throw new Error("the stack is closing");
@@ -236,6 +274,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       closers.push(running.close);
     }
   } catch (error) {
+    closing = true;
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;
   }
@@ -245,6 +284,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     issuer,
     viewer,
     replicas,
+    processes: children,
     balancer,
     addReplica() {
       if (startReplicaNow === undefined)
@@ -252,6 +292,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       return startReplicaNow();
     },
     async close() {
+      closing = true; // the processes' exits from here on are expected
       for (const close of closers.reverse()) await close().catch(() => undefined);
     },
   };
