@@ -1,0 +1,159 @@
+/**
+ * The coordinator's PostgreSQL server really restarted under load (database-outage.test.ts cuts a
+ * TCP proxy instead): `pg_ctl stop` while 16 pipelines are in flight, so the server itself drops
+ * every session, mid-transaction, then starts again on the same port. With one in-process
+ * coordinator a `fast` stop; with two replica processes an `immediate` one (a crash: recovery on
+ * start). Requests while it is down answer 503 `store_unavailable`, retryable, at once; no accepted
+ * run is lost (each one succeeds), no log has a gap or a repeat, and the stack takes new runs.
+ * A private cluster (support/pg-cluster.ts), not the shared server: other test files run against
+ * that one meanwhile, and restarting it would break them.
+ */
+import { ArpApiError, RunCoordinatorClient, RunGatewayClient } from "@arp/client";
+import type * as T from "@arp/model";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { type RunningStack, startStack } from "../src/stack.js";
+import { PostgresStore } from "../src/store/postgres/store.js";
+import { ANY_PORT, logProblems, QUIET, readRunLog } from "./run-log.js";
+import { type Cluster, describeCluster, type StopMode, startCluster } from "./support/pg-cluster.js";
+import { freshSchema, sql, withSchema } from "./support/postgres.js";
+
+const ref = (id: string) => ({ node_type_id: `arp.ref.${id}`, version: "1.0.0" });
+const RUNS = 16;
+
+/** Whether `schema` is absent from the cluster: the store starts on an empty one. */
+async function schemaIsFresh(url: string, schema: string): Promise<boolean> {
+  const rows = await sql(url, "SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", [schema]);
+  return rows.length === 0;
+}
+
+/**
+ * 16 pipelines (echo, sleep 1 s, echo) through the gateway, followed by a resuming client; the
+ * server stopped (`mode`) 700 ms in, requests probed while it is down (503 at once), started again
+ * 1.5 s later; then every run succeeded with the log a fresh stream reads, and a new run works.
+ */
+async function restartUnderLoad(cluster: Cluster, stack: RunningStack, mode: StopMode): Promise<void> {
+  const gatewayUrl = stack.urls["run-gateway"];
+  const gateway = new RunGatewayClient({ baseUrl: gatewayUrl });
+  const signal = AbortSignal.timeout(90_000);
+  const runs = await Promise.all(
+    Array.from({ length: RUNS }, (_, i) =>
+      gateway.startRun(
+        {
+          root_node_type_ref: ref("pipeline"),
+          input: {
+            steps: [
+              { node_type: ref("echo") },
+              { node_type: ref("sleep"), inputs: { ms: 1_000 } },
+              { node_type: ref("echo"), inputs: { text: `after ${i}` } },
+            ],
+          },
+        },
+        { signal },
+      ),
+    ),
+  );
+  // Retries long enough to ride out the outage (the default, 3 attempts, gives up within a second).
+  const follower = new RunGatewayClient({ baseUrl: gatewayUrl, retry: { maxAttempts: 60, maxDelayMs: 500 } });
+  const followed = runs.map(async (run) => {
+    const events: T.RunEvent[] = [];
+    for await (const event of follower.streamRunEvents(run.run_id, { signal, idleTimeoutMs: 60_000 }))
+      events.push(event);
+    return events;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 700));
+
+  const stopping = Date.now();
+  await cluster.restart({
+    mode,
+    whileDown: async () => {
+      // 503, retryable, at once (never a hang, never a 500), at the coordinator and the gateway.
+      const coordinator = new RunCoordinatorClient({ baseUrl: stack.urls["run-coordinator"], retry: false });
+      const gatewayOnce = new RunGatewayClient({ baseUrl: gatewayUrl, retry: false });
+      for (const call of [
+        () => coordinator.getRun(runs[0]!.run_id),
+        () => gatewayOnce.getRun(runs[1]!.run_id),
+        () => gatewayOnce.startRun({ root_node_type_ref: ref("echo"), input: { text: "during" } }),
+      ]) {
+        const started = performance.now();
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ArpApiError);
+        expect(error).toMatchObject({ status: 503, code: "store_unavailable", retryable: true });
+        expect(performance.now() - started).toBeLessThan(5_000);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+    },
+  });
+
+  const streams = await Promise.all(followed);
+  for (const [i, run] of runs.entries()) {
+    const log = await readRunLog(gatewayUrl, run.run_id, signal);
+    expect(logProblems(log, run.run_id, "succeeded")).toEqual([]);
+    expect(log.at(-1)?.data?.outputs).toMatchObject({ text: `after ${i}` });
+    expect(streams[i]).toEqual(log);
+  }
+  // The restart was under load: a run accepted last was still sleeping when the stop began.
+  const endedLater = streams.filter((log) => Date.parse(log.at(-1)!.time) > stopping);
+  expect(endedLater.length).toBeGreaterThan(0);
+  const after = await gateway.startRun(
+    {
+      root_node_type_ref: ref("pipeline"),
+      input: { input: { text: "x" }, steps: [{ node_type: ref("echo") }] },
+    },
+    { signal },
+  );
+  expect(logProblems(await readRunLog(gatewayUrl, after.run_id, signal), after.run_id, "succeeded")).toEqual(
+    [],
+  );
+}
+
+describeCluster("the coordinator's PostgreSQL server restarts under load", () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.remove();
+  }, 120_000);
+
+  it("a fast restart under one in-process coordinator: 503 meanwhile, no run lost, logs gap-free", async () => {
+    const schema = freshSchema();
+    expect(await schemaIsFresh(cluster.url, schema)).toBe(true);
+    const store = await PostgresStore.open({
+      connectionString: cluster.url,
+      schema,
+      connectTimeoutMs: 1_000,
+    });
+    const stack = await startStack({ ports: ANY_PORT, logger: QUIET, store });
+    try {
+      await restartUnderLoad(cluster, stack, "fast");
+    } catch (error) {
+      console.error(`server log:\n${cluster.log()}`);
+      throw error;
+    } finally {
+      await stack.close();
+      await store.close();
+    }
+  }, 120_000);
+
+  it("an immediate (crash) restart under two coordinator replicas: the same", async () => {
+    const schema = freshSchema();
+    expect(await schemaIsFresh(cluster.url, schema)).toBe(true);
+    const stack = await startStack({
+      store: withSchema(cluster.url, schema),
+      coordinators: 2,
+      ports: ANY_PORT,
+      logger: QUIET,
+    });
+    try {
+      await restartUnderLoad(cluster, stack, "immediate");
+      // Both replicas served, and still do.
+      for (const replica of stack.replicas)
+        expect(stack.balancer!.stats.replicas[replica.url]!.requests).toBeGreaterThan(0);
+    } catch (error) {
+      console.error(`server log:\n${cluster.log()}`);
+      throw error;
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
+});
