@@ -54,6 +54,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_DOWN_MS = 2_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_UPSTREAM_IDLE_MS = 2_000;
+/** Connections the kernel may queue before they are accepted: the services' own (`listen({ backlog })`). */
+export const LISTEN_BACKLOG = 4_096;
 
 export interface BalancerOptions {
   /** The replicas' base URLs (`http://host:port`, maybe with a path prefix). Default none. */
@@ -221,7 +223,7 @@ export class Balancer {
   async listen(port = 0, host = "127.0.0.1"): Promise<string> {
     await new Promise<void>((resolve, reject) => {
       this.#server.once("error", reject);
-      this.#server.listen(port, host, () => {
+      this.#server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         this.#server.off("error", reject);
         resolve();
       });

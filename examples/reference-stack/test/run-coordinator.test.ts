@@ -649,7 +649,7 @@ describe("ReferenceRunCoordinator: cancellation and deadlines", () => {
 
   it("fails a composite whose executor never calls back, but not while a child of it is going", async () => {
     // Wide enough that a loaded CI machine still creates the child before the idle deadline.
-    const s = await start({ executorTimeoutMs: 1000 }, (f) => {
+    const s = await start({ compositeIdleTimeoutMs: 1000 }, (f) => {
       f.atomic.byType.set(SLOW.node_type_id, after(2000));
       f.registry.add({ ...SLOW, kind: "atomic", constraints: { budgets: { max_wall_time_ms: 5_000 } } });
     });

@@ -3,12 +3,16 @@
  * byte at a time, and connections that send nothing) is cut off by the explicit timeouts within
  * their documented bounds while other clients are served at normal latency; thousands of idle
  * keep-alive connections neither stop new clients nor grow memory without bound, and are closed
- * after the keep-alive timeout; `maxConnections`, `maxRequestsPerSocket` and `maxHeadersCount` as
- * measured. Timing bounds are generous: the CI machine is loaded.
+ * after the keep-alive timeout; `maxConnections`, `maxRequestsPerSocket`, `maxHeadersCount` and
+ * `backlog` as measured (the last in the kernel, through `ss`). Timing bounds are generous: the CI machine is loaded.
  */
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type * as T from "@arp/model";
@@ -25,6 +29,7 @@ import {
 import { TestRunGateway } from "./support/services.js";
 
 const servers = useServers();
+const run = promisify(execFile);
 
 async function listen(options: ListenOptions, logger = recordingLogger()) {
   const running = await new TestRunGateway({ logger }).listen(options);
@@ -368,4 +373,29 @@ describe("maxRequestsPerSocket and maxHeadersCount", () => {
     const served = `GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${pad}\r\n`;
     expect((await rawExchange(url, served)).status).toBe(200);
   });
+});
+
+/** The backlog of the listening socket on `port`, as the kernel holds it (`ss`: its Send-Q). */
+async function kernelBacklog(port: number): Promise<number> {
+  const { stdout } = await run("ss", ["-Hltn", `sport = :${port}`]);
+  const columns = stdout.trim().split(/\s+/);
+  return Number(columns[2]);
+}
+
+const hasSs = process.platform === "linux" && existsSync("/usr/bin/ss");
+
+describe("backlog", () => {
+  it.skipIf(!hasSs)(
+    "defaults to 4096 (capped by net.core.somaxconn): a burst of connects is queued, not dropped; `backlog` sets it",
+    async () => {
+      const somaxconn = Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8"));
+      const defaults = await listen({});
+      expect(await kernelBacklog((defaults.server.address() as AddressInfo).port)).toBe(
+        Math.min(4096, somaxconn),
+      );
+      const small = await listen({ backlog: 16 });
+      expect(await kernelBacklog((small.server.address() as AddressInfo).port)).toBe(16);
+      await expect(listen({ backlog: 0 })).rejects.toThrow("backlog must be a whole number >= 1 (got 0)");
+    },
+  );
 });

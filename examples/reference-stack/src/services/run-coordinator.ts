@@ -68,8 +68,15 @@ import { peerUrl } from "../urls.js";
 export type * from "../store/interface.js";
 export { type CoordinatorLimits, DEFAULT_LIMITS, MemoryStore };
 
-/** How long an executor has to answer when the node run has no `max_wall_time_ms` of its own. */
+/** How long an atomic executor has to answer when the node run has no `max_wall_time_ms` of its own. */
 export const DEFAULT_EXECUTOR_TIMEOUT_MS = 60_000;
+/**
+ * How long a composite node run without a `max_wall_time_ms` may go without a sign of its executor
+ * (its creation, a call about it, a child's end) before it fails. Longer than an atomic executor's:
+ * under a burst (1,000 runs at once on PostgreSQL) a healthy composite executor waited over 60 s
+ * for a busy coordinator between two steps, and its run failed.
+ */
+export const DEFAULT_COMPOSITE_IDLE_TIMEOUT_MS = 300_000;
 /** Deadline of each call to the registry, the PDP, a composite's begin and the executors' cancels. */
 export const DEFAULT_PEER_TIMEOUT_MS = 10_000;
 /** How often the store is asked for overdue runs and node runs (ones no timer here watches). */
@@ -107,6 +114,8 @@ export interface ReferenceRunCoordinatorOptions {
   store?: Store;
   /** See {@link DEFAULT_EXECUTOR_TIMEOUT_MS}. */
   executorTimeoutMs?: number;
+  /** See {@link DEFAULT_COMPOSITE_IDLE_TIMEOUT_MS}. */
+  compositeIdleTimeoutMs?: number;
   /** See {@link DEFAULT_PEER_TIMEOUT_MS}. */
   peerTimeoutMs?: number;
   /** See {@link DEFAULT_SWEEP_INTERVAL_MS}; 0: no sweeps (one process with its own timers). */
@@ -153,6 +162,7 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
   readonly #peers: Peers;
   readonly #now: () => Date;
   readonly #executorTimeoutMs: number;
+  readonly #compositeIdleTimeoutMs: number;
   readonly #peerTimeoutMs: number;
   readonly #limits: CoordinatorLimits;
   readonly #logger: Logger | undefined;
@@ -181,6 +191,11 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
       "executorTimeoutMs",
       options.executorTimeoutMs,
       DEFAULT_EXECUTOR_TIMEOUT_MS,
+    );
+    this.#compositeIdleTimeoutMs = positive(
+      "compositeIdleTimeoutMs",
+      options.compositeIdleTimeoutMs,
+      DEFAULT_COMPOSITE_IDLE_TIMEOUT_MS,
     );
     this.#peerTimeoutMs = positive("peerTimeoutMs", options.peerTimeoutMs, DEFAULT_PEER_TIMEOUT_MS);
     this.#limits = { ...DEFAULT_LIMITS, ...compact({ ...options.limits }) };
@@ -1048,7 +1063,9 @@ export class ReferenceRunCoordinator extends BaseRunCoordinatorServer {
     const budget = o.own?.budgets?.max_wall_time_ms;
     const timeout: NodeRunTimeout =
       budget === undefined
-        ? { ms: this.#executorTimeoutMs, source: "default", idle: o.nodeType.kind === "composite" }
+        ? o.nodeType.kind === "composite"
+          ? { ms: this.#compositeIdleTimeoutMs, source: "default", idle: true }
+          : { ms: this.#executorTimeoutMs, source: "default", idle: false }
         : { ms: budget, source: "max_wall_time_ms", idle: false };
     return compact({
       node_run: compact({

@@ -5,6 +5,7 @@
  * with `processes`, see src/replicas.ts `memory()`).
  */
 import { createHash } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { RunGatewayClient } from "@arp/client";
 import type * as T from "@arp/model";
 import type { ProcessMemory } from "../../src/process.js";
@@ -92,6 +93,7 @@ export async function allAtOnce(
   first = 0,
 ): Promise<Load> {
   const gateway = new RunGatewayClient({ baseUrl: gatewayUrl });
+  setMaxListeners(0, signal); // every request of every run listens to it: thousands at once, by design
   const began = performance.now();
   const done = await Promise.all(
     Array.from({ length: count }, (_, n) => runOne(gateway, gatewayUrl, first + n, signal)),

@@ -95,6 +95,13 @@ export interface ListenOptions {
    * every request past the limit on that connection.
    */
   maxRequestsPerSocket?: number | undefined;
+  /**
+   * How many connections the kernel may hold that the server has not accepted yet (`listen`'s
+   * backlog), for a burst that arrives faster than the event loop accepts. Default 4096 (Node's is
+   * 511: 1,000 clients connecting at once to a busy process overflowed it, and the clients waited
+   * seconds for their SYN to be retried); the kernel caps it (Linux: `net.core.somaxconn`).
+   */
+  backlog?: number | undefined;
 }
 
 export interface CloseOptions {
@@ -134,6 +141,7 @@ function duration(name: string, value: number | undefined, fallback: number): nu
 
 const DEFAULT_MAX_JSON_DEPTH = 64;
 const DEFAULT_MAX_CONNECTIONS = 10_000;
+const DEFAULT_BACKLOG = 4_096;
 /** None: Node answers past the limit with bare 503s to clients that ignore `Connection: close`. */
 const DEFAULT_MAX_REQUESTS_PER_SOCKET = 0;
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
@@ -268,6 +276,7 @@ export abstract class ArpServerBase {
     const maxHeaderSize = whole("maxHeaderSize", options.maxHeaderSize, nodeMaxHeaderSize, 1);
     const maxHeadersCount = whole("maxHeadersCount", options.maxHeadersCount, 2_000, 0);
     const maxConnections = whole("maxConnections", options.maxConnections, DEFAULT_MAX_CONNECTIONS, 0);
+    const backlog = whole("backlog", options.backlog, DEFAULT_BACKLOG, 1);
     const maxRequestsPerSocket = whole(
       "maxRequestsPerSocket",
       options.maxRequestsPerSocket,
@@ -304,7 +313,7 @@ export abstract class ArpServerBase {
     server.on("clientError", clientErrorHandler(this.#logger, maxHeaderSize));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      server.listen({ port: options.port ?? 0, host: options.host ?? "127.0.0.1", backlog }, () => {
         server.off("error", reject);
         resolve();
       });
