@@ -14,7 +14,13 @@ import pg from "pg";
 import type { ProcessMemory } from "../examples/reference-stack/src/process.js";
 import { startStack } from "../examples/reference-stack/src/stack.js";
 import { SERVICE_KEYS } from "../examples/reference-stack/src/urls.js";
-import { allAtOnce, memoryOf, quantile, steady } from "../examples/reference-stack/test/support/load.js";
+import {
+  allAtOnce,
+  memoryOf,
+  quantile,
+  SETTLE_MS,
+  steady,
+} from "../examples/reference-stack/test/support/load.js";
 import { median, table, writeResultsSection } from "./lib.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1000);
@@ -65,6 +71,7 @@ async function round(contender: Contender, r: number): Promise<Round> {
     const before = await memoryOf(stack);
     const load = await allAtOnce(gatewayUrl, RUNS, signal);
     if (load.problems.length > 0) throw new Error(load.problems.slice(0, 10).join("\n"));
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS)); // the burst's keep-alive connections close
     const after = await memoryOf(stack);
     const runsPerSecond = RUNS / (load.wallMs / 1000);
     console.log(`${contender}, round ${r + 1}: ${runsPerSecond.toFixed(1)} runs/s`);
@@ -123,7 +130,8 @@ replaces only this section. The workload of \`test/reliability/load.test.ts\`, m
   replicas behind the stack's balancer. PostgreSQL on loopback (\`fsync=off\`).
 - Latency: a run's start to the end of its stream, p50/p99 over every run of every round. Memory: each
   process's own figures, asked over its IPC channel (\`memory()\`): peak RSS (\`maxRSS\`), and the
-  heap after a full GC (\`--expose-gc\`) after the warm-up and after the 1 000 runs.
+  heap after a full GC (\`--expose-gc\`) after the warm-up and ${SETTLE_MS / 1000} s after the 1 000 runs (their
+  keep-alive connections closed by then).
 
 
 ${table(["Store, coordinators", "runs/s (median)", "p50 s", "p99 s", "peak RSS of the largest process, MiB", "peak RSS of all processes, MiB"], summary)}

@@ -5,7 +5,8 @@
  * starts too). `--<service>-port N` moves a service; `--<service>-url URL` uses another
  * implementation of that service instead of starting ours. The run viewer, a web page, is on
  * `--viewer-port` (default 8088). `--store URL` (or `ARP_STORE_URL`) is the coordinator's store;
- * `--coordinators N` runs N coordinator processes on it, behind a balancer on the coordinator's port.
+ * `--coordinators N` runs N coordinator processes on it, behind a balancer on the coordinator's port;
+ * `--processes` runs every service in a process of its own.
  */
 import { parseArgs } from "node:util";
 import { runDemo } from "./demo.js";
@@ -16,7 +17,7 @@ import { redactUrl, STORE_URL_VARIABLE, storeKind } from "./store/open.js";
 import { SERVICE_KEYS, type ServiceKey, type StackUrls, urlVariable } from "./urls.js";
 import { DEFAULT_VIEWER_PORT } from "./viewer/server.js";
 
-const HELP = `Usage: npm start -- [--once] [--secure] [--store URL] [--coordinators N] [--policy FILE] [--host H] [--viewer-port N] [--<service>-port N] [--<service>-url URL]
+const HELP = `Usage: npm start -- [--once] [--secure] [--store URL] [--coordinators N] [--processes] [--policy FILE] [--host H] [--viewer-port N] [--<service>-port N] [--<service>-url URL]
 
 Starts the seven services of the reference stack, runs the demo workflow and prints it.
   --once              exit after the demo (0 when the run succeeded, 1 otherwise)
@@ -25,6 +26,8 @@ Starts the seven services of the reference stack, runs the demo workflow and pri
                       postgres://user:password@host:port/database[?schema=name] (default ${STORE_URL_VARIABLE})
   --coordinators N    N coordinator processes sharing the store (a postgres:// one), behind a
                       round-robin balancer on the run-coordinator port (default 1, in process)
+  --processes         every service in a process of its own, as a deployment runs them
+                      (default: one process, but for the replicas; not with --policy)
   --policy FILE       the PDP's policy document (JSON, see the README's PDP section;
                       default: the permissive development policy)
   --host H            where to listen (default 127.0.0.1)
@@ -42,6 +45,7 @@ function options() {
     policy: { type: "string" },
     store: { type: "string" },
     coordinators: { type: "string" },
+    processes: { type: "boolean" },
     "viewer-port": { type: "string" },
     help: { type: "boolean" },
   };
@@ -107,6 +111,7 @@ async function main(): Promise<number> {
       secure: values.secure === true,
       ...(typeof store === "string" && store !== "" ? { store } : {}),
       coordinators,
+      processes: values.processes === true,
       ...(typeof values.policy === "string" ? { policy: readPolicyFile(values.policy) } : {}),
       viewer: { port: viewerPort ?? DEFAULT_VIEWER_PORT },
       ...(typeof values.host === "string" ? { host: values.host } : {}),
@@ -119,7 +124,8 @@ async function main(): Promise<number> {
   write("ARP reference stack:");
   for (const key of SERVICE_KEYS) {
     const balanced = key === "run-coordinator" && stack.balancer ? " (the balancer)" : "";
-    write(`  ${key.padEnd(19)} ${stack.urls[key]}${balanced}`);
+    const own = stack.processes.find((p) => p.service === key && !stack.replicas.includes(p));
+    write(`  ${key.padEnd(19)} ${stack.urls[key]}${balanced}${own ? ` (pid ${own.pid})` : ""}`);
   }
   for (const [i, replica] of stack.replicas.entries())
     write(`  ${`  replica ${i + 1}`.padEnd(19)} ${replica.url} (pid ${replica.pid})`);

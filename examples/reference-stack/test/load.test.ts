@@ -5,55 +5,16 @@
  * stream must be the run's whole log (see logProblems). The wall time and the throughput are printed,
  * never asserted: a 2-core machine running other tests at the same time is no benchmark.
  */
-import { createHash } from "node:crypto";
 import { RunCoordinatorClient, RunGatewayClient } from "@arp/client";
 import type * as T from "@arp/model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningStack, startStack } from "../src/stack.js";
 import { ANY_PORT, logProblems, nodeRunIds, QUIET, readRunLog } from "./run-log.js";
+import { expectedOf, pipelineOf, STEPS } from "./support/load.js";
 
 const RUNS = 200;
-const STEPS = 5;
 /** The reads after the runs (1 200 node runs, 200 runs) go at most this many at a time. */
 const READ_CONCURRENCY = 16;
-
-const ref = (id: string) => ({ node_type_id: `arp.ref.${id}`, version: "1.0.0" });
-
-/** Each run's own text: its number, and characters whose case mapping and reversal are not trivial. */
-const textOf = (i: number) => `run ${i} of the Straße café 🚀 ${"ab".repeat(i % 7)} ÉTÉ`;
-
-/** Run i: upper- or lower-case it (alternately), reverse it, count its words, tag it (echo), hash it. */
-function pipelineOf(i: number): T.RunStartRequest {
-  return {
-    root_node_type_ref: ref("pipeline"),
-    input: {
-      input: { text: textOf(i) },
-      steps: [
-        { node_type: ref(i % 2 === 0 ? "text.upper" : "text.lower") },
-        { node_type: ref("text.reverse") },
-        { node_type: ref("text.word_count") },
-        { node_type: ref("echo"), inputs: { run: i } },
-        { node_type: ref("sha256") },
-      ],
-    },
-  };
-}
-
-/** What each step of run i must answer, computed here without the stack; the last is the run's. */
-function expectedOf(i: number): Record<string, unknown>[] {
-  const text = textOf(i);
-  const cased = i % 2 === 0 ? text.toUpperCase() : text.toLowerCase();
-  const reversed = [...cased].reverse().join(""); // by code point: the emoji stays whole
-  // run, i, of, the, Straße, café, 🚀, ÉTÉ, and the run of "ab" unless it is empty.
-  const counted = { text: reversed, words: i % 7 === 0 ? 8 : 9, characters: [...cased].length };
-  return [
-    { text: cased },
-    { text: reversed },
-    counted,
-    { ...counted, run: i },
-    { sha256: createHash("sha256").update(reversed, "utf8").digest("hex") },
-  ];
-}
 
 /** `f` over `items`, at most `limit` at a time; the results in order. */
 async function pooled<I, O>(items: readonly I[], limit: number, f: (item: I) => Promise<O>): Promise<O[]> {

@@ -23,6 +23,20 @@ describe("npm start", () => {
     expect(stdout).not.toContain("See it in the run viewer"); // --once: the viewer is gone by then
   });
 
+  it("--once --processes: every service a process of its own (its pid printed); the demo succeeds", async () => {
+    const { stdout } = await run(tsx, ["src/main.ts", "--once", "--processes", ...anyPort], {
+      cwd: root,
+      timeout: 90_000,
+    });
+    const pids = SERVICE_KEYS.map((key) => {
+      const line = new RegExp(`^  ${key} +http://127\\.0\\.0\\.1:\\d+ \\(pid (\\d+)\\)$`, "m").exec(stdout);
+      expect(line, key).not.toBeNull();
+      return Number(line![1]);
+    });
+    expect(new Set(pids).size).toBe(SERVICE_KEYS.length);
+    expect(stdout).toMatch(/^run run-[\w-]+: succeeded$/m);
+  });
+
   it("without --once: prints the link to the demo run in the viewer, serves it, and Ctrl-C stops it", async () => {
     const child = spawn(tsx, ["src/main.ts", ...anyPort], { cwd: root });
     try {

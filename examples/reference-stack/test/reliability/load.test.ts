@@ -3,24 +3,33 @@
  * own stream, on a stack whose every service is a process of its own: on the memory store with one
  * coordinator, and on PostgreSQL with two coordinator replicas behind the balancer. Every run must
  * succeed with the output computed here, every log be gap-free from seq 0; every service's peak
- * resident memory must stay under {@link PEAK_RSS_LIMIT}, and its heap (after GC) must come back to
- * its baseline (taken after a warm-up) once the runs are over, within {@link HEAP_TOLERANCE}, except
- * a memory store's coordinator, which keeps the 1 000 ended runs (its `maxFinishedRuns`) by design.
+ * resident memory must stay under {@link PEAK_RSS_LIMIT}, and its heap (after GC, once the burst's
+ * keep-alive connections have closed) must come back to its baseline (taken after a warm-up) within
+ * {@link HEAP_TOLERANCE}; a memory store's coordinator, which keeps the 1 000 ended runs (its
+ * `maxFinishedRuns`) by design, within {@link KEPT_RUNS_TOLERANCE}.
  * Throughput, latency and memory are printed, never asserted (bench/load.bench.ts measures them on a
  * quiet machine, for bench/results.md). `ARP_LOAD_RUNS` changes the count.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningStack, type StackOptions, startStack } from "../../src/stack.js";
 import { ANY_PORT, QUIET } from "../run-log.js";
-import { allAtOnce, MiB, memoryOf, mib, quantile, steady } from "../support/load.js";
+import { allAtOnce, MiB, memoryOf, mib, quantile, SETTLE_MS, steady } from "../support/load.js";
 import { describePostgres, dropSchema, freshSchema, withSchema } from "../support/postgres.js";
 
 const RUNS = Number(process.env.ARP_LOAD_RUNS ?? 1000);
 const WARMUP = 40;
 /** The most resident memory any one service's process may reach under the load. */
 const PEAK_RSS_LIMIT = 768 * MiB;
-/** How far a service's heap after GC may end above its baseline once the load is over. */
-const HEAP_TOLERANCE = 16 * MiB;
+/**
+ * How far a service's heap after GC may end above its baseline once the load is over. Not 16 MiB, as
+ * the soak's: Node's `fetch` (undici) keeps a pool client for every connection it ever had open at
+ * once to an origin, and the burst opens thousands (a heap snapshot of the composite executor after
+ * it: 3,151 pool clients and their queues, some 6 MiB; 15 MiB above its baseline in all on
+ * PostgreSQL). A high-water mark of the burst, not growth per run: the soak's heap stays flat.
+ */
+const HEAP_TOLERANCE = 32 * MiB;
+/** A memory store's coordinator keeps the last 1 000 ended runs (`maxFinishedRuns`): about 50 MiB here. */
+const KEPT_RUNS_TOLERANCE = 128 * MiB;
 /** A stuck test's deadline: 1 000 runs take about 1.5 minutes on the 2-core machine. */
 const DEADLINE_MS = 420_000;
 
@@ -54,6 +63,7 @@ function loadSuite(name: string, options: () => StackOptions, cleanup?: () => Pr
         expect(load.outcomes).toHaveLength(RUNS);
         expect(new Set(load.outcomes.map((o) => o.run.run_id)).size).toBe(RUNS);
 
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
         const after = await memoryOf(stack);
         const latencies = load.outcomes.map((o) => o.latencyMs);
         const seconds = load.wallMs / 1000;
@@ -69,10 +79,9 @@ function loadSuite(name: string, options: () => StackOptions, cleanup?: () => Pr
           expect(m.collected, service).toBe(true);
           expect(m.peakRss, `${service}'s peak RSS`).toBeLessThan(PEAK_RSS_LIMIT);
           const keepsRuns = service === "run-coordinator" && options().store === undefined;
-          if (!keepsRuns)
-            expect(m.heapUsed - baseline.get(service)!.heapUsed, `${service}'s heap growth`).toBeLessThan(
-              HEAP_TOLERANCE,
-            );
+          expect(m.heapUsed - baseline.get(service)!.heapUsed, `${service}'s heap growth`).toBeLessThan(
+            keepsRuns ? KEPT_RUNS_TOLERANCE : HEAP_TOLERANCE,
+          );
         }
       },
       DEADLINE_MS,

@@ -12,7 +12,7 @@ import { expect, it } from "vitest";
 import type { ProcessMemory } from "../../src/process.js";
 import { startStack } from "../../src/stack.js";
 import { ANY_PORT, QUIET } from "../run-log.js";
-import { MiB, memoryOf, mib, quantile, steady } from "../support/load.js";
+import { MiB, memoryOf, mib, quantile, SETTLE_MS, steady } from "../support/load.js";
 import { describePostgres, dropSchema, freshSchema, withSchema } from "../support/postgres.js";
 
 const SECONDS = Number(process.env.ARP_SOAK_SECONDS ?? 60);
@@ -55,6 +55,7 @@ describePostgres("soak", (url) => {
           signal,
         }).finally(() => clearInterval(sampler));
         expect(load.problems).toEqual([]);
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
         const after = await memoryOf(stack);
 
         const latencies = load.outcomes.map((o) => o.latencyMs);

@@ -149,6 +149,13 @@ export function processNames(stack: RunningStack): string[] {
   });
 }
 
+/**
+ * How long after a load its keep-alive connections take to close (the servers' 5 s keep-alive and
+ * Node's 1 s grace; the clients' 4 s): until then their sockets and buffers are on the heap, which
+ * is not what "back to its baseline" asks about.
+ */
+export const SETTLE_MS = 7_000;
+
 /** Every process's memory (heap after GC when started with `--expose-gc`), by {@link processNames}. */
 export async function memoryOf(stack: RunningStack): Promise<Map<string, ProcessMemory>> {
   const names = processNames(stack);
