@@ -10,6 +10,7 @@ import { type RunningStack, startStack } from "../src/stack.js";
 import { SERVICE_KEYS } from "../src/urls.js";
 import { ANY_PORT, logProblems, nodeRunIds, QUIET, readRunLog } from "./run-log.js";
 import { stackFixtures } from "./support/conformance.js";
+import { startSleepPipelines } from "./support/outage.js";
 import { describePostgres, dropSchema, freshSchema, withSchema } from "./support/postgres.js";
 
 const ref = (id: string) => ({ node_type_id: `arp.ref.${id}`, version: "1.0.0" });
@@ -39,24 +40,7 @@ describePostgres("two coordinator replicas, one SIGKILLed mid-run", (url) => {
       const gatewayUrl = stack.urls["run-gateway"];
       const gateway = new RunGatewayClient({ baseUrl: gatewayUrl });
       const signal = AbortSignal.timeout(60_000);
-      const started = await Promise.all(
-        Array.from({ length: RUNS }, (_, i) =>
-          gateway.startRun(
-            {
-              root_node_type_ref: ref("pipeline"),
-              input: {
-                // echo (its outputs are its inputs: nothing for the sleep to refuse), sleep, echo.
-                steps: [
-                  { node_type: ref("echo") },
-                  { node_type: ref("sleep"), inputs: { ms: SLEEP_MS } },
-                  { node_type: ref("echo"), inputs: { text: `after ${i}` } },
-                ],
-              },
-            },
-            { signal },
-          ),
-        ),
-      );
+      const started = await startSleepPipelines(gateway, RUNS, SLEEP_MS, signal);
       // Each run followed through the gateway by the client, which resumes a cut stream.
       const followed = started.map(async (run) => {
         const events: T.RunEvent[] = [];

@@ -8,16 +8,20 @@
  * A private cluster (support/pg-cluster.ts), not the shared server: other test files run against
  * that one meanwhile, and restarting it would break them.
  */
-import { ArpApiError, RunCoordinatorClient, RunGatewayClient } from "@arp/client";
-import type * as T from "@arp/model";
+import { RunGatewayClient } from "@arp/client";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type RunningStack, startStack } from "../src/stack.js";
 import { PostgresStore } from "../src/store/postgres/store.js";
-import { ANY_PORT, logProblems, QUIET, readRunLog } from "./run-log.js";
+import { ANY_PORT, QUIET } from "./run-log.js";
+import {
+  expectAllSucceeded,
+  expectUnavailable,
+  followThroughOutages,
+  startSleepPipelines,
+} from "./support/outage.js";
 import { type Cluster, describeCluster, type StopMode, startCluster } from "./support/pg-cluster.js";
 import { freshSchema, sql, withSchema } from "./support/postgres.js";
 
-const ref = (id: string) => ({ node_type_id: `arp.ref.${id}`, version: "1.0.0" });
 const RUNS = 16;
 
 /** Whether `schema` is absent from the cluster: the store starts on an empty one. */
@@ -35,75 +39,22 @@ async function restartUnderLoad(cluster: Cluster, stack: RunningStack, mode: Sto
   const gatewayUrl = stack.urls["run-gateway"];
   const gateway = new RunGatewayClient({ baseUrl: gatewayUrl });
   const signal = AbortSignal.timeout(90_000);
-  const runs = await Promise.all(
-    Array.from({ length: RUNS }, (_, i) =>
-      gateway.startRun(
-        {
-          root_node_type_ref: ref("pipeline"),
-          input: {
-            steps: [
-              { node_type: ref("echo") },
-              { node_type: ref("sleep"), inputs: { ms: 1_000 } },
-              { node_type: ref("echo"), inputs: { text: `after ${i}` } },
-            ],
-          },
-        },
-        { signal },
-      ),
-    ),
-  );
-  // Retries long enough to ride out the outage (the default, 3 attempts, gives up within a second).
-  const follower = new RunGatewayClient({ baseUrl: gatewayUrl, retry: { maxAttempts: 60, maxDelayMs: 500 } });
-  const followed = runs.map(async (run) => {
-    const events: T.RunEvent[] = [];
-    for await (const event of follower.streamRunEvents(run.run_id, { signal, idleTimeoutMs: 60_000 }))
-      events.push(event);
-    return events;
-  });
+  const runs = await startSleepPipelines(gateway, RUNS, 1_000, signal);
+  const followed = followThroughOutages(gatewayUrl, runs, signal);
   await new Promise((resolve) => setTimeout(resolve, 700));
 
   const stopping = Date.now();
   await cluster.restart({
     mode,
     whileDown: async () => {
-      // 503, retryable, at once (never a hang, never a 500), at the coordinator and the gateway.
-      const coordinator = new RunCoordinatorClient({ baseUrl: stack.urls["run-coordinator"], retry: false });
-      const gatewayOnce = new RunGatewayClient({ baseUrl: gatewayUrl, retry: false });
-      for (const call of [
-        () => coordinator.getRun(runs[0]!.run_id),
-        () => gatewayOnce.getRun(runs[1]!.run_id),
-        () => gatewayOnce.startRun({ root_node_type_ref: ref("echo"), input: { text: "during" } }),
-      ]) {
-        const started = performance.now();
-        const error = await call().catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(ArpApiError);
-        expect(error).toMatchObject({ status: 503, code: "store_unavailable", retryable: true });
-        expect(performance.now() - started).toBeLessThan(5_000);
-      }
+      await expectUnavailable(stack, runs);
       await new Promise((resolve) => setTimeout(resolve, 1_500));
     },
   });
-
-  const streams = await Promise.all(followed);
-  for (const [i, run] of runs.entries()) {
-    const log = await readRunLog(gatewayUrl, run.run_id, signal);
-    expect(logProblems(log, run.run_id, "succeeded")).toEqual([]);
-    expect(log.at(-1)?.data?.outputs).toMatchObject({ text: `after ${i}` });
-    expect(streams[i]).toEqual(log);
-  }
+  const streams = await expectAllSucceeded(gatewayUrl, runs, followed, signal);
   // The restart was under load: a run accepted last was still sleeping when the stop began.
   const endedLater = streams.filter((log) => Date.parse(log.at(-1)!.time) > stopping);
   expect(endedLater.length).toBeGreaterThan(0);
-  const after = await gateway.startRun(
-    {
-      root_node_type_ref: ref("pipeline"),
-      input: { input: { text: "x" }, steps: [{ node_type: ref("echo") }] },
-    },
-    { signal },
-  );
-  expect(logProblems(await readRunLog(gatewayUrl, after.run_id, signal), after.run_id, "succeeded")).toEqual(
-    [],
-  );
 }
 
 describeCluster("the coordinator's PostgreSQL server restarts under load", () => {

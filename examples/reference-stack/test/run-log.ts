@@ -13,9 +13,23 @@ export const QUIET = { warn: () => undefined, error: () => undefined };
  * valid RunEvent.
  */
 export async function readRunLog(gateway: string, runId: string, signal: AbortSignal): Promise<T.RunEvent[]> {
-  const response = await fetch(`${gateway}/v1/runs/${encodeURIComponent(runId)}/events`, { signal });
-  if (!response.ok) throw new Error(`stream of ${runId}: HTTP ${response.status} ${await response.text()}`);
-  const lines = (await response.text()).split("\n").filter((line) => line.trim() !== "");
+  // A signal of this read's own: fetch's listener on the one given (shared by thousands of reads in
+  // the load tests) would stay until the request is garbage-collected.
+  const own = new AbortController();
+  const abort = () => own.abort(signal.reason);
+  if (signal.aborted) abort();
+  else signal.addEventListener("abort", abort, { once: true });
+  let text: string;
+  try {
+    const response = await fetch(`${gateway}/v1/runs/${encodeURIComponent(runId)}/events`, {
+      signal: own.signal,
+    });
+    text = await response.text();
+    if (!response.ok) throw new Error(`stream of ${runId}: HTTP ${response.status} ${text}`);
+  } finally {
+    signal.removeEventListener("abort", abort);
+  }
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
   return lines.map((line) => {
     const event: unknown = JSON.parse(line);
     if (!isRunEvent(event)) throw new Error(`stream of ${runId}: not a RunEvent: ${line}`);

@@ -93,7 +93,7 @@ export async function allAtOnce(
   first = 0,
 ): Promise<Load> {
   const gateway = new RunGatewayClient({ baseUrl: gatewayUrl });
-  setMaxListeners(0, signal); // every request of every run listens to it: thousands at once, by design
+  setMaxListeners(0, signal); // every run's requests in flight listen to it: thousands at once, by design
   const began = performance.now();
   const done = await Promise.all(
     Array.from({ length: count }, (_, n) => runOne(gateway, gatewayUrl, first + n, signal)),

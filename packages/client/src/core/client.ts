@@ -82,11 +82,13 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const NEVER_ABORTED = new AbortController().signal;
 
 /**
- * A call's lifetime: the caller's signal and the deadline, merged into one signal for fetch and
- * backoff. Without a deadline, a JSON call hands fetch the caller's signal as it is, or none: a signal
- * costs Node's fetch (undici) several microseconds per request (bench/client.bench.ts), and a call that
- * nothing can abort does not need one. Streams always get a signal of their own, to close the
- * connection when the consumer stops early.
+ * A call's lifetime: the caller's signal and the deadline, merged into one signal of the call's own
+ * for fetch and backoff. A call that nothing can abort (no signal, no deadline) gets none: a signal
+ * costs Node's fetch (undici) several microseconds per request (bench/client.bench.ts). A caller's
+ * signal is never handed to fetch as it is: undici's listener on it stays until the request is
+ * garbage-collected, so one long-lived signal (an app's shutdown signal) given to thousands of calls
+ * piled up listeners and Node's "MaxListenersExceededWarning"; ours is removed when the call ends.
+ * Streams always get a signal of their own, to close the connection when the consumer stops early.
  */
 class CallScope {
   readonly #controller: AbortController | undefined;
@@ -98,8 +100,8 @@ class CallScope {
 
   constructor(caller: AbortSignal | undefined, timeoutMs: number, info: ArpRequestInfo, own = false) {
     this.#caller = caller;
-    if (!own && !(timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY)) {
-      this.signal = caller;
+    if (!own && caller === undefined && !(timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY)) {
+      this.signal = undefined;
       return;
     }
     const controller = new AbortController();
