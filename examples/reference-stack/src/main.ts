@@ -103,6 +103,12 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  if (values.processes === true && typeof values.policy === "string") {
+    process.stderr.write(
+      "--processes: the PDP's policy cannot be handed to a process; leave out --policy or --processes\n",
+    );
+    return 2;
+  }
   let stack: RunningStack;
   try {
     stack = await startStack({

@@ -23,7 +23,10 @@ export function untilStopped(): Promise<void> {
   });
 }
 
-/** The IPC message a parent sends a service's process to learn its memory (replicas.ts, `memory()`). */
+/**
+ * The IPC message a parent sends a service's process to learn its memory (replicas.ts, `memory()`):
+ * `{ type, id }`, answered with `{ type, id, ...ProcessMemory }`.
+ */
 export const MEMORY_QUERY = "arp:memory";
 
 /** What a service's process answers {@link MEMORY_QUERY} with; bytes. */
@@ -46,7 +49,8 @@ export interface ProcessMemory {
 export function answerMemoryQueries(): void {
   if (!process.connected) return;
   process.on("message", (message: unknown) => {
-    if ((message as { type?: unknown } | null)?.type !== MEMORY_QUERY) return;
+    const query = message as { type?: unknown; id?: unknown } | null;
+    if (query?.type !== MEMORY_QUERY) return;
     const gc = (globalThis as { gc?: () => void }).gc;
     // Twice: the first collection can leave garbage that only finalizers of the first made unreachable.
     gc?.();
@@ -58,6 +62,6 @@ export function answerMemoryQueries(): void {
       rss: usage.rss,
       peakRss: process.resourceUsage().maxRSS * 1024,
     };
-    process.send?.({ type: MEMORY_QUERY, ...answer });
+    process.send?.({ type: MEMORY_QUERY, id: query.id, ...answer });
   });
 }

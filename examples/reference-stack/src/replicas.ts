@@ -99,6 +99,7 @@ export function startReplica(options: StartReplicaOptions): Promise<ReplicaProce
   createInterface({ input: child.stderr! }).on("line", out);
 
   let url = "";
+  let queries = 0;
   const handle: ReplicaProcess = {
     service,
     get url() {
@@ -111,25 +112,40 @@ export function startReplica(options: StartReplicaOptions): Promise<ReplicaProce
     exited,
     memory: () =>
       new Promise<ProcessMemory>((resolve, reject) => {
-        const answered = (message: unknown) => {
-          const { type, ...memory } = message as { type?: unknown } & ProcessMemory;
-          if (type !== MEMORY_QUERY) return;
+        // Each query its own id, echoed back: an answer to a query that timed out answers no other.
+        const id = ++queries;
+        const done = (settle: () => void) => {
           clearTimeout(timer);
           child.off("message", answered);
-          resolve(memory);
+          child.off("exit", gone);
+          settle();
         };
-        const timer = setTimeout(() => {
-          child.off("message", answered);
-          reject(
-            new Error(`${what} (pid ${pid}) did not answer a memory query in ${MEMORY_QUERY_TIMEOUT_MS} ms`),
-          );
-        }, MEMORY_QUERY_TIMEOUT_MS);
+        const answered = (message: unknown) => {
+          const {
+            type,
+            id: answering,
+            ...memory
+          } = message as { type?: unknown; id?: unknown } & ProcessMemory;
+          if (type === MEMORY_QUERY && answering === id) done(() => resolve(memory));
+        };
+        const gone = () =>
+          done(() => reject(new Error(`${what} (pid ${pid}) exited before it answered a memory query`)));
+        const timer = setTimeout(
+          () =>
+            done(() =>
+              reject(
+                new Error(
+                  `${what} (pid ${pid}) did not answer a memory query in ${MEMORY_QUERY_TIMEOUT_MS} ms`,
+                ),
+              ),
+            ),
+          MEMORY_QUERY_TIMEOUT_MS,
+        );
+        if (child.exitCode !== null || child.signalCode !== null) return gone();
         child.on("message", answered);
-        child.send({ type: MEMORY_QUERY }, (error) => {
-          if (error === null) return;
-          clearTimeout(timer);
-          child.off("message", answered);
-          reject(new Error(`${what} (pid ${pid}): ${error.message}`));
+        child.once("exit", gone);
+        child.send({ type: MEMORY_QUERY, id }, (error) => {
+          if (error !== null) done(() => reject(new Error(`${what} (pid ${pid}): ${error.message}`)));
         });
       }),
     async stop(graceMs = REPLICA_STOP_GRACE_MS) {

@@ -6,7 +6,8 @@
  * given, else where it listens. It prints `<service> <url>` once listening and stops on SIGTERM or
  * SIGINT. Auth is off, unless `--issuer URL` names a development token issuer (src/auth/issuer.ts):
  * then tokens of that issuer for this service are required, and the calls to peers carry tokens
- * it gives (`POST <issuer>/token`).
+ * it gives (`POST <issuer>/token`). `--cors-origin ORIGIN` lets a web page of that origin call it
+ * (the run viewer's, for a gateway of `startStack({ processes })`).
  *
  * The run coordinator also takes `--store URL` (default `ARP_STORE_URL`, else in memory; see
  * src/store/open.ts), closed after the server at the stop, and `--replica-id`, `--lease-ms`,
@@ -22,7 +23,7 @@ import type { Store } from "./store/interface.js";
 import { openStore, STORE_URL_VARIABLE } from "./store/open.js";
 import { DEFAULT_PORTS, SERVICE_KEYS, type ServiceKey, type StackUrls, urlVariable } from "./urls.js";
 
-const USAGE = `Usage: npx tsx src/serve.ts <${SERVICE_KEYS.join("|")}> [--port N] [--host H] [--<peer>-url URL ...] [--issuer URL]
+const USAGE = `Usage: npx tsx src/serve.ts <${SERVICE_KEYS.join("|")}> [--port N] [--host H] [--<peer>-url URL ...] [--issuer URL] [--cors-origin ORIGIN]
   run-coordinator only: [--store URL] [--replica-id ID] [--lease-ms N] [--sweep-ms N]
   --store URL   memory (default) or postgres://user:password@host:port/database[?schema=name]; default ${STORE_URL_VARIABLE}
 `;
@@ -34,6 +35,7 @@ async function main(): Promise<number> {
     port: { type: "string" },
     host: { type: "string" },
     issuer: { type: "string" },
+    "cors-origin": { type: "string" },
   };
   for (const flag of COORDINATOR_FLAGS) options[flag] = { type: "string" };
   for (const key of SERVICE_KEYS) options[`${key}-url`] = { type: "string" };
@@ -85,8 +87,10 @@ async function main(): Promise<number> {
   }
   const issuer = values.issuer?.replace(/\/+$/, "");
   const token = issuer === undefined ? undefined : remoteTokens(issuer, key);
+  const origin = values["cors-origin"];
   const server: ServerOptions = {
     auth: issuer === undefined ? { mode: "disabled" } : devIssuerAuth(issuer, key),
+    ...(origin === undefined ? {} : { cors: { origins: [origin] } }),
   };
 
   let store: Store | undefined;

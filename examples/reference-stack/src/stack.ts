@@ -149,6 +149,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const children: ReplicaProcess[] = [];
   let closing = false;
   let startReplicaNow: (() => Promise<Replica>) | undefined;
+  /** Everything started, stopped in reverse (once: a second call finds nothing left). */
+  const closeAll = async () => {
+    closing = true; // the processes' exits from here on are expected
+    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+  };
   try {
     let store: Store | undefined;
     if (typeof options.store === "string") {
@@ -186,6 +191,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         if (peer !== key && url !== undefined) args.push(`--${peer}-url`, url);
       }
       if (issuer) args.push("--issuer", issuer.issuer);
+      // The viewer's page calls the gateway from the browser: its origin, and no other.
+      if (key === "run-gateway" && viewer) args.push("--cors-origin", viewer.origin);
       if (key === "run-coordinator") {
         if (tuning.leaseMs !== undefined) args.push("--lease-ms", String(tuning.leaseMs));
         if (tuning.sweepIntervalMs !== undefined) args.push("--sweep-ms", String(tuning.sweepIntervalMs));
@@ -212,13 +219,15 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         },
       });
     };
-    const killAll = () => {
-      for (const child of children) child.kill("SIGKILL");
-    };
-    process.once("exit", killAll); // never leave a child process behind this one
-    closers.push(async () => {
-      process.off("exit", killAll);
-    });
+    if (separate || replicaStore !== undefined) {
+      const killAll = () => {
+        for (const child of children) child.kill("SIGKILL");
+      };
+      process.once("exit", killAll); // never leave a child process behind this one
+      closers.push(async () => {
+        process.off("exit", killAll);
+      });
+    }
     for (const key of START_ORDER) {
       if (options.external?.[key] !== undefined) continue;
       const port = options.ports?.[key] ?? DEFAULT_PORTS[key];
@@ -273,12 +282,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       urls[key] = running.url;
       closers.push(running.close);
     }
+    for (const key of SERVICE_KEYS) if (urls[key] === undefined) throw new Error(`no URL for ${key}`);
   } catch (error) {
-    closing = true;
-    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await closeAll();
     throw error;
   }
-  for (const key of SERVICE_KEYS) if (urls[key] === undefined) throw new Error(`no URL for ${key}`);
   return {
     urls: urls as StackUrls,
     issuer,
@@ -291,10 +299,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         return Promise.reject(new Error("addReplica: the stack has no replicas (coordinators is 1)"));
       return startReplicaNow();
     },
-    async close() {
-      closing = true; // the processes' exits from here on are expected
-      for (const close of closers.reverse()) await close().catch(() => undefined);
-    },
+    close: closeAll,
   };
 }
 

@@ -26,7 +26,7 @@ describe("npm start", () => {
   it("--once --processes: every service a process of its own (its pid printed); the demo succeeds", async () => {
     const { stdout } = await run(tsx, ["src/main.ts", "--once", "--processes", ...anyPort], {
       cwd: root,
-      timeout: 90_000,
+      timeout: 110_000,
     });
     const pids = SERVICE_KEYS.map((key) => {
       const line = new RegExp(`^  ${key} +http://127\\.0\\.0\\.1:\\d+ \\(pid (\\d+)\\)$`, "m").exec(stdout);
@@ -35,7 +35,7 @@ describe("npm start", () => {
     });
     expect(new Set(pids).size).toBe(SERVICE_KEYS.length);
     expect(stdout).toMatch(/^run run-[\w-]+: succeeded$/m);
-  });
+  }, 120_000); // seven processes start one after another: slow on a loaded 2-core machine
 
   it("without --once: prints the link to the demo run in the viewer, serves it, and Ctrl-C stops it", async () => {
     const child = spawn(tsx, ["src/main.ts", ...anyPort], { cwd: root });
@@ -93,6 +93,17 @@ describe("npm start", () => {
     expect(bad).toMatchObject({
       code: 2,
       stderr: "--store: unknown store mysql://u:***@h/db: use memory or postgres://...\n",
+    });
+  });
+
+  it("--processes with --policy: exit 2 with why (a process cannot be handed the document)", async () => {
+    const failed = await run(tsx, ["src/main.ts", "--processes", "--policy", "p.json"], { cwd: root }).catch(
+      (e: unknown) => e,
+    );
+    expect(failed).toMatchObject({
+      code: 2,
+      stderr:
+        "--processes: the PDP's policy cannot be handed to a process; leave out --policy or --processes\n",
     });
   });
 });

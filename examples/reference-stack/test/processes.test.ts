@@ -1,11 +1,14 @@
 /**
  * `startStack({ processes })`: every service a child process of its own (src/serve.ts), as a
- * deployment would run them. Pipelines run through the gateway; each process answers `memory()`
- * over its IPC channel (a full GC first only with `--expose-gc`); what a process cannot be handed
- * (a policy document, a Store object) is refused; closing leaves no process behind.
+ * deployment would run them. Pipelines run through the gateway; the run viewer's origin may call
+ * the gateway's process (CORS); each process answers `memory()` over its IPC channel (a full GC
+ * first only with `--expose-gc`; concurrent queries each their own answer; a process gone rejects);
+ * what a process cannot be handed (a policy document, a Store object) is refused; closing leaves no
+ * process behind.
  */
 import { RunGatewayClient } from "@arp/client";
 import { describe, expect, it } from "vitest";
+import { startReplica } from "../src/replicas.js";
 import { startStack } from "../src/stack.js";
 import { MemoryStore } from "../src/store/memory.js";
 import { SERVICE_KEYS } from "../src/urls.js";
@@ -27,6 +30,7 @@ describe("startStack({ processes })", () => {
       processes: { nodeArgs: ["--expose-gc"] },
       ports: ANY_PORT,
       logger: QUIET,
+      viewer: { port: 0 },
     });
     let pids: number[] = [];
     try {
@@ -44,6 +48,17 @@ describe("startStack({ processes })", () => {
       expect(done[2]!.outcome.events.at(-1)?.data?.outputs).toEqual(expectedOf(2).at(-1));
       expect(logProblems(done[0]!.outcome.events, done[0]!.outcome.run.run_id, "succeeded")).toEqual([]);
 
+      // The viewer's page may call the gateway's process (its CORS origin went on its command line).
+      const cors = await fetch(`${gatewayUrl}/v1/health`, { headers: { origin: stack.viewer!.origin } });
+      expect(cors.headers.get("access-control-allow-origin")).toBe(stack.viewer!.origin);
+      const other = await fetch(`${gatewayUrl}/v1/health`, {
+        headers: { origin: "http://elsewhere.example" },
+      });
+      expect(other.headers.get("access-control-allow-origin")).toBeNull();
+
+      // Two queries at once: each gets its own answer.
+      const [a, b] = await Promise.all([stack.processes[0]!.memory(), stack.processes[0]!.memory()]);
+      expect(a).not.toBe(b);
       const memory = await memoryOf(stack);
       expect([...memory.keys()].sort()).toEqual([...SERVICE_KEYS].sort());
       for (const [service, m] of memory) {
@@ -56,18 +71,19 @@ describe("startStack({ processes })", () => {
       await stack.close();
     }
     expect(pids.filter(alive)).toEqual([]);
-  });
+    await expect(stack.processes[0]!.memory()).rejects.toThrow(/exited before it answered a memory query/);
+  }, 120_000); // seven processes start one after another: slow on a loaded 2-core machine
 
   it("without --expose-gc, memory() says no collection ran", async () => {
-    const stack = await startStack({ processes: true, ports: ANY_PORT, logger: QUIET });
+    const alone = await startReplica({ service: "node-registry", args: ["--port", "0"], logger: QUIET });
     try {
-      const memory = await stack.processes[0]!.memory();
+      const memory = await alone.memory();
       expect(memory.collected).toBe(false);
       expect(memory.heapUsed).toBeGreaterThan(0);
     } finally {
-      await stack.close();
+      await alone.stop();
     }
-  });
+  }, 60_000);
 
   it("refuses what a process cannot be handed: a policy document, a Store object", async () => {
     await expect(startStack({ processes: true, policy: { rules: [] } })).rejects.toThrow(

@@ -1,6 +1,6 @@
 import type * as T from "@arp/model";
 import { describe, expect, it } from "vitest";
-import { EventTail, TAIL_BYTES, TAIL_EVENTS } from "../src/store/postgres/tail.js";
+import { EventTail, TAIL_BYTES, TAIL_EVENTS, TAIL_IDLE_MS } from "../src/store/postgres/tail.js";
 
 const events = (runId: string, from: number, n: number): T.RunEvent[] =>
   Array.from({ length: n }, (_, i) => ({ run_id: runId, seq: from + i, type: "node_evaluated", time: "t" }));
@@ -42,5 +42,25 @@ describe("EventTail (the PostgreSQL store's own recent events)", () => {
     expect(tail.size.bytes).toBeLessThanOrEqual(TAIL_BYTES);
     expect(tail.read("run-0", 0, 1)).toBeUndefined(); // the least recently written went first
     expect(tail.read("run-9", 0, 1)).toHaveLength(1);
+  });
+
+  it(`forgets the runs nothing was written to or seen of for ${TAIL_IDLE_MS} ms, and only those`, () => {
+    let now = 0;
+    const tail = new EventTail(() => now);
+    tail.committed("quiet", events("quiet", 0, 3), [10, 10, 10]);
+    tail.seen("other", 7); // told of another replica's run
+    now = 3_000;
+    tail.committed("busy", events("busy", 0, 1), [10]);
+    now = TAIL_IDLE_MS; // "quiet" and "other": exactly idle that long
+    tail.expire();
+    expect(tail.read("quiet", 0, 10)).toBeUndefined();
+    expect(tail.read("busy", 0, 10)?.map((e) => e.seq)).toEqual([0]);
+    expect(tail.size).toEqual({ runs: 1, bytes: 10, seen: 1 });
+    now = 3_000 + TAIL_IDLE_MS;
+    tail.expire();
+    expect(tail.size).toEqual({ runs: 0, bytes: 0, seen: 0 });
+    // A run written again after it was forgotten starts again from what it committed.
+    tail.committed("quiet", events("quiet", 3, 2), [10, 10]);
+    expect(tail.read("quiet", 3, 10)?.map((e) => e.seq)).toEqual([3, 4]);
   });
 });

@@ -2,7 +2,7 @@
  * A soak: pipeline runs, 50 in flight without a pause, for `ARP_SOAK_SECONDS` (default 60; the
  * 30-minute soak is `ARP_SOAK_SECONDS=1800`), on PostgreSQL with two coordinator replicas, every
  * service a process of its own. Every run must succeed with the output computed here and a gap-free
- * log; each service's heap after GC is sampled every `SAMPLE_EVERY_MS` meanwhile (printed: a
+ * log; each service's heap after GC is sampled every {@link SAMPLE_EVERY_MS} meanwhile (printed: a
  * leak shows as a climb), and must be back at its baseline (taken after a warm-up) within
  * {@link HEAP_TOLERANCE} once the load has stopped; every peak RSS stays under {@link PEAK_RSS_LIMIT}.
  * On PostgreSQL because a memory store keeps up to 1 000 ended runs by design: its coordinator's heap
@@ -10,7 +10,7 @@
  */
 import { expect, it } from "vitest";
 import type { ProcessMemory } from "../../src/process.js";
-import { startStack } from "../../src/stack.js";
+import { type RunningStack, startStack } from "../../src/stack.js";
 import { ANY_PORT, QUIET } from "../run-log.js";
 import { MiB, memoryOf, mib, quantile, SETTLE_MS, steady } from "../support/load.js";
 import { describePostgres, dropSchema, freshSchema, withSchema } from "../support/postgres.js";
@@ -18,6 +18,7 @@ import { describePostgres, dropSchema, freshSchema, withSchema } from "../suppor
 const SECONDS = Number(process.env.ARP_SOAK_SECONDS ?? 60);
 const CONCURRENCY = 50;
 const WARMUP = 100;
+/** Twelve samples over a long soak; every 10 s over a short one. */
 const SAMPLE_EVERY_MS = Math.max(10_000, (SECONDS * 1000) / 12);
 const HEAP_TOLERANCE = 16 * MiB;
 const PEAK_RSS_LIMIT = 768 * MiB;
@@ -27,14 +28,15 @@ describePostgres("soak", (url) => {
     `${SECONDS} s of pipeline runs, ${CONCURRENCY} in flight: every run succeeds; every service's heap after GC returns to its baseline`,
     async () => {
       const schema = freshSchema();
-      const stack = await startStack({
-        store: withSchema(url, schema),
-        coordinators: 2,
-        processes: { nodeArgs: ["--expose-gc"] },
-        ports: ANY_PORT,
-        logger: QUIET,
-      });
+      let stack: RunningStack | undefined;
       try {
+        stack = await startStack({
+          store: withSchema(url, schema),
+          coordinators: 2,
+          processes: { nodeArgs: ["--expose-gc"] },
+          ports: ANY_PORT,
+          logger: QUIET,
+        });
         const gatewayUrl = stack.urls["run-gateway"];
         const signal = AbortSignal.timeout(SECONDS * 1000 + 240_000);
         const warm = await steady(gatewayUrl, { concurrency: CONCURRENCY, count: WARMUP, signal });
@@ -42,11 +44,9 @@ describePostgres("soak", (url) => {
         const baseline = await memoryOf(stack);
 
         const samples: Map<string, ProcessMemory>[] = [];
+        let sampling: Promise<unknown> = Promise.resolve();
         const sampler = setInterval(() => {
-          void memoryOf(stack).then(
-            (m) => samples.push(m),
-            () => undefined,
-          );
+          sampling = memoryOf(stack!).then((m) => samples.push(m));
         }, SAMPLE_EVERY_MS);
         const load = await steady(gatewayUrl, {
           concurrency: CONCURRENCY,
@@ -55,6 +55,7 @@ describePostgres("soak", (url) => {
           signal,
         }).finally(() => clearInterval(sampler));
         expect(load.problems).toEqual([]);
+        await sampling; // the last sample is in (and did not fail) before the final measure
         await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
         const after = await memoryOf(stack);
 
@@ -75,7 +76,7 @@ describePostgres("soak", (url) => {
           );
         }
       } finally {
-        await stack.close();
+        await stack?.close();
         await dropSchema(url, schema);
       }
     },

@@ -114,6 +114,7 @@ export async function steady(
   options: { concurrency: number; count?: number; untilMs?: number; first?: number; signal: AbortSignal },
 ): Promise<Load> {
   const gateway = new RunGatewayClient({ baseUrl: gatewayUrl });
+  setMaxListeners(0, options.signal); // as in allAtOnce: every run in flight listens to it
   const outcomes: Outcome[] = [];
   const problems: string[] = [];
   const first = options.first ?? 0;
@@ -150,11 +151,12 @@ export function processNames(stack: RunningStack): string[] {
 }
 
 /**
- * How long after a load its keep-alive connections take to close (the servers' 5 s keep-alive and
- * Node's 1 s grace; the clients' 4 s): until then their sockets and buffers are on the heap, which
- * is not what "back to its baseline" asks about.
+ * How long after a load what it leaves behind by design goes: its keep-alive connections close (the
+ * servers' 5 s keep-alive and Node's 1 s grace; the clients' 4 s), and the PostgreSQL store forgets
+ * the runs gone quiet (`TAIL_IDLE_MS`, 5 s, checked every second). Until then their sockets, buffers
+ * and events are on the heap, which is not what "back to its baseline" asks about.
  */
-export const SETTLE_MS = 7_000;
+export const SETTLE_MS = 10_000;
 
 /** Every process's memory (heap after GC when started with `--expose-gc`), by {@link processNames}. */
 export async function memoryOf(stack: RunningStack): Promise<Map<string, ProcessMemory>> {

@@ -81,27 +81,47 @@ function run(bin: string, tool: string, args: string[], timeoutMs: number): Prom
   });
 }
 
-async function freePort(): Promise<number> {
+/** Whether `port` on 127.0.0.1 can be listened on now. */
+function canListen(port: number): Promise<boolean> {
   const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+}
+
+/**
+ * A free port below the kernel's ephemeral range: the server gives it up during a restart, and a
+ * port the OS hands out for `listen(0)` elsewhere (other test files run meanwhile) could be taken
+ * in that window; one below the range is only ever taken by asking for it.
+ */
+async function freePort(): Promise<number> {
+  const range = existsSync("/proc/sys/net/ipv4/ip_local_port_range")
+    ? readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number)
+    : [49152];
+  const below = Math.max(20_001, range[0] ?? 49152);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * (below - 20_000));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between 20000 and ${below}`);
 }
 
 export async function startCluster(): Promise<Cluster> {
   const bin = pgBinDir();
   if (bin === undefined) throw new Error(MISSING);
   const dir = mkdtempSync(join(tmpdir(), "arp-pg-cluster-"));
-  chmodSync(dir, 0o755);
-  if (isRoot) {
-    const pgUser = await new Promise<string>((resolve, reject) =>
-      execFile("id", ["-u", "postgres"], (error, stdout) => (error ? reject(error) : resolve(stdout))),
-    );
-    chownSync(dir, Number(pgUser.trim()), -1);
+  try {
+    chmodSync(dir, 0o755);
+    if (isRoot) {
+      const pgUser = await new Promise<string>((resolve, reject) =>
+        execFile("id", ["-u", "postgres"], (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      );
+      chownSync(dir, Number(pgUser.trim()), -1);
+    }
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
   const data = join(dir, "data");
   const logFile = join(dir, "server.log");

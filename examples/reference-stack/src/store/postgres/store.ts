@@ -34,7 +34,7 @@ import type {
   StoredRun,
 } from "../interface.js";
 import { migrate, SCHEMA_NAME } from "./migrate.js";
-import { EventTail } from "./tail.js";
+import { EventTail, TAIL_IDLE_MS } from "./tail.js";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database`; `?schema=name` picks the schema (default `arp`). */
@@ -142,8 +142,8 @@ export class PostgresStore implements Store {
   readonly #recheckMs: number;
   readonly #onError: (error: Error) => void;
   readonly #waiters = new Map<string, Set<Waiter>>();
-  /** Run → the last seq its notifications told, since the listener (re)connected; oldest first. */
-  readonly #notified = new Map<string, number>();
+  /** Run → the last seq its notifications told (and when), since the listener (re)connected; oldest first. */
+  readonly #notified = new Map<string, { seq: number; at: number }>();
   /** This store's name in its notifications. */
   readonly #origin = randomUUID();
   /** The last events this store committed, for its streams (tail.ts). */
@@ -152,6 +152,8 @@ export class PostgresStore implements Store {
   readonly #reading = new Map<string, Promise<{ seq: number; body: EventDraft }[]>>();
   #listener: pg.Client | undefined;
   #recheck: NodeJS.Timeout | undefined;
+  /** Forgets, every second, what the store remembers of runs gone quiet (see #expire). */
+  readonly #housekeeping: NodeJS.Timeout;
   #closed = false;
 
   /** Connects, applies the migrations and starts listening: the store is ready when this resolves. */
@@ -191,6 +193,22 @@ export class PostgresStore implements Store {
     this.#onError = options.onError ?? (() => undefined);
     // An idle connection that breaks must not crash the process: the next query gets a new one.
     this.#pool.on("error", (error) => this.#onError(error));
+    this.#housekeeping = setInterval(() => this.#expire(), 1_000);
+    this.#housekeeping.unref();
+  }
+
+  /**
+   * The runs nothing was committed to or told of for `TAIL_IDLE_MS`: their tails, seqs seen and
+   * notified are forgotten (each only spares a round trip), so that memory returns to its baseline
+   * after a load instead of staying at the caches' bounds.
+   */
+  #expire(): void {
+    this.#tail.expire(TAIL_IDLE_MS);
+    const cutoff = performance.now() - TAIL_IDLE_MS;
+    for (const [runId, told] of this.#notified) {
+      if (told.at > cutoff) break;
+      this.#notified.delete(runId);
+    }
   }
 
   async getRun(runId: string): Promise<StoredRun | undefined> {
@@ -431,7 +449,7 @@ export class PostgresStore implements Store {
       const notified = this.#notified.get(runId);
       if (notified !== undefined) {
         // Told by a notification while the listener has stayed up: later commits will tell too.
-        if (notified > afterSeq) waiter.resolve();
+        if (notified.seq > afterSeq) waiter.resolve();
         return;
       }
       this.#lastSeqs([runId]).then(
@@ -494,6 +512,7 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#recheck);
+    clearInterval(this.#housekeeping);
     this.#wakeAll();
     const listener = this.#listener;
     this.#listener = undefined;
@@ -537,9 +556,9 @@ export class PostgresStore implements Store {
 
   /** The last seq a run's log is known to have reached, while the listener is up (see waitForEvents). */
   #remember(runId: string, lastSeq: number): void {
-    const last = Math.max(lastSeq, this.#notified.get(runId) ?? -1);
+    const last = Math.max(lastSeq, this.#notified.get(runId)?.seq ?? -1);
     this.#notified.delete(runId); // re-inserted: the most recently told are kept longest
-    this.#notified.set(runId, last);
+    this.#notified.set(runId, { seq: last, at: performance.now() });
     if (this.#notified.size > NOTIFIED_RUNS) this.#notified.delete(this.#notified.keys().next().value!);
   }
 

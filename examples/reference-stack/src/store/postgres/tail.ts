@@ -7,13 +7,17 @@
  *
  * Bounded: at most {@link TAIL_EVENTS} events per run and {@link TAIL_BYTES} in all (the JSON size
  * of the events); past that the least recently written runs are forgotten. `seen` keeps one number
- * per run for at most {@link SEEN_RUNS} runs.
+ * per run for at most {@link SEEN_RUNS} runs. And short-lived: `expire()` forgets the runs nothing
+ * was written to or seen of for {@link TAIL_IDLE_MS} (their followers have read those events by
+ * then, or read the table), so memory goes back to its baseline once the load stops; a 30-minute
+ * soak held some 25 MiB of heap per replica in ended runs' events before.
  */
 import type * as T from "@arp/model";
 
 export const TAIL_EVENTS = 64;
 export const TAIL_BYTES = 8 * 1024 * 1024;
 export const SEEN_RUNS = 10_000;
+export const TAIL_IDLE_MS = 5_000;
 
 interface Tail {
   /** The seq of `events[0]`. */
@@ -21,6 +25,8 @@ interface Tail {
   events: T.RunEvent[];
   sizes: number[];
   bytes: number;
+  /** When it was last written (`now()`). */
+  at: number;
 }
 
 function deepFreeze<V>(value: V): V {
@@ -33,12 +39,19 @@ function deepFreeze<V>(value: V): V {
 
 export class EventTail {
   readonly #tails = new Map<string, Tail>();
-  readonly #seen = new Map<string, number>();
+  /** Per run, the last seq known to exist and when that was learnt; oldest first. */
+  readonly #seen = new Map<string, { seq: number; at: number }>();
+  readonly #now: () => number;
   #bytes = 0;
 
+  /** `now`: a monotonic clock in ms (tests give their own). */
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+  }
+
   /** How much it holds (for tests and metrics). */
-  get size(): { runs: number; bytes: number } {
-    return { runs: this.#tails.size, bytes: this.#bytes };
+  get size(): { runs: number; bytes: number; seen: number } {
+    return { runs: this.#tails.size, bytes: this.#bytes, seen: this.#seen.size };
   }
 
   /** Events just committed (consecutive seqs), with the JSON length of each. */
@@ -50,7 +63,8 @@ export class EventTail {
       this.#drop(runId); // not what follows what it held: start again from these
       tail = undefined;
     }
-    tail ??= { first, events: [], sizes: [], bytes: 0 };
+    tail ??= { first, events: [], sizes: [], bytes: 0, at: 0 };
+    tail.at = this.#now();
     this.#tails.delete(runId); // re-inserted: the most recently written are kept longest
     this.#tails.set(runId, tail);
     events.forEach((event, i) => {
@@ -73,10 +87,26 @@ export class EventTail {
   /** A seq known to exist in the run's log. */
   seen(runId: string, seq: number): void {
     const known = this.#seen.get(runId);
-    if (known !== undefined && known >= seq) return;
+    if (known !== undefined && known.seq >= seq) return;
     this.#seen.delete(runId);
-    this.#seen.set(runId, seq);
+    this.#seen.set(runId, { seq, at: this.#now() });
     if (this.#seen.size > SEEN_RUNS) this.#seen.delete(this.#seen.keys().next().value!);
+  }
+
+  /**
+   * Forgets what was last written or seen more than `idleMs` ago. Both maps are in that order, so
+   * this stops at the first recent entry: its cost is what it forgets.
+   */
+  expire(idleMs = TAIL_IDLE_MS): void {
+    const cutoff = this.#now() - idleMs;
+    for (const [runId, tail] of this.#tails) {
+      if (tail.at > cutoff) break;
+      this.#drop(runId);
+    }
+    for (const [runId, known] of this.#seen) {
+      if (known.at > cutoff) break;
+      this.#seen.delete(runId);
+    }
   }
 
   /**
@@ -88,7 +118,7 @@ export class EventTail {
     if (tail === undefined) return undefined;
     const last = tail.first + tail.events.length - 1;
     if (fromSeq < tail.first || fromSeq > last + 1) return undefined;
-    if ((this.#seen.get(runId) ?? -1) > last) return undefined;
+    if ((this.#seen.get(runId)?.seq ?? -1) > last) return undefined;
     // Frozen, so handing out the held objects is safe.
     return tail.events.slice(fromSeq - tail.first, fromSeq - tail.first + limit);
   }
