@@ -24,7 +24,7 @@ const PEAK_RSS_LIMIT = 768 * MiB;
  * How far a service's heap after GC may end above its baseline once the load is over. Not 16 MiB, as
  * the soak's: Node's `fetch` (undici) keeps a pool client for every connection it ever had open at
  * once to an origin, and the burst opens thousands (a heap snapshot of the composite executor after
- * it: 3,151 pool clients and their queues, some 6 MiB). Up to 8.5 MiB above the baseline measured
+ * it: 3,151 pool clients and their queues, some 6 MiB). Up to 11.5 MiB above the baseline measured
  * (bench/results.md), 15 MiB before the burst's keep-alive connections had closed. A high-water mark
  * of the burst, not growth per run: the soak's heap stays flat.
  */
