@@ -396,17 +396,14 @@ describe("backlog", () => {
     });
     return;
   }
-  it(
-    "defaults to 4096, capped by net.core.somaxconn (the kernel's own figure, read with ss); `backlog` sets it",
-    async () => {
-      const somaxconn = Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8"));
-      const defaults = await listen({});
-      expect(await kernelBacklog((defaults.server.address() as AddressInfo).port)).toBe(
-        Math.min(4096, somaxconn),
-      );
-      const small = await listen({ backlog: 16 });
-      expect(await kernelBacklog((small.server.address() as AddressInfo).port)).toBe(16);
-      await expect(listen({ backlog: 0 })).rejects.toThrow("backlog must be a whole number >= 1 (got 0)");
-    },
-  );
+  it("defaults to 4096, capped by net.core.somaxconn (the kernel's own figure, read with ss); `backlog` sets it", async () => {
+    const somaxconn = Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8"));
+    const defaults = await listen({});
+    expect(await kernelBacklog((defaults.server.address() as AddressInfo).port)).toBe(
+      Math.min(4096, somaxconn),
+    );
+    const small = await listen({ backlog: 16 });
+    expect(await kernelBacklog((small.server.address() as AddressInfo).port)).toBe(16);
+    await expect(listen({ backlog: 0 })).rejects.toThrow("backlog must be a whole number >= 1 (got 0)");
+  });
 });
