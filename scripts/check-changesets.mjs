@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const dir = fileURLToPath(new URL("../.changeset/", import.meta.url));
-const PACKAGES = new Set(["@arp/model", "@arp/client", "@arp/server", "@arp/conformance"]);
+const PACKAGES = new Set(["@arp/model", "@arp/client", "@arp/server", "@arp/conformance", "@arp/mcp"]);
 const FRONT_MATTER = /^---\n((?:"[^"]+": (?:major|minor|patch)\n)+)---\n\n(\S[\s\S]*)$/;
 
 const problems = [];
