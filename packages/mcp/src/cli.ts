@@ -62,7 +62,9 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       ["help", { type: "boolean" as const }],
       ...command.options.map((o) => [o.name, { type: o.type, multiple: o.multiple === true }]),
     ]);
-    values = parseArgs({ args: [...rest], options, strict: true, allowPositionals: false }).values;
+    // parseArgs types a `multiple` string option as (string | boolean)[]; the table says which is which.
+    values = parseArgs({ args: [...rest], options, strict: true, allowPositionals: false })
+      .values as ParsedValues;
   } catch (err) {
     io.stderr(`${PROGRAM}: ${(err as Error).message}\n\n${usage(command)}`);
     return EXIT.usage;

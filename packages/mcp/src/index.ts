@@ -5,6 +5,27 @@
  */
 
 // MCP tools as ARP node types (src/bridge/).
-export {};
+export { McpBridge, type McpBridgeOptions, type McpServerStatus } from "./bridge/bridge.js";
+export { type ConnectionState, McpNotConnectedError } from "./bridge/connection.js";
+export { EXECUTOR_DEFAULTS, McpAtomicExecutor, type McpAtomicExecutorOptions } from "./bridge/executor.js";
+export { DEFAULTS as BRIDGE_DEFAULTS, type Limits as BridgeLimits } from "./bridge/limits.js";
+export {
+  CONTENT_OUTPUT_SCHEMA,
+  MCP_ERROR_CODES,
+  type McpErrorCode,
+  nodeTypeIdOf,
+  nodeTypeVersion,
+  toolToNodeType,
+} from "./bridge/mapping.js";
+export { PUBLISH_DEFAULTS, type PublishOptions, RegistryPublisher } from "./bridge/publisher.js";
+export {
+  checkServerName,
+  type HttpTarget,
+  type McpServerTarget,
+  McpTargetError,
+  parseServerTarget,
+  type StdioTarget,
+  splitCommandLine,
+} from "./bridge/target.js";
 
 // ARP runs as MCP tools (src/serve/).

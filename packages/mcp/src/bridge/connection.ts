@@ -1,0 +1,275 @@
+/**
+ * One MCP server: connects (a child process over stdio, or Streamable HTTP), lists its tools
+ * (following pagination, bounded), re-lists them on `notifications/tools/list_changed`, calls them,
+ * and reconnects when the server goes away, with exponential backoff, jitter and a cap. A connected
+ * server is pinged now and then: an HTTP server that went away while idle is noticed too.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "@arp/server";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  type CallToolResult,
+  CallToolResultSchema,
+  type Tool,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import { backoffDelay, type Limits, MAX_TIMER_MS } from "./limits.js";
+import type { McpServerTarget } from "./target.js";
+
+export type ConnectionState = "connecting" | "connected" | "down" | "closed";
+
+/** What a connection knows of its server: the tools of the last complete listing. */
+export interface ServerSnapshot {
+  state: ConnectionState;
+  /** `serverInfo.version` of the last initialize; undefined before the first one. */
+  serverVersion: string | undefined;
+  tools: readonly Tool[];
+}
+
+export interface ConnectionOptions {
+  limits: Limits;
+  logger: Logger;
+  /** A stdio server's stderr: passed through to ours (default) or dropped. */
+  stderr: "inherit" | "ignore";
+  /** Called after every change of state or tools. */
+  onChange: (connection: McpConnection) => void;
+  /** `clientInfo` of initialize. */
+  clientInfo: { name: string; version: string };
+}
+
+/** A call made while the server is not connected: the node run fails `mcp_unavailable`. */
+export class McpNotConnectedError extends Error {
+  override name = "McpNotConnectedError";
+}
+
+export class McpConnection {
+  readonly target: McpServerTarget;
+  #state: ConnectionState = "connecting";
+  #serverVersion: string | undefined;
+  #tools: readonly Tool[] = [];
+  #client: Client | undefined;
+  /** Resolves the wait of the connected phase: the connection was lost. */
+  #lost: (() => void) | undefined;
+  readonly #closing = new AbortController();
+  readonly #options: ConnectionOptions;
+  #loop: Promise<void> | undefined;
+  /** Settles after the first attempt, connected or not. */
+  #firstAttempt: Promise<void>;
+  #firstAttemptDone!: () => void;
+  #refreshing: Promise<void> | undefined;
+  #refreshAgain = false;
+
+  constructor(target: McpServerTarget, options: ConnectionOptions) {
+    this.target = target;
+    this.#options = options;
+    this.#firstAttempt = new Promise((resolve) => {
+      this.#firstAttemptDone = resolve;
+    });
+  }
+
+  get name(): string {
+    return this.target.name;
+  }
+
+  snapshot(): ServerSnapshot {
+    return { state: this.#state, serverVersion: this.#serverVersion, tools: this.#tools };
+  }
+
+  /** Starts connecting (and reconnecting); resolves after the first attempt, whether it connected. */
+  start(): Promise<void> {
+    this.#loop ??= this.#run();
+    return this.#firstAttempt;
+  }
+
+  /**
+   * Calls a tool. `signal` aborting cancels the request at the server (`notifications/cancelled`);
+   * rejects with McpNotConnectedError when not connected, else with what the SDK throws.
+   */
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    options: { signal: AbortSignal; timeoutMs: number },
+  ): Promise<CallToolResult> {
+    const client = this.#client;
+    if (client === undefined || this.#state !== "connected") {
+      throw new McpNotConnectedError(`MCP server ${this.name} is not connected (${this.#state})`);
+    }
+    // The SDK's own default (60 s) would cut long tools: 0 means none of ours, up to setTimeout's range.
+    const timeout = options.timeoutMs === 0 ? MAX_TIMER_MS : options.timeoutMs;
+    return (await client.request(
+      { method: "tools/call", params: { name, arguments: args } },
+      CallToolResultSchema,
+      { signal: options.signal, timeout },
+    )) as CallToolResult;
+  }
+
+  /** Tells the connection that a call found it broken: it reconnects. */
+  reportBroken(reason: string): void {
+    if (this.#state !== "connected") return;
+    this.#options.logger.warn(`MCP server ${this.name}: connection lost (${reason})`);
+    this.#lost?.();
+  }
+
+  /** Stops reconnecting and closes the connection (a stdio server's process ends). */
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    this.#closing.abort();
+    this.#lost?.();
+    await this.#loop;
+    this.#set("closed");
+  }
+
+  async #run(): Promise<void> {
+    const { limits, logger } = this.#options;
+    let failures = 0;
+    while (!this.#closing.signal.aborted) {
+      let client: Client | undefined;
+      try {
+        this.#set("connecting");
+        client = await this.#connect();
+        const lost = new Promise<void>((resolve) => {
+          this.#lost = resolve;
+        });
+        client.onclose = () => this.#lost?.();
+        await this.#refresh(client);
+        this.#client = client;
+        failures = 0;
+        this.#set("connected");
+        this.#firstAttemptDone();
+        await Promise.race([lost, this.#pinging(client)]);
+      } catch (err) {
+        if (!this.#closing.signal.aborted) {
+          logger.warn(`MCP server ${this.name}: cannot connect: ${messageOf(err)}`);
+        }
+      } finally {
+        this.#client = undefined;
+        this.#lost = undefined;
+        if (client !== undefined) {
+          client.onclose = undefined;
+          await client.close().catch(() => {});
+        }
+      }
+      this.#firstAttemptDone();
+      if (this.#closing.signal.aborted) break;
+      this.#set("down");
+      const delay = backoffDelay(failures++, limits.reconnectInitialDelayMs, limits.reconnectMaxDelayMs);
+      logger.debug?.(`MCP server ${this.name}: reconnecting in ${delay} ms`);
+      await sleep(delay, undefined, { signal: this.#closing.signal }).catch(() => {});
+    }
+  }
+
+  async #connect(): Promise<Client> {
+    const client = new Client(this.#options.clientInfo, { capabilities: {} });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      void this.#refresh(client).catch((err: unknown) => {
+        this.#options.logger.warn(`MCP server ${this.name}: cannot list tools: ${messageOf(err)}`);
+      });
+    });
+    const transport = this.#transport();
+    // A failure of initialize, or the close while it waits: end what was started (a child process).
+    const onClose = () => void client.close().catch(() => {});
+    this.#closing.signal.addEventListener("abort", onClose, { once: true });
+    try {
+      await client.connect(transport, { timeout: this.#options.limits.connectTimeoutMs });
+    } catch (err) {
+      await client.close().catch(() => {});
+      throw err;
+    } finally {
+      this.#closing.signal.removeEventListener("abort", onClose);
+    }
+    this.#serverVersion = client.getServerVersion()?.version;
+    return client;
+  }
+
+  #transport(): Transport {
+    const target = this.target;
+    if (target.transport === "stdio") {
+      return new StdioClientTransport({
+        command: target.command,
+        args: target.args,
+        stderr: this.#options.stderr,
+        ...(target.env === undefined ? {} : { env: target.env }),
+        ...(target.cwd === undefined ? {} : { cwd: target.cwd }),
+      });
+    }
+    return new StreamableHTTPClientTransport(new URL(target.url), {
+      ...(target.headers === undefined ? {} : { requestInit: { headers: target.headers } }),
+    });
+  }
+
+  /** Lists the tools again; one listing at a time, and one more when asked during one. */
+  #refresh(client: Client): Promise<void> {
+    if (this.#refreshing !== undefined) {
+      this.#refreshAgain = true;
+      return this.#refreshing;
+    }
+    const run = async () => {
+      do {
+        this.#refreshAgain = false;
+        this.#tools = await this.#listAll(client);
+        if (this.#state === "connected") this.#options.onChange(this);
+      } while (this.#refreshAgain);
+    };
+    this.#refreshing = run().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  async #listAll(client: Client): Promise<Tool[]> {
+    const { limits, logger } = this.#options;
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; ; page++) {
+      if (page >= limits.maxToolPages) {
+        logger.warn(
+          `MCP server ${this.name}: stopped listing tools after maxToolPages ${limits.maxToolPages} pages`,
+        );
+        break;
+      }
+      const result = await client.listTools(cursor === undefined ? {} : { cursor }, {
+        timeout: limits.listTimeoutMs,
+      });
+      tools.push(...result.tools);
+      if (tools.length > limits.maxTools) {
+        logger.warn(
+          `MCP server ${this.name}: more than maxTools ${limits.maxTools} tools; the rest are ignored`,
+        );
+        tools.length = limits.maxTools;
+        break;
+      }
+      cursor = result.nextCursor;
+      if (cursor === undefined) break;
+    }
+    return tools;
+  }
+
+  /** Pings while connected; resolves when a ping fails (the connection is lost). */
+  async #pinging(client: Client): Promise<void> {
+    const { pingIntervalMs, pingTimeoutMs } = this.#options.limits;
+    if (pingIntervalMs === 0) return new Promise(() => {});
+    for (;;) {
+      await sleep(pingIntervalMs, undefined, { signal: this.#closing.signal }).catch(() => {});
+      if (this.#closing.signal.aborted || this.#client !== client) return;
+      try {
+        await client.ping({ timeout: pingTimeoutMs });
+      } catch (err) {
+        this.#options.logger.warn(`MCP server ${this.name}: ping failed: ${messageOf(err)}`);
+        return;
+      }
+    }
+  }
+
+  #set(state: ConnectionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#options.onChange(this);
+  }
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message || err.name : String(err);
+}
