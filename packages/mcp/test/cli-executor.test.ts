@@ -174,7 +174,8 @@ describe("arp-mcp executor: running", () => {
     expect(existsSync(join(BIN, "../../dist/cli.js")), "run `npm run build` in packages/mcp first").toBe(
       true,
     );
-    // A marker in the MCP server's command line, to find its process (Linux: /proc).
+    // A marker in the MCP server's command line, to find its process (Linux: /proc); the executor's
+    // own command line holds it too.
     const marker = `9.9.9-${process.pid}-${Date.now()}`;
     const child = spawn(
       process.execPath,
@@ -195,10 +196,11 @@ describe("arp-mcp executor: running", () => {
     );
     const health = await fetch(`${url}/v1/health`);
     expect(health.status).toBe(200);
-    expect(processesWith(marker)).toHaveLength(1);
+    const servers = () => processesWith(marker).filter((pid) => pid !== String(child.pid));
+    expect(servers()).toHaveLength(1);
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     await expect(fetch(`${url}/v1/health`)).rejects.toThrow();
-    await eventually("the MCP server to end", () => (processesWith(marker).length === 0 ? true : undefined));
+    await eventually("the MCP server to end", () => (servers().length === 0 ? true : undefined));
   });
 });
