@@ -138,7 +138,7 @@ describe("tool → node type", () => {
 
 describe("CallToolResult → outcome", () => {
   const limits = { maxOutputBytes: 1000, maxErrorTextLength: 10 };
-  const check = compileSchema({ type: "object", properties: { n: { type: "number" } }, required: ["n"] }, 20);
+  const check = compileSchema({ type: "object", properties: { n: { type: "number" } }, required: ["n"] });
 
   it("structuredContent, else { content }", () => {
     expect(resultToOutcome("t", { content: [], structuredContent: { n: 1 } }, check, limits)).toEqual({
@@ -232,9 +232,9 @@ describe("schemas", () => {
       [{ type: "string", format: "email", "x-vendor": true }, "not an email", false],
     ];
     for (const [schema, value, valid] of cases) {
-      expect(compileSchema(schema, 20)(value) === undefined, JSON.stringify(schema)).toBe(valid);
+      expect(compileSchema(schema)(value) === undefined, JSON.stringify(schema)).toBe(valid);
     }
-    expect(() => compileSchema({ type: "nope" }, 20)).toThrow();
+    expect(() => compileSchema({ type: "nope" })).toThrow();
   });
 });
 

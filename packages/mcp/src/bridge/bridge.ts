@@ -298,12 +298,11 @@ export class McpBridge {
         continue;
       }
       try {
-        const max = this.#limits.maxReportedIssues;
-        const input = compileSchema(tool.inputSchema as Record<string, unknown>, max);
+        const input = compileSchema(tool.inputSchema as Record<string, unknown>);
         const output =
           tool.outputSchema === undefined
             ? undefined
-            : compileSchema(tool.outputSchema as Record<string, unknown>, max);
+            : compileSchema(tool.outputSchema as Record<string, unknown>);
         next.set(key, { connection, tool, nodeType, input, output });
       } catch (err) {
         this.#logger.warn(

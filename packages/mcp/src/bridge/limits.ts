@@ -26,8 +26,6 @@ export const DEFAULTS = {
   maxOutputBytes: 1024 * 1024,
   /** Longest tool error text (or transport error message) quoted in a node run's error. */
   maxErrorTextLength: 2_000,
-  /** Schema issues listed in an `invalid_inputs` or `invalid_outputs` error. */
-  maxReportedIssues: 20,
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof DEFAULTS]: number };
@@ -64,7 +62,6 @@ export function resolveLimits(given: Partial<Record<keyof Limits, number | undef
     pingTimeoutMs: ms("pingTimeoutMs", 1),
     maxOutputBytes: count("maxOutputBytes"),
     maxErrorTextLength: count("maxErrorTextLength"),
-    maxReportedIssues: count("maxReportedIssues"),
   };
   if (limits.reconnectMaxDelayMs < limits.reconnectInitialDelayMs) {
     throw new RangeError("reconnectMaxDelayMs must be at least reconnectInitialDelayMs");

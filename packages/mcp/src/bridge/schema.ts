@@ -21,9 +21,10 @@ const options = { strict: false, allErrors: false, formats: fullFormats, validat
 
 /**
  * Compiles `schema`; throws when it is not a schema the dialect accepts. Each schema gets its own
- * ajv instance: two tools may use the same `$id` for different schemas.
+ * ajv instance: two tools may use the same `$id` for different schemas. ajv stops at the first
+ * issue (`allErrors` off): the work on a bad value is bounded, and so is the list of issues.
  */
-export function compileSchema(schema: Record<string, unknown>, maxIssues: number): Validator {
+export function compileSchema(schema: Record<string, unknown>): Validator {
   const dialect = typeof schema.$schema === "string" ? schema.$schema : "";
   let validate: ValidateFunction;
   if (dialect === "" || dialect.includes("2020-12")) validate = new Ajv2020(options).compile(schema);
@@ -36,7 +37,7 @@ export function compileSchema(schema: Record<string, unknown>, maxIssues: number
   }
   return (value) => {
     if (validate(value)) return undefined;
-    return (validate.errors ?? []).slice(0, maxIssues).map((e) => ({
+    return (validate.errors ?? []).map((e) => ({
       pointer: e.instancePath,
       message: e.message ?? e.keyword,
     }));

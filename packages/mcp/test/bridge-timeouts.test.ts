@@ -1,0 +1,104 @@
+/** The connection's timeouts, each against a server that does not answer that one request. */
+import { createServer } from "node:http";
+import { NodeRegistryClient } from "@arp/client";
+import { describe, expect, it } from "vitest";
+import { McpBridge } from "../src/index.js";
+import { eventually, recordingLogger, stdioTarget } from "./support/fixture.js";
+
+const retryLater = { reconnectInitialDelayMs: 60_000, reconnectMaxDelayMs: 60_000 };
+
+describe("bridge timeouts", () => {
+  it("connectTimeoutMs: a server that never answers initialize is given up on (state down)", async () => {
+    const logger = recordingLogger();
+    const started = Date.now();
+    const bridge = await new McpBridge({
+      servers: [
+        {
+          name: "mute",
+          transport: "stdio",
+          command: process.execPath,
+          args: ["-e", "setInterval(() => {}, 1000)"],
+        },
+      ],
+      logger,
+      connectTimeoutMs: 300,
+      ...retryLater,
+    }).start();
+    try {
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(bridge.status()[0]?.state).toBe("down");
+      expect(logger.lines.some((l) => l.includes("cannot connect") && /timed out/i.test(l))).toBe(true);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it("listTimeoutMs: a server that never answers tools/list is given up on", async () => {
+    const logger = recordingLogger();
+    const bridge = await new McpBridge({
+      servers: [stdioTarget("nolist", "--hang-list")],
+      logger,
+      stderr: "ignore",
+      listTimeoutMs: 300,
+      ...retryLater,
+    }).start();
+    try {
+      expect(bridge.status()[0]).toMatchObject({ state: "down", nodeTypes: 0 });
+      expect(logger.lines.some((l) => l.includes("cannot connect") && /timed out/i.test(l))).toBe(true);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it("pingTimeoutMs: an unanswered ping counts as a lost connection", async () => {
+    const logger = recordingLogger();
+    const bridge = await new McpBridge({
+      servers: [stdioTarget("noping", "--hang-ping")],
+      logger,
+      stderr: "ignore",
+      pingIntervalMs: 100,
+      pingTimeoutMs: 300,
+      ...retryLater,
+    }).start();
+    try {
+      expect(bridge.status()[0]?.state).toBe("connected");
+      await eventually("the lost connection", () =>
+        bridge.status()[0]?.state === "down" ? true : undefined,
+      );
+      expect(logger.lines.some((l) => l.includes("ping failed"))).toBe(true);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it("publishTimeoutMs: a registry that never answers is retried, not waited on", async () => {
+    const hanging = createServer(() => {});
+    await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+    const { port } = hanging.address() as { port: number };
+    const bridge = await new McpBridge({
+      servers: [stdioTarget("p")],
+      stderr: "ignore",
+      logger: recordingLogger(),
+    }).start();
+    const logger = recordingLogger();
+    const publisher = bridge.publish(new NodeRegistryClient({ baseUrl: `http://127.0.0.1:${port}` }), {
+      logger,
+      publishTimeoutMs: 200,
+      retryInitialDelayMs: 50,
+      retryMaxDelayMs: 50,
+    });
+    try {
+      await eventually("two timed-out attempts", () =>
+        logger.lines.filter((l) => l.includes("cannot publish") && l.includes("no answer within 200 ms"))
+          .length >= 2
+          ? true
+          : undefined,
+      );
+    } finally {
+      publisher.close();
+      await bridge.close();
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
+  });
+});
