@@ -96,7 +96,9 @@ describe("arp-mcp executor: arguments", () => {
 });
 
 describe("arp-mcp executor: running", () => {
-  it("serves, publishes to --registry-url, passes arp-conformance --tier deep, and stops on the signal", async () => {
+  it("serves, publishes to --registry-url, passes arp-conformance --tier deep, and stops on the signal", {
+    timeout: 120_000,
+  }, async () => {
     const { registry, running: reg } = await startRegistry();
     const dir = await mkdtemp(join(tmpdir(), "arp-mcp-"));
     const t = await startExecutor([
@@ -170,7 +172,9 @@ describe("arp-mcp executor: running", () => {
     await expect(fetch(`${t.url}/v1/health`)).rejects.toThrow();
   });
 
-  it("runs as a child process through bin/arp-mcp.js and exits 0 on SIGTERM, ending its MCP server", async () => {
+  it("runs as a child process through bin/arp-mcp.js and exits 0 on SIGTERM, ending its MCP server", {
+    timeout: 90_000,
+  }, async () => {
     expect(existsSync(join(BIN, "../../dist/cli.js")), "run `npm run build` in packages/mcp first").toBe(
       true,
     );
@@ -189,18 +193,24 @@ describe("arp-mcp executor: running", () => {
       stderr += c.toString("utf8");
     });
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    const url = await eventually(
-      "the ready line",
-      () => /arp-mcp executor (http:\/\/\S+)/.exec(stderr)?.[1],
-      30_000,
-    );
-    const health = await fetch(`${url}/v1/health`);
-    expect(health.status).toBe(200);
     const servers = () => processesWith(marker).filter((pid) => pid !== String(child.pid));
-    expect(servers()).toHaveLength(1);
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
-    await expect(fetch(`${url}/v1/health`)).rejects.toThrow();
-    await eventually("the MCP server to end", () => (servers().length === 0 ? true : undefined));
+    try {
+      const url = await eventually(
+        "the ready line",
+        () => /arp-mcp executor (http:\/\/\S+)/.exec(stderr)?.[1],
+        60_000,
+      );
+      const health = await fetch(`${url}/v1/health`);
+      expect(health.status).toBe(200);
+      expect(servers()).toHaveLength(1);
+      child.kill("SIGTERM");
+      expect(await exited, stderr).toBe(0);
+      await expect(fetch(`${url}/v1/health`)).rejects.toThrow();
+      await eventually("the MCP server to end", () => (servers().length === 0 ? true : undefined));
+    } finally {
+      // A failure above must not leave the processes (and this test run) hanging.
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      for (const pid of servers()) process.kill(Number(pid), "SIGKILL");
+    }
   });
 });

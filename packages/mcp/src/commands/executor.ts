@@ -123,7 +123,8 @@ export const executorCommand: Command = {
           )
         : undefined;
     const types = bridge.nodeTypes().length;
-    io.stderr(`arp-mcp executor ${running.url} (${targets.length} MCP servers, ${types} node types)\n`);
+    const servers = `${targets.length} MCP server${targets.length === 1 ? "" : "s"}`;
+    io.stderr(`arp-mcp executor ${running.url} (${servers}, ${types} node types)\n`);
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
       else io.signal.addEventListener("abort", () => resolve(), { once: true });
