@@ -111,7 +111,7 @@ describe("arp-mcp executor: running", () => {
       "0",
     ]);
     try {
-      expect(t.stderr()).toMatch(/\(1 MCP servers, 9 node types\)/);
+      expect(t.stderr()).toMatch(/\(1 MCP server, 9 node types\)/);
       await eventually("the node types in the registry", () =>
         registry.types.size === 9 ? true : undefined,
       );
