@@ -6,9 +6,11 @@
  * implementation of that service instead of starting ours. The run viewer, a web page, is on
  * `--viewer-port` (default 8088). `--store URL` (or `ARP_STORE_URL`) is the coordinator's store;
  * `--coordinators N` runs N coordinator processes on it, behind a balancer on the coordinator's port;
- * `--processes` runs every service in a process of its own.
+ * `--processes` runs every service in a process of its own. `--mcp NAME=COMMAND|URL` (repeatable)
+ * makes the tools of an MCP server node types of the atomic executor (`mcp.NAME.TOOL`).
  */
 import { parseArgs } from "node:util";
+import { parseServerTarget } from "@arp/mcp";
 import { runDemo } from "./demo.js";
 import { readPolicyFile } from "./policy/policy.js";
 import { runMain, untilStopped } from "./process.js";
@@ -17,7 +19,7 @@ import { redactUrl, STORE_URL_VARIABLE, storeKind } from "./store/open.js";
 import { SERVICE_KEYS, type ServiceKey, type StackUrls, urlVariable } from "./urls.js";
 import { DEFAULT_VIEWER_PORT } from "./viewer/server.js";
 
-const HELP = `Usage: npm start -- [--once] [--secure] [--store URL] [--coordinators N] [--processes] [--policy FILE] [--host H] [--viewer-port N] [--<service>-port N] [--<service>-url URL]
+const HELP = `Usage: npm start -- [--once] [--secure] [--store URL] [--coordinators N] [--processes] [--policy FILE] [--host H] [--viewer-port N] [--<service>-port N] [--<service>-url URL] [--mcp NAME=COMMAND|URL ...]
 
 Starts the seven services of the reference stack, runs the demo workflow and prints it.
   --once              exit after the demo (0 when the run succeeded, 1 otherwise)
@@ -34,11 +36,14 @@ Starts the seven services of the reference stack, runs the demo workflow and pri
   --viewer-port N     the run viewer's port (a web page; default ${DEFAULT_VIEWER_PORT}; 0: any free port)
   --<service>-port N  the port of a service (defaults 8080-8086; 0: any free port)
   --<service>-url U   use another implementation of that service (also ${urlVariable("node-registry")} etc.)
+  --mcp NAME=CMD|URL  an MCP server (repeatable): its tools become node types mcp.NAME.TOOL of the
+                      atomic executor, published to the registry (a URL: Streamable HTTP; else a command)
 Services: ${SERVICE_KEYS.join(", ")}
 `;
 
 function options() {
-  const spec: Record<string, { type: "string" | "boolean" }> = {
+  const spec: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {
+    mcp: { type: "string", multiple: true },
     once: { type: "boolean" },
     secure: { type: "boolean" },
     host: { type: "string" },
@@ -53,11 +58,14 @@ function options() {
     spec[`${key}-port`] = { type: "string" };
     spec[`${key}-url`] = { type: "string" };
   }
-  return parseArgs({ options: spec, strict: true }).values as Record<string, string | boolean | undefined>;
+  return parseArgs({ options: spec, strict: true }).values as Record<
+    string,
+    string | boolean | string[] | undefined
+  >;
 }
 
 async function main(): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = options();
   } catch (error) {
@@ -109,9 +117,23 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  const mcp = (values.mcp as string[] | undefined) ?? [];
+  try {
+    for (const spec of mcp) parseServerTarget(spec);
+  } catch (error) {
+    process.stderr.write(`--mcp: ${(error as Error).message}\n`);
+    return 2;
+  }
+  if (mcp.length > 0 && (values.processes === true || external["atomic-executor"] !== undefined)) {
+    process.stderr.write(
+      "--mcp: our atomic executor runs the MCP tools, in this process: not with --processes or --atomic-executor-url\n",
+    );
+    return 2;
+  }
   let stack: RunningStack;
   try {
     stack = await startStack({
+      ...(mcp.length > 0 ? { mcp } : {}),
       ports,
       external,
       secure: values.secure === true,
@@ -135,6 +157,10 @@ async function main(): Promise<number> {
   }
   for (const [i, replica] of stack.replicas.entries())
     write(`  ${`  replica ${i + 1}`.padEnd(19)} ${replica.url} (pid ${replica.pid})`);
+  for (const server of stack.mcp?.status() ?? [])
+    write(
+      `  mcp ${server.name.padEnd(15)} ${server.state}, ${server.nodeTypes} node types (mcp.${server.name}.*)`,
+    );
   if (stack.issuer)
     write(`  token issuer        ${stack.issuer.issuer} (POST /token {"audience": "run-gateway"})`);
   const viewer = stack.viewer!;

@@ -11,6 +11,8 @@
  * the replicas start on OS-chosen ports, then the balancer is given their URLs. With `secure`, each
  * replica requires the issuer's tokens and gets its own for its peers (`serve.ts --issuer`).
  */
+import { NodeRegistryClient } from "@arp/client";
+import { McpBridge, type McpServerTarget, type RegistryPublisher } from "@arp/mcp";
 import type { Logger, ServerOptions } from "@arp/server";
 import { DevTokenIssuer } from "./auth/issuer.js";
 import { Balancer } from "./balancer.js";
@@ -62,7 +64,16 @@ export interface StackOptions {
    * process cannot be handed either). Default: one process.
    */
   processes?: boolean | { nodeArgs?: readonly string[] };
+  /**
+   * MCP servers whose tools the atomic executor runs as node types `mcp.<name>.<tool>` (`NAME=COMMAND`
+   * or `NAME=URL` strings, or targets; see @arp/mcp), published to the stack's registry (or the
+   * external one) before startStack resolves. Not with `processes` or an external atomic executor.
+   */
+  mcp?: readonly (McpServerTarget | string)[];
 }
+
+/** How long startStack waits for the MCP tools to be in the registry, ms; then it goes on (logged). */
+export const MCP_PUBLISH_WAIT_MS = 30_000;
 
 export interface RunningStack {
   readonly urls: StackUrls;
@@ -81,6 +92,8 @@ export interface RunningStack {
   readonly balancer: Balancer | undefined;
   /** With `coordinators > 1`: starts one more replica and puts it behind the balancer. */
   addReplica(): Promise<Replica>;
+  /** With `mcp`: the bridge (its `status()` and `nodeTypes()`). */
+  readonly mcp: McpBridge | undefined;
   /** Stops everything: the balancer, then the replicas (SIGTERM, SIGKILL after 5 s), then the rest. */
   close(): Promise<void>;
 }
@@ -140,6 +153,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       'processes: a Store object cannot be handed to a process; give its URL (store: "postgres://...")',
     );
   const nodeArgs = separate?.nodeArgs ?? [];
+  if (options.mcp !== undefined && options.mcp.length > 0) {
+    if (separate)
+      throw new RangeError("mcp: the atomic executor's MCP servers run in this process; not with processes");
+    if (options.external?.["atomic-executor"] !== undefined)
+      throw new RangeError(
+        "mcp: our atomic executor runs the MCP tools; not with an external atomic-executor URL",
+      );
+  }
   const urls: Partial<StackUrls> = { ...options.external };
   const closers: (() => Promise<void>)[] = [];
   let issuer: DevTokenIssuer | undefined;
@@ -149,6 +170,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const children: ReplicaProcess[] = [];
   let closing = false;
   let startReplicaNow: (() => Promise<Replica>) | undefined;
+  let mcp: McpBridge | undefined;
   /** Everything started, stopped in reverse (once: a second call finds nothing left). */
   const closeAll = async () => {
     closing = true; // the processes' exits from here on are expected
@@ -181,6 +203,17 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         ...(tokens ? { token: () => tokens.mint("run-gateway", "viewer") } : {}),
       });
       closers.push(viewer.close);
+    }
+    if (options.mcp !== undefined && options.mcp.length > 0) {
+      // Before the services (a server that is down does not stop the stack: it is retried), closed
+      // after them: in-flight node runs end before their MCP servers do.
+      const bridge = new McpBridge({
+        servers: options.mcp,
+        ...(options.logger ? { logger: options.logger } : {}),
+      });
+      mcp = bridge;
+      closers.push(() => bridge.close());
+      await bridge.start();
     }
     const tuning = options.coordinator ?? {};
     /** A service's process, on `port`, told where its peers started so far are. */
@@ -273,6 +306,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       const service = createService(key, {
         peers,
         server,
+        ...(mcp ? { mcp } : {}),
         ...(store ? { store } : {}),
         ...(options.policy === undefined ? {} : { policy: options.policy }),
         ...(token ? { token } : {}),
@@ -283,6 +317,30 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       closers.push(running.close);
     }
     for (const key of SERVICE_KEYS) if (urls[key] === undefined) throw new Error(`no URL for ${key}`);
+    if (mcp) {
+      const token = issuer?.tokens("atomic-executor");
+      const registry = new NodeRegistryClient({
+        baseUrl: urls["node-registry"] as string,
+        ...(token ? { bearerToken: () => token("node-registry") } : {}),
+      });
+      const publisher: RegistryPublisher = mcp.publish(
+        registry,
+        options.logger ? { logger: options.logger } : {},
+      );
+      closers.push(async () => publisher.close());
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([
+        publisher.settled().then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), MCP_PUBLISH_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!waited)
+        (options.logger ?? console).warn(
+          `the MCP tools are not all in the node registry after ${MCP_PUBLISH_WAIT_MS} ms; still trying`,
+        );
+    }
   } catch (error) {
     await closeAll();
     throw error;
@@ -294,6 +352,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     replicas,
     processes: children,
     balancer,
+    mcp,
     addReplica() {
       if (startReplicaNow === undefined)
         return Promise.reject(new Error("addReplica: the stack has no replicas (coordinators is 1)"));
@@ -314,18 +373,20 @@ export interface ServiceParts {
   policy?: unknown;
   /** The coordinator's tuning. */
   coordinator?: CoordinatorTuning;
+  /** The atomic executor's MCP tools. */
+  mcp?: McpBridge;
 }
 
 /** One service of the stack, not yet listening. */
 export function createService(key: ServiceKey, parts: ServiceParts) {
-  const { peers, server, store, token, policy, coordinator } = parts;
+  const { peers, server, store, token, policy, coordinator, mcp } = parts;
   switch (key) {
     case "run-gateway":
       return new ReferenceRunGateway({ peers, server });
     case "run-coordinator":
       return new ReferenceRunCoordinator({ peers, server, ...(store ? { store } : {}), ...coordinator });
     case "atomic-executor":
-      return new ReferenceAtomicExecutor({ peers, server });
+      return new ReferenceAtomicExecutor({ peers, server, ...(mcp ? { mcp } : {}) });
     case "composite-executor":
       // It calls the coordinator named in each assignment (not a peer URL): it needs the tokens itself.
       return new ReferenceCompositeExecutor({ peers, server, ...(token ? { token } : {}) });

@@ -15,9 +15,13 @@
  *   are remembered for cancel (default 10 000, oldest forgotten first), each as its SHA-256, so about
  *   1.5 MB however long the ids are. Outputs are never kept.
  * - ajv stops at the first schema issue (`allErrors` off): the work on a bad input is bounded.
+ * - With `mcp` (an McpBridge of @arp/mcp), the node types it `handles()` (`mcp.<name>.<tool>`) are
+ *   the tools of MCP servers: such a node run goes to `bridge.execute()`, under the same bounds and
+ *   cancel by id as the built-in ones.
  * - It calls no peers.
  */
 import { createHash } from "node:crypto";
+import type { McpBridge } from "@arp/mcp";
 import type { AtomicExecuteResult, ErrorDetail } from "@arp/model";
 import {
   type AtomicExecutorRequests,
@@ -51,6 +55,8 @@ export interface ReferenceAtomicExecutorOptions {
   maxConcurrentNodeRuns?: number;
   /** The clock of `started_at` and `ended_at`; default `() => new Date()`. */
   now?: () => Date;
+  /** MCP tools as node types (`mcp.<name>.<tool>`): started, published and closed by its owner. */
+  mcp?: McpBridge;
 }
 
 /** Why a node run's signal aborted: the state and error it ends with. */
@@ -76,6 +82,7 @@ export class ReferenceAtomicExecutor extends BaseAtomicExecutorServer {
   readonly #maxRemembered: number;
   readonly #maxConcurrent: number;
   readonly #now: () => Date;
+  readonly #mcp: McpBridge | undefined;
 
   constructor(options: ReferenceAtomicExecutorOptions = {}) {
     super(options.server ?? { auth: { mode: "disabled" } });
@@ -90,6 +97,7 @@ export class ReferenceAtomicExecutor extends BaseAtomicExecutorServer {
       DEFAULT_MAX_CONCURRENT_NODE_RUNS,
     );
     this.#now = options.now ?? (() => new Date());
+    this.#mcp = options.mcp;
     // Strict: a schema with an unknown keyword or a type mistake fails here, not on a request.
     const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: false });
     for (const node of options.nodes ?? BUILTIN_ATOMIC_NODES) {
@@ -108,6 +116,7 @@ export class ReferenceAtomicExecutor extends BaseAtomicExecutorServer {
     if (this.#executing.size >= this.#maxConcurrent) {
       throw unavailable(`${this.#maxConcurrent} node runs are executing; try again later`);
     }
+    if (this.#mcp?.handles(node_type_ref)) return this.#executeMcp(req, this.#mcp);
     const started_at = this.#now().toISOString();
     const end = (state: AtomicExecuteResult["state"], rest: Partial<AtomicExecuteResult> = {}) => {
       this.#remember(node_run_id);
@@ -168,6 +177,26 @@ export class ReferenceAtomicExecutor extends BaseAtomicExecutorServer {
       clearTimeout(timer);
       req.signal.removeEventListener("abort", onGone);
       this.#executing.delete(node_run_id);
+    }
+  }
+
+  /** A node run of an MCP tool: the bridge checks, calls and maps; a cancel aborts its signal. */
+  async #executeMcp(
+    req: AtomicExecutorRequests["executeAtomicNodeRun"],
+    bridge: McpBridge,
+  ): Promise<AtomicExecuteResult> {
+    const { node_run_id } = req.body;
+    const controller = new AbortController();
+    const onGone = () => controller.abort(new Stop("canceled"));
+    if (req.signal.aborted) onGone();
+    else req.signal.addEventListener("abort", onGone, { once: true });
+    this.#executing.set(node_run_id, controller);
+    try {
+      return await bridge.execute(req.body, { signal: controller.signal });
+    } finally {
+      req.signal.removeEventListener("abort", onGone);
+      this.#executing.delete(node_run_id);
+      this.#remember(node_run_id);
     }
   }
 
