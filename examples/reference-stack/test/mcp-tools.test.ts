@@ -7,9 +7,16 @@ import { execFile } from "node:child_process";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { NodeRegistryClient, RunCoordinatorClient, RunGatewayClient } from "@arp/client";
+import {
+  AtomicExecutorClient,
+  NodeRegistryClient,
+  RunCoordinatorClient,
+  RunGatewayClient,
+} from "@arp/client";
+import { McpBridge } from "@arp/mcp";
 import type { Run } from "@arp/model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ReferenceAtomicExecutor } from "../src/services/atomic-executor.js";
 import { type RunningStack, startStack } from "../src/stack.js";
 import { SERVICE_KEYS } from "../src/urls.js";
 import { ANY_PORT, QUIET, readRunLog } from "./run-log.js";
@@ -138,4 +145,62 @@ describe("npm start -- --mcp", () => {
       stderr: expect.stringContaining("--mcp: server name 'no.good'"),
     });
   }, 90_000);
+});
+
+describe("ReferenceAtomicExecutor({ mcp })", () => {
+  it("routes mcp.* node types to the bridge, next to its own; cancel by id cancels the MCP call", async () => {
+    const bridge = await new McpBridge({
+      servers: [{ name: "fx", transport: "stdio", command: process.execPath, args: [FIXTURE, "--stdio"] }],
+      logger: QUIET,
+      stderr: "ignore",
+    }).start();
+    const running = await new ReferenceAtomicExecutor({
+      mcp: bridge,
+      server: { auth: { mode: "disabled" }, logger: QUIET },
+    }).listen({ port: 0 });
+    try {
+      const client = new AtomicExecutorClient({ baseUrl: running.url });
+      const version = (tool: string) =>
+        bridge.nodeTypes().find((t) => t.node_type_id === `mcp.fx.${tool}`)?.version as string;
+      const body = (
+        node_run_id: string,
+        node_type_id: string,
+        v: string,
+        inputs: Record<string, unknown>,
+      ) => ({
+        node_run_id,
+        run_id: "r",
+        node_type_ref: { node_type_id, version: v },
+        inputs,
+      });
+      expect(
+        (await client.executeAtomicNodeRun(body("e1", "arp.ref.echo", "1.0.0", { x: 1 }))).outputs,
+      ).toEqual({ x: 1 });
+      expect(
+        (
+          await client.executeAtomicNodeRun(
+            body("m1", "mcp.fx.structured", version("structured"), { a: 1, b: 1 }),
+          )
+        ).outputs,
+      ).toEqual({ sum: 2 });
+      expect((await client.executeAtomicNodeRun(body("m2", "mcp.fx.nope", "1", {}))).error?.code).toBe(
+        "unknown_node_type",
+      );
+      const slow = client.executeAtomicNodeRun(body("m3", "mcp.fx.slow", version("slow"), { ms: 60_000 }));
+      type Stats = { calls: Record<string, number>; cancelled: number };
+      let n = 0;
+      const stats = async () =>
+        (await client.executeAtomicNodeRun(body(`s${++n}`, "mcp.fx.stats", version("stats"), {})))
+          .outputs as Stats;
+      // Canceled once the MCP server is running the call, so that it sees the cancellation.
+      await expect.poll(async () => (await stats()).calls.slow ?? 0, { timeout: 20_000 }).toBe(1);
+      await client.cancelAtomicNodeRun("m3");
+      expect((await slow).state).toBe("canceled");
+      await client.cancelAtomicNodeRun("m3"); // executed here: 204 again
+      await expect.poll(async () => (await stats()).cancelled, { timeout: 20_000 }).toBe(1);
+    } finally {
+      await running.close();
+      await bridge.close();
+    }
+  });
 });
