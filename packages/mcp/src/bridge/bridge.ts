@@ -77,6 +77,9 @@ export class McpBridge {
   #closed = false;
 
   constructor(options: McpBridgeOptions) {
+    if (!Array.isArray(options?.servers)) {
+      throw new TypeError("McpBridge: servers must be an array of targets or NAME=COMMAND|URL strings");
+    }
     this.#limits = resolveLimits(options);
     this.#logger = options.logger ?? stderrLogger("arp-mcp");
     this.#now = options.now ?? (() => new Date());
