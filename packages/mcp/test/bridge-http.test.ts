@@ -109,4 +109,36 @@ describe("McpBridge over Streamable HTTP", () => {
       return r.state === "succeeded" ? r : undefined;
     });
   });
+
+  it("sends a target's headers; closing ends the session (DELETE), bounded by closeTimeoutMs", async () => {
+    const server = await startHttpFixture(0, "--require-header", "x-key=secret");
+    cleanup.push(() => server.kill());
+    const quiet = {
+      logger: recordingLogger(),
+      ...{ reconnectInitialDelayMs: 60_000, reconnectMaxDelayMs: 60_000 },
+    };
+    const refused = await new McpBridge({ servers: [`k=${server.url}`], ...quiet }).start();
+    expect(refused.status()[0]?.state).toBe("down");
+    await refused.close();
+    const target = { name: "k", transport: "http" as const, url: server.url, headers: { "x-key": "secret" } };
+    const a = await new McpBridge({ servers: [target], ...quiet }).start();
+    const b = await new McpBridge({ servers: [target], ...quiet }).start();
+    cleanup.push(() => b.close());
+    const sessions = async () => {
+      const stats = typeOf(b, "mcp.k.stats") as NodeType;
+      return ((await b.execute(request(stats, {}))).outputs as { sessions: number }).sessions;
+    };
+    expect(await sessions()).toBe(2);
+    await a.close();
+    expect(await sessions()).toBe(1);
+
+    const deaf = await startHttpFixture(0, "--hang-delete");
+    cleanup.push(() => deaf.kill());
+    const c = await new McpBridge({ servers: [`d=${deaf.url}`], ...quiet, closeTimeoutMs: 300 }).start();
+    expect(c.status()[0]?.state).toBe("connected");
+    const started = Date.now();
+    await c.close();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
 });

@@ -149,6 +149,7 @@ export class McpConnection {
         this.#lost = undefined;
         if (client !== undefined) {
           client.onclose = undefined;
+          if (this.#closing.signal.aborted) await this.#endSession(client);
           await client.close().catch(() => {});
         }
       }
@@ -182,6 +183,18 @@ export class McpConnection {
     }
     this.#serverVersion = client.getServerVersion()?.version;
     return client;
+  }
+
+  /** Ends an HTTP session politely (MCP's `DELETE`), waiting at most `closeTimeoutMs`. */
+  async #endSession(client: Client): Promise<void> {
+    const transport = client.transport;
+    if (!(transport instanceof StreamableHTTPClientTransport)) return;
+    const stop = new AbortController();
+    await Promise.race([
+      transport.terminateSession().catch(() => {}),
+      sleep(this.#options.limits.closeTimeoutMs, undefined, { signal: stop.signal }).catch(() => {}),
+    ]);
+    stop.abort();
   }
 
   #transport(): Transport {

@@ -22,6 +22,8 @@ export const DEFAULTS = {
   pingIntervalMs: 15_000,
   /** Time for a ping's answer, ms; no answer in time counts as a lost connection. */
   pingTimeoutMs: 10_000,
+  /** Time to end an HTTP server's session (`DELETE`) when the bridge closes, ms; then it is dropped. */
+  closeTimeoutMs: 2_000,
   /** Largest outputs of one node run, as UTF-8 bytes of JSON. */
   maxOutputBytes: 1024 * 1024,
   /** Longest tool error text (or transport error message) quoted in a node run's error. */
@@ -60,6 +62,7 @@ export function resolveLimits(given: Partial<Record<keyof Limits, number | undef
     reconnectMaxDelayMs: ms("reconnectMaxDelayMs", 1),
     pingIntervalMs: ms("pingIntervalMs"),
     pingTimeoutMs: ms("pingTimeoutMs", 1),
+    closeTimeoutMs: ms("closeTimeoutMs", 1),
     maxOutputBytes: count("maxOutputBytes"),
     maxErrorTextLength: count("maxErrorTextLength"),
   };
