@@ -67,6 +67,7 @@ describe("arp-mcp executor: arguments", () => {
     [["--server", "a=http://x", "--port", "70000"], /--port must be a whole number/],
     [["--server", "a=http://x", "--call-timeout-ms", "-1"], /--call-timeout-ms/],
     [["--server", "a=http://x", "--registry-url", "ftp://x"], /--registry-url/],
+    [["--server", "a=http://x", "--shutdown-timeout-ms", "soon"], /--shutdown-timeout-ms/],
     [["--server", "a=x", "--server", "a=y", "--insecure"], /given twice/],
     [["--bogus"], /Unknown option/],
   ])("%j is a usage error (exit 2)", async (args, message) => {
@@ -170,6 +171,59 @@ describe("arp-mcp executor: running", () => {
     }
     // Stopped: the port is closed.
     await expect(fetch(`${t.url}/v1/health`)).rejects.toThrow();
+  });
+
+  it("--shutdown-timeout-ms: a node run still executing at shutdown is cut after it", {
+    timeout: 60_000,
+  }, async () => {
+    const t = await startExecutor([
+      "--server",
+      stdioSpec("fx"),
+      "--insecure",
+      "--shutdown-timeout-ms",
+      "300",
+    ]);
+    const client = new AtomicExecutorClient({ baseUrl: t.url });
+    let stopped = 0;
+    let started = Number.POSITIVE_INFINITY;
+    let settledAfterStop = Number.POSITIVE_INFINITY;
+    try {
+      // A wrong version's error names the current one.
+      const probe = await client.executeAtomicNodeRun({
+        node_run_id: "nr_probe",
+        run_id: "r",
+        node_type_ref: { node_type_id: "mcp.fx.slow", version: "0" },
+        inputs: {},
+      });
+      const version = probe.error?.details?.current_version as string;
+      expect(version).toMatch(/^1\.2\.0\+/);
+      const slow = client
+        .executeAtomicNodeRun({
+          node_run_id: "nr_slow_at_shutdown",
+          run_id: "r",
+          node_type_ref: { node_type_id: "mcp.fx.slow", version },
+          inputs: { ms: 60_000 },
+        })
+        .then(
+          (r) => r.state,
+          () => "cut",
+        )
+        .finally(() => {
+          settledAfterStop = Date.now() - started;
+        });
+      await new Promise((r) => setTimeout(r, 300)); // the call is in flight
+      started = Date.now();
+      t.stop();
+      expect(await t.exit).toBe(0);
+      stopped = Date.now() - started;
+      // Cut (the connection destroyed, or the node run canceled as the request's signal aborted).
+      expect(["cut", "canceled"]).toContain(await slow);
+    } finally {
+      t.stop();
+    }
+    expect(stopped).toBeLessThan(20_000);
+    // Cut at 300 ms, far sooner than the default 5 s would.
+    expect(settledAfterStop).toBeLessThan(4_000);
   });
 
   it("runs as a child process through bin/arp-mcp.js and exits 0 on SIGTERM, ending its MCP server", {

@@ -12,7 +12,7 @@ import { MAX_TIMER_MS } from "../bridge/limits.js";
 import { McpTargetError, parseServerTarget } from "../bridge/target.js";
 import { type Command, type CommandIo, UsageError } from "./command.js";
 
-/** How long shutdown lets in-flight node runs finish before they are cut, ms. */
+/** How long shutdown lets in-flight node runs finish before they are cut, ms, by default. */
 export const SHUTDOWN_TIMEOUT_MS = 5_000;
 
 function wholeNumberFlag(flag: string, value: unknown, fallback: number, min: number, max: number): number {
@@ -66,6 +66,12 @@ export const executorCommand: Command = {
       value: "MS",
       help: "Longest one tool call may take (default 0: no limit of its own; max_wall_time_ms still applies)",
     },
+    {
+      name: "shutdown-timeout-ms",
+      type: "string",
+      value: "MS",
+      help: `How long in-flight node runs may take to finish on SIGINT/SIGTERM (default ${SHUTDOWN_TIMEOUT_MS})`,
+    },
   ],
   run: async (values, io) => {
     const specs = (values.server as string[] | undefined) ?? [];
@@ -79,6 +85,13 @@ export const executorCommand: Command = {
     }
     const port = wholeNumberFlag("port", values.port, 0, 0, 65_535);
     const callTimeoutMs = wholeNumberFlag("call-timeout-ms", values["call-timeout-ms"], 0, 0, MAX_TIMER_MS);
+    const shutdownMs = wholeNumberFlag(
+      "shutdown-timeout-ms",
+      values["shutdown-timeout-ms"],
+      SHUTDOWN_TIMEOUT_MS,
+      0,
+      MAX_TIMER_MS,
+    );
     const host = typeof values.host === "string" ? values.host : "127.0.0.1";
     const registryUrl = values["registry-url"];
     if (
@@ -130,7 +143,7 @@ export const executorCommand: Command = {
       else io.signal.addEventListener("abort", () => resolve(), { once: true });
     });
     publisher?.close();
-    await running.close({ timeoutMs: SHUTDOWN_TIMEOUT_MS });
+    await running.close({ timeoutMs: shutdownMs });
     await bridge.close();
     return 0;
   },
