@@ -4,7 +4,20 @@
  * stack). The command line is `arp-mcp` (src/cli.ts).
  */
 
-// MCP tools as ARP node types (src/bridge/).
-export {};
-
+export { HTTP_DEFAULTS, type HttpOptions, type RunningHttpServer, serveHttp } from "./serve/http.js";
+export {
+  type ArpMcpServer,
+  type ArpMcpServerOptions,
+  createArpMcpServer,
+  DEFAULTS as SERVE_DEFAULTS,
+  SERVER_INFO,
+} from "./serve/server.js";
 // ARP runs as MCP tools (src/serve/).
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type StdioConnection,
+  type StdioOptions,
+  serveStdio,
+} from "./serve/stdio.js";
+export { NODE_TYPE_META_KEY, RUN_META_KEY, TOOL_NAME } from "./serve/tools.js";
+export { compareVersions } from "./serve/versions.js";
