@@ -12,9 +12,12 @@ export type SendProgress = (progress: number, message: string) => Promise<void>;
 export function describeEvent(event: RunEvent, nodeTypes: ReadonlyMap<string, string>): string {
   const data = event.data ?? {};
   const parts: string[] = [event.type];
-  const nodeType = event.node_run_id === undefined ? undefined : nodeTypes.get(event.node_run_id);
+  // `run_started` concerns the root node run without naming it as `node_run_id`.
+  const nodeRunId =
+    event.node_run_id ?? (typeof data.root_node_run_id === "string" ? data.root_node_run_id : undefined);
+  const nodeType = nodeRunId === undefined ? undefined : nodeTypes.get(nodeRunId);
   if (nodeType !== undefined) parts.push(nodeType);
-  else if (event.node_run_id !== undefined) parts.push(event.node_run_id);
+  else if (nodeRunId !== undefined) parts.push(nodeRunId);
   if (typeof data.state === "string") parts.push(data.state);
   else if (typeof data.status === "string") parts.push(data.status);
   else if (typeof data.decision === "string")
