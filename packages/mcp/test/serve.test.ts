@@ -124,6 +124,11 @@ describe("tools/call", () => {
     expect(progress[0]!.message).toBe("run_started test.steps running");
     expect(progress[2]!.message).toBe("node_evaluated test.steps pass");
     expect(progress.at(-1)!.message).toBe("run_completed succeeded");
+    // Each notification names the run it is about.
+    for (const p of progress)
+      expect((p as { _meta?: Record<string, unknown> })._meta?.[RUN_META_KEY]).toEqual({
+        run_id: run.run_id,
+      });
   });
 
   it("passes the arguments as the run's input, with the tool's node type version", async () => {

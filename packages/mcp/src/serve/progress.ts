@@ -1,12 +1,14 @@
 /**
  * `notifications/progress` for one tool call, from its run's events: `progress` is the number of
  * events seen so far (it only grows, as MCP requires; a run's length is not known beforehand, so
- * there is no `total`), `message` says what the latest one was. At most one notification per
+ * there is no `total`), `message` says what the latest one was, and `_meta` names the run (so that a
+ * client can find the run of a call it canceled). At most one notification per
  * `intervalMs`: events in between are folded into the next one. The run's last event is always sent.
  */
 import type { RunEvent } from "@arp/model";
 
-export type SendProgress = (progress: number, message: string) => Promise<void>;
+/** Sends one notification; `runId` is the run it is about (the notification's `_meta`). */
+export type SendProgress = (progress: number, message: string, runId: string) => Promise<void>;
 
 /** `run_started`, `atomic_executed arp.ref.echo succeeded`, ...: the event type, what it concerns, its state. */
 export function describeEvent(event: RunEvent, nodeTypes: ReadonlyMap<string, string>): string {
@@ -36,14 +38,16 @@ function learnNodeType(event: RunEvent, nodeTypes: Map<string, string>): void {
 
 export class ProgressReporter {
   readonly #send: SendProgress | undefined;
+  readonly #runId: string;
   readonly #intervalMs: number;
   readonly #nodeTypes = new Map<string, string>();
   #seen = 0;
   #sentAt = Number.NEGATIVE_INFINITY;
 
   /** `send` is undefined when the caller gave no `progressToken`: then nothing is sent. */
-  constructor(send: SendProgress | undefined, intervalMs: number) {
+  constructor(send: SendProgress | undefined, runId: string, intervalMs: number) {
     this.#send = send;
+    this.#runId = runId;
     this.#intervalMs = intervalMs;
   }
 
@@ -55,6 +59,6 @@ export class ProgressReporter {
     if (!last && now - this.#sentAt < this.#intervalMs) return;
     this.#sentAt = now;
     // A notification that cannot be sent (the client went away) must not fail the call.
-    await this.#send(this.#seen, describeEvent(event, this.#nodeTypes)).catch(() => undefined);
+    await this.#send(this.#seen, describeEvent(event, this.#nodeTypes), this.#runId).catch(() => undefined);
   }
 }

@@ -126,7 +126,7 @@ async function followRun(
   signal: AbortSignal,
   deps: RunToolDeps,
 ): Promise<RunEnd> {
-  const progress = new ProgressReporter(send, deps.progressIntervalMs);
+  const progress = new ProgressReporter(send, runId, deps.progressIntervalMs);
   const end: RunEnd = { completed: undefined, rootEnd: undefined, streamed: true };
   let rootNodeRunId: string | undefined;
   try {

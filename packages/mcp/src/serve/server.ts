@@ -21,6 +21,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { ToolCatalog } from "./catalog.js";
 import { runTool } from "./run-tool.js";
+import { RUN_META_KEY } from "./tools.js";
 import { SchemaChecker } from "./validation.js";
 
 export interface ArpMcpServerOptions {
@@ -154,10 +155,15 @@ export function createArpMcpServer(options: ArpMcpServerOptions): ArpMcpServer {
       const progress =
         token === undefined
           ? undefined
-          : (value: number, text: string) =>
+          : (value: number, text: string, runId: string) =>
               extra.sendNotification({
                 method: "notifications/progress",
-                params: { progressToken: token, progress: value, message: text },
+                params: {
+                  progressToken: token,
+                  progress: value,
+                  message: text,
+                  _meta: { [RUN_META_KEY]: { run_id: runId } },
+                },
               });
       const call = runTool(entry, args, { signal: extra.signal, progress }, deps);
       running.add(call);
