@@ -28,11 +28,13 @@ let http: RunningHttpServer;
 let client: Client;
 let gateway: RunGatewayClient;
 
-function runOf(result: { _meta?: Record<string, unknown> }): { run_id: string; state: string } {
-  return result._meta?.[RUN_META_KEY] as { run_id: string; state: string };
+type ToolResult = Awaited<ReturnType<Client["callTool"]>>;
+
+function runOf(result: ToolResult): { run_id: string; state: string } {
+  return (result._meta as Record<string, unknown>)[RUN_META_KEY] as { run_id: string; state: string };
 }
 
-function textOf(result: { content?: unknown }): string {
+function textOf(result: ToolResult): string {
   return (result.content as { type: string; text: string }[])[0]!.text;
 }
 
@@ -134,7 +136,7 @@ describe("the reference stack as MCP tools", () => {
       WAIT,
     );
     // Progress names the run, so that a client can find the run of a call it canceled.
-    const runId = (progress[0]!._meta?.[RUN_META_KEY] as { run_id: string }).run_id;
+    const runId = (progress[0]!._meta![RUN_META_KEY] as { run_id: string }).run_id;
     expect(runId).toMatch(/^mcp-/);
     const started = Date.now();
     controller.abort();
