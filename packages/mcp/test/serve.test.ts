@@ -317,3 +317,97 @@ describe("tools/list_changed", () => {
     }
   });
 });
+
+describe("when the ARP side is not all there", () => {
+  it("keeps the last tool list while the registry fails, and says so when it never answered", async () => {
+    const client = await connect();
+    const before = (await client.listTools()).tools.map((t) => t.name);
+    stack.registry.failing = true;
+    try {
+      await expect(arp.refreshTools()).rejects.toThrow(/down for the test/);
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(before);
+      expect(warnings).toContain("arp-mcp: listing the node registry failed; keeping the last tool list");
+      // A fresh server, whose registry never answered: a JSON-RPC internal error.
+      const fresh = createArpMcpServer({
+        gatewayUrl: stack.gatewayUrl,
+        registryUrl: stack.registryUrl,
+        logger,
+      });
+      const server = await serveHttp(fresh, { port: 0 });
+      try {
+        const other = await connect(server.url);
+        await expect(other.listTools()).rejects.toThrow(/-32603.*the node registry did not list node types/);
+        await expect(other.callTool({ name: "test.echo", arguments: { text: "x" } })).rejects.toThrow(
+          /-32603/,
+        );
+      } finally {
+        await server.close();
+        await fresh.close();
+      }
+    } finally {
+      stack.registry.failing = false;
+    }
+  });
+
+  it("polls getRun when the gateway has no event stream (501), without progress", async () => {
+    const polling = createArpMcpServer({
+      gatewayUrl: stack.gatewayUrl,
+      registryUrl: stack.registryUrl,
+      pollIntervalMs: 20,
+      logger,
+    });
+    const server = await serveHttp(polling, { port: 0 });
+    stack.gateway.streams = false;
+    try {
+      const client = await connect(server.url);
+      const progress: unknown[] = [];
+      const ok = await client.callTool({ name: "test.slow", arguments: { ms: 100 } }, undefined, {
+        onprogress: (p) => void progress.push(p),
+      });
+      // The run ended succeeded, but no event carried its outputs: without a coordinator, a tool error.
+      expect(ok.isError).toBe(true);
+      expect((ok.content as { text: string }[])[0]!.text).toMatch(
+        /^outputs_unavailable: .*\(the gateway has no event stream\)/,
+      );
+      expect(progress).toEqual([]);
+      const failed = await client.callTool({ name: "test.fail", arguments: {} });
+      expect((failed.content as { text: string }[])[0]!.text).toMatch(
+        /^run_failed: ARP run \S+ failed: the ARP run ended failed$/,
+      );
+    } finally {
+      stack.gateway.streams = true;
+      await server.close();
+      await polling.close();
+    }
+  });
+
+  it("answers too_many_calls past maxConcurrentCalls", async () => {
+    const one = createArpMcpServer({
+      gatewayUrl: stack.gatewayUrl,
+      registryUrl: stack.registryUrl,
+      maxConcurrentCalls: 1,
+      logger,
+    });
+    const server = await serveHttp(one, { port: 0 });
+    try {
+      const client = await connect(server.url);
+      const controller = new AbortController();
+      const slow = client.callTool({ name: "test.slow", arguments: { ms: 30_000 } }, undefined, {
+        signal: controller.signal,
+      });
+      slow.catch(() => undefined);
+      const before = stack.gateway.runs.size;
+      await vi.waitFor(() => expect(stack.gateway.runs.size).toBeGreaterThan(0), WAIT);
+      const refused = await client.callTool({ name: "test.echo", arguments: { text: "x" } });
+      expect(refused.isError).toBe(true);
+      expect((refused.content as { text: string }[])[0]!.text).toBe(
+        "too_many_calls: 1 tool calls are in flight (maxConcurrentCalls); try again later",
+      );
+      expect(stack.gateway.runs.size).toBe(before);
+      controller.abort();
+    } finally {
+      await server.close();
+      await one.close();
+    }
+  });
+});

@@ -60,7 +60,8 @@ export class ToolCatalog {
   async tool(name: string): Promise<NodeTypeTool | undefined> {
     const found = (await this.tools()).tools.get(name);
     if (found !== undefined || Date.now() - this.#listedAt < MIN_ON_DEMAND_MS) return found;
-    return (await this.refresh()).tools.get(name);
+    // A registry that does not answer now: the name is as unknown as the last list says.
+    return (await this.refresh().catch(() => undefined))?.tools.get(name);
   }
 
   /** Lists the registry now (one listing at a time: concurrent callers share it). */

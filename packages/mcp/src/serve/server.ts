@@ -50,6 +50,8 @@ export interface ArpMcpServerOptions {
   progressIntervalMs?: number;
   /** How often `getRun` is polled when the gateway has no event stream (ms). */
   pollIntervalMs?: number;
+  /** The most tool calls in flight at once, over every connection; one more is the tool error `too_many_calls`. */
+  maxConcurrentCalls?: number;
   /** Where warnings go (skipped node types, a registry that does not answer). Default: stderr. */
   logger?: Logger;
 }
@@ -61,6 +63,7 @@ export const DEFAULTS = {
   cancelTimeoutMs: 10_000,
   progressIntervalMs: 250,
   pollIntervalMs: 1_000,
+  maxConcurrentCalls: 100,
 } as const;
 
 /** The name and version the MCP server gives in `initialize`. */
@@ -97,6 +100,11 @@ function limit(name: string, value: number | undefined, fallback: number): numbe
 export function createArpMcpServer(options: ArpMcpServerOptions): ArpMcpServer {
   const logger = options.logger ?? stderrLogger;
   const maxTools = limit("maxTools", options.maxTools, DEFAULTS.maxTools);
+  const maxConcurrentCalls = limit(
+    "maxConcurrentCalls",
+    options.maxConcurrentCalls,
+    DEFAULTS.maxConcurrentCalls,
+  );
   const gateway = new RunGatewayClient({ baseUrl: options.gatewayUrl, bearerToken: options.gatewayToken });
   const registry = new NodeRegistryClient({
     baseUrl: options.registryUrl,
@@ -165,6 +173,16 @@ export function createArpMcpServer(options: ArpMcpServerOptions): ArpMcpServer {
                   _meta: { [RUN_META_KEY]: { run_id: runId } },
                 },
               });
+      if (running.size >= maxConcurrentCalls)
+        return {
+          isError: true,
+          content: [
+            {
+              type: "text" as const,
+              text: `too_many_calls: ${maxConcurrentCalls} tool calls are in flight (maxConcurrentCalls); try again later`,
+            },
+          ],
+        };
       const call = runTool(entry, args, { signal: extra.signal, progress }, deps);
       running.add(call);
       void call.catch(() => undefined).finally(() => running.delete(call));

@@ -14,11 +14,13 @@
  */
 import type * as T from "@arp/model";
 import {
+  ArpServerError,
   BaseNodeRegistryServer,
   BaseRunGatewayServer,
   badRequest,
   type NodeRegistryRequests,
   notFound,
+  notImplemented,
   type RunGatewayRequests,
   type RunningServer,
 } from "@arp/server";
@@ -62,8 +64,13 @@ export class TestRegistry extends BaseNodeRegistryServer {
     super({ auth: { mode: "disabled" } });
   }
 
+  /** True: listing answers 500, as a registry that is down. */
+  failing = false;
+
   listNodeTypes(req: NodeRegistryRequests["listNodeTypes"]): T.NodeType[] {
     this.authorizations.push(req.headers.authorization);
+    if (this.failing)
+      throw new ArpServerError({ status: 500, code: "internal_error", message: "down for the test" });
     return this.nodeTypes;
   }
 
@@ -139,9 +146,13 @@ export class TestGateway extends BaseRunGatewayServer {
     return { ...run.run };
   }
 
+  /** False: the stream answers 501, as a gateway without the optional endpoint does. */
+  streams = true;
+
   override async streamRunEvents(
     req: RunGatewayRequests["streamRunEvents"],
   ): Promise<AsyncIterable<T.RunEvent>> {
+    if (!this.streams) throw notImplemented("no event streams here");
     const run = this.#find(req.params.run_id);
     const signal = req.signal;
     return (async function* () {
