@@ -62,7 +62,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       ["help", { type: "boolean" as const }],
       ...command.options.map((o) => [o.name, { type: o.type, multiple: o.multiple === true }]),
     ]);
-    values = parseArgs({ args: [...rest], options, strict: true, allowPositionals: false }).values;
+    values = parseArgs({ args: [...rest], options, strict: true, allowPositionals: false })
+      .values as ParsedValues; // parseArgs types string-or-boolean arrays; each option has one type
   } catch (err) {
     io.stderr(`${PROGRAM}: ${(err as Error).message}\n\n${usage(command)}`);
     return EXIT.usage;
