@@ -233,6 +233,33 @@ describe("tools/call", () => {
   });
 });
 
+describe("cancelTimeoutMs", () => {
+  it("bounds a cancel the gateway is slow to answer: the call still answers, and the failure is logged", async () => {
+    const quick = createArpMcpServer({
+      gatewayUrl: stack.gatewayUrl,
+      registryUrl: stack.registryUrl,
+      callTimeoutMs: 200,
+      cancelTimeoutMs: 300,
+      logger,
+    });
+    const server = await serveHttp(quick, { port: 0 });
+    stack.gateway.cancelDelayMs = 10_000;
+    try {
+      const client = await connect(server.url);
+      const started = Date.now();
+      const result = await client.callTool({ name: "test.slow", arguments: { ms: 30_000 } });
+      expect((result.content as { text: string }[])[0]!.text).toMatch(/^deadline_exceeded: /);
+      expect(Date.now() - started).toBeLessThan(8_000); // not the gateway's 10 s
+      const runId = (result._meta as Record<string, { run_id: string }>)[RUN_META_KEY]!.run_id;
+      expect(warnings).toContain(`arp-mcp: canceling ARP run ${runId} failed`);
+    } finally {
+      stack.gateway.cancelDelayMs = 0;
+      await server.close();
+      await quick.close();
+    }
+  });
+});
+
 describe("progress", () => {
   it("sends at most one notification per progressIntervalMs, and always the last event", async () => {
     const throttled = createArpMcpServer({

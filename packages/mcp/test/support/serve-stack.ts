@@ -138,7 +138,11 @@ export class TestGateway extends BaseRunGatewayServer {
     return { ...this.#find(req.params.run_id).run };
   }
 
-  cancelRun(req: RunGatewayRequests["cancelRun"]): T.Run {
+  /** How long a cancel takes to answer (a slow gateway). */
+  cancelDelayMs = 0;
+
+  async cancelRun(req: RunGatewayRequests["cancelRun"]): Promise<T.Run> {
+    if (this.cancelDelayMs > 0) await sleep(this.cancelDelayMs);
     const run = this.#find(req.params.run_id);
     this.cancels.push(run.run.run_id);
     run.canceled = true;
