@@ -221,7 +221,7 @@ describe("tools/call", () => {
       const result = await client.callTool({ name: "test.slow", arguments: { ms: 30_000 } });
       expect(result.isError).toBe(true);
       expect((result.content as { text: string }[])[0]!.text).toMatch(
-        /^deadline_exceeded: no result within 300 ms/,
+        /^deadline_exceeded: no result within 300 ms; ARP run mcp-\S+ was canceled$/,
       );
       const runId = (result._meta as Record<string, { run_id: string }>)[RUN_META_KEY]!.run_id;
       expect(stack.gateway.cancels).toContain(runId);
@@ -252,6 +252,9 @@ describe("cancelTimeoutMs", () => {
       expect(Date.now() - started).toBeLessThan(8_000); // not the gateway's 10 s
       const runId = (result._meta as Record<string, { run_id: string }>)[RUN_META_KEY]!.run_id;
       expect(warnings).toContain(`arp-mcp: canceling ARP run ${runId} failed`);
+      expect((result.content as { text: string }[])[0]!.text).toMatch(
+        /could not be canceled \(see the server's log\)$/,
+      );
     } finally {
       stack.gateway.cancelDelayMs = 0;
       await server.close();

@@ -96,20 +96,13 @@ export async function runTool(
     if (signal.aborted) {
       const byCaller = context.signal.aborted;
       // Even an abort during startRun: the run may exist though its answer was cut.
-      await cancel(runId, deps);
+      const canceled = await cancel(runId, deps);
+      const what = `ARP run ${runId} ${canceled ? "was canceled" : "could not be canceled (see the server's log)"}`;
       return byCaller
-        ? toolError("canceled", `the MCP client canceled the call; ARP run ${runId} was canceled`, {
+        ? toolError("canceled", `the MCP client canceled the call; ${what}`, { run_id: runId })
+        : toolError("deadline_exceeded", `no result within ${deps.callTimeoutMs} ms; ${what}`, {
             run_id: runId,
-            state: "canceled",
-          })
-        : toolError(
-            "deadline_exceeded",
-            `no result within ${deps.callTimeoutMs} ms; ARP run ${runId} was canceled`,
-            {
-              run_id: runId,
-              state: "canceled",
-            },
-          );
+          });
     }
     if (err instanceof ArpError) return toolError(err.code, err.message, { run_id: runId });
     throw err;
@@ -208,14 +201,16 @@ async function result(
 }
 
 /** Cancels the run at the gateway, within `cancelTimeoutMs`; a failure is logged, not thrown. */
-async function cancel(runId: string, deps: RunToolDeps): Promise<void> {
+async function cancel(runId: string, deps: RunToolDeps): Promise<boolean> {
   try {
     await deps.gateway.cancelRun(runId, { timeoutMs: deps.cancelTimeoutMs });
+    return true;
   } catch (err) {
     // 404: the run was never created (the start itself was cut); anything else is worth a line.
-    if (err instanceof ArpApiError && err.status === 404) return;
+    if (err instanceof ArpApiError && err.status === 404) return true;
     deps.logger.warn(`arp-mcp: canceling ARP run ${runId} failed`, {
       error: err instanceof Error ? err.message : String(err),
     });
+    return false;
   }
 }
