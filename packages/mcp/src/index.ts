@@ -4,6 +4,9 @@
  * stack). The command line is `arp-mcp` (src/cli.ts).
  */
 
+// MCP tools as ARP node types (src/bridge/).
+
+// ARP runs as MCP tools (src/serve/).
 export { HTTP_DEFAULTS, type HttpOptions, type RunningHttpServer, serveHttp } from "./serve/http.js";
 export {
   type ArpMcpServer,
@@ -12,12 +15,10 @@ export {
   DEFAULTS as SERVE_DEFAULTS,
   SERVER_INFO,
 } from "./serve/server.js";
-// ARP runs as MCP tools (src/serve/).
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   type StdioConnection,
   type StdioOptions,
   serveStdio,
 } from "./serve/stdio.js";
-export { NODE_TYPE_META_KEY, RUN_META_KEY, TOOL_NAME } from "./serve/tools.js";
-export { compareVersions } from "./serve/versions.js";
+export { NODE_TYPE_META_KEY, RUN_META_KEY } from "./serve/tools.js";
