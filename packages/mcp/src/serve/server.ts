@@ -105,6 +105,14 @@ export function createArpMcpServer(options: ArpMcpServerOptions): ArpMcpServer {
     options.maxConcurrentCalls,
     DEFAULTS.maxConcurrentCalls,
   );
+  // Every limit is checked before anything (the catalog's timer) starts.
+  const refreshMs = limit("toolsRefreshMs", options.toolsRefreshMs, DEFAULTS.toolsRefreshMs);
+  const timing = {
+    callTimeoutMs: limit("callTimeoutMs", options.callTimeoutMs, DEFAULTS.callTimeoutMs),
+    cancelTimeoutMs: limit("cancelTimeoutMs", options.cancelTimeoutMs, DEFAULTS.cancelTimeoutMs),
+    progressIntervalMs: limit("progressIntervalMs", options.progressIntervalMs, DEFAULTS.progressIntervalMs),
+    pollIntervalMs: limit("pollIntervalMs", options.pollIntervalMs, DEFAULTS.pollIntervalMs),
+  };
   const gateway = new RunGatewayClient({ baseUrl: options.gatewayUrl, bearerToken: options.gatewayToken });
   const registry = new NodeRegistryClient({
     baseUrl: options.registryUrl,
@@ -114,22 +122,8 @@ export function createArpMcpServer(options: ArpMcpServerOptions): ArpMcpServer {
     options.coordinatorUrl === undefined
       ? undefined
       : new RunCoordinatorClient({ baseUrl: options.coordinatorUrl, bearerToken: options.coordinatorToken });
-  const catalog = new ToolCatalog({
-    registry,
-    refreshMs: limit("toolsRefreshMs", options.toolsRefreshMs, DEFAULTS.toolsRefreshMs),
-    maxTools,
-    logger,
-  });
-  const deps = {
-    gateway,
-    coordinator,
-    checker: new SchemaChecker(maxTools * 2),
-    logger,
-    callTimeoutMs: limit("callTimeoutMs", options.callTimeoutMs, DEFAULTS.callTimeoutMs),
-    cancelTimeoutMs: limit("cancelTimeoutMs", options.cancelTimeoutMs, DEFAULTS.cancelTimeoutMs),
-    progressIntervalMs: limit("progressIntervalMs", options.progressIntervalMs, DEFAULTS.progressIntervalMs),
-    pollIntervalMs: limit("pollIntervalMs", options.pollIntervalMs, DEFAULTS.pollIntervalMs),
-  };
+  const catalog = new ToolCatalog({ registry, refreshMs, maxTools, logger });
+  const deps = { gateway, coordinator, checker: new SchemaChecker(maxTools * 2), logger, ...timing };
 
   /** Calls in flight, so that `close()` can wait for the cancels of the aborted ones. */
   const running = new Set<Promise<unknown>>();
