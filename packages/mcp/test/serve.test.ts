@@ -379,6 +379,35 @@ describe("when the ARP side is not all there", () => {
     }
   });
 
+  it("bounds a listing by registryTimeoutMs, and does not wait on a failing registry again before toolsRefreshMs", async () => {
+    const bounded = createArpMcpServer({
+      gatewayUrl: stack.gatewayUrl,
+      registryUrl: stack.registryUrl,
+      registryTimeoutMs: 300,
+      toolsRefreshMs: 60_000,
+      logger,
+    });
+    const server = await serveHttp(bounded, { port: 0 });
+    stack.registry.listDelayMs = 5_000;
+    try {
+      const client = await connect(server.url);
+      const started = Date.now();
+      await expect(client.listTools()).rejects.toThrow(/-32603.*the node registry did not list node types/);
+      expect(Date.now() - started).toBeLessThan(4_000); // not the registry's 5 s
+      stack.registry.listDelayMs = 0;
+      expect((await client.listTools()).tools.length).toBe(5); // never listed: tried again at once
+      stack.registry.listDelayMs = 5_000;
+      await expect(bounded.refreshTools()).rejects.toThrow();
+      const again = Date.now();
+      expect((await client.listTools()).tools.length).toBe(5); // the last list, without waiting
+      expect(Date.now() - again).toBeLessThan(1_000);
+    } finally {
+      stack.registry.listDelayMs = 0;
+      await server.close();
+      await bounded.close();
+    }
+  });
+
   it("polls getRun when the gateway has no event stream (501), without progress", async () => {
     const polling = createArpMcpServer({
       gatewayUrl: stack.gatewayUrl,

@@ -81,6 +81,8 @@ export class ToolCatalog {
       logger.warn("arp-mcp: listing the node registry failed; keeping the last tool list", {
         error: err instanceof Error ? err.message : String(err),
       });
+      // With a list to serve, the next try waits `refreshMs` (no call waits on a registry that is down).
+      if (this.#current !== undefined) this.#listedAt = Date.now();
       throw err;
     }
     this.#listedAt = Date.now();

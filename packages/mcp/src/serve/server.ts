@@ -48,6 +48,8 @@ export interface ArpMcpServerOptions {
   cancelTimeoutMs?: number;
   /** The least time between two progress notifications of one call (ms). */
   progressIntervalMs?: number;
+  /** One listing of the registry, retries included (ms): a registry that hangs does not hang `tools/list`. */
+  registryTimeoutMs?: number;
   /** How often `getRun` is polled when the gateway has no event stream (ms). */
   pollIntervalMs?: number;
   /** The most tool calls in flight at once, over every connection; one more is the tool error `too_many_calls`. */
@@ -64,6 +66,7 @@ export const DEFAULTS = {
   progressIntervalMs: 250,
   pollIntervalMs: 1_000,
   maxConcurrentCalls: 100,
+  registryTimeoutMs: 10_000,
 } as const;
 
 /** The name and version the MCP server gives in `initialize`. */
@@ -117,6 +120,7 @@ export function createArpMcpServer(options: ArpMcpServerOptions): ArpMcpServer {
   const registry = new NodeRegistryClient({
     baseUrl: options.registryUrl,
     bearerToken: options.registryToken,
+    timeoutMs: limit("registryTimeoutMs", options.registryTimeoutMs, DEFAULTS.registryTimeoutMs) || undefined,
   });
   const coordinator =
     options.coordinatorUrl === undefined

@@ -26,6 +26,7 @@ import {
 } from "@arp/server";
 
 const OBJECT = { type: "object" };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const NODE_TYPES: readonly T.NodeType[] = [
   {
@@ -67,8 +68,12 @@ export class TestRegistry extends BaseNodeRegistryServer {
   /** True: listing answers 500, as a registry that is down. */
   failing = false;
 
-  listNodeTypes(req: NodeRegistryRequests["listNodeTypes"]): T.NodeType[] {
+  /** How long listing takes (a registry that hangs). */
+  listDelayMs = 0;
+
+  async listNodeTypes(req: NodeRegistryRequests["listNodeTypes"]): Promise<T.NodeType[]> {
     this.authorizations.push(req.headers.authorization);
+    if (this.listDelayMs > 0) await sleep(this.listDelayMs);
     if (this.failing)
       throw new ArpServerError({ status: 500, code: "internal_error", message: "down for the test" });
     return this.nodeTypes;
@@ -94,8 +99,6 @@ interface TestRun {
   canceled: boolean;
   onCancel: (() => void) | undefined;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class TestGateway extends BaseRunGatewayServer {
   readonly runs = new Map<string, TestRun>();
