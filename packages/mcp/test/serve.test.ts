@@ -64,6 +64,7 @@ describe("tools/list", () => {
       "test.big",
       "test.echo",
       "test.fail",
+      "test.quiet",
       "test.slow",
       "test.steps",
     ]);
@@ -141,6 +142,13 @@ describe("tools/call", () => {
       node_type_ref: { node_type_id: "test.echo", version: "1.0.0" },
       inputs: { text: "héllo" },
     });
+  });
+
+  it("reads the outputs from the root node run's end event when run_completed has none", async () => {
+    const client = await connect();
+    const result = await client.callTool({ name: "test.quiet", arguments: { a: [1, 2] } });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toEqual({ a: [1, 2] });
   });
 
   it("answers a failed run with isError and the ARP error", async () => {
@@ -395,11 +403,11 @@ describe("when the ARP side is not all there", () => {
       await expect(client.listTools()).rejects.toThrow(/-32603.*the node registry did not list node types/);
       expect(Date.now() - started).toBeLessThan(4_000); // not the registry's 5 s
       stack.registry.listDelayMs = 0;
-      expect((await client.listTools()).tools.length).toBe(5); // never listed: tried again at once
+      expect((await client.listTools()).tools.length).toBe(6); // never listed: tried again at once
       stack.registry.listDelayMs = 5_000;
       await expect(bounded.refreshTools()).rejects.toThrow();
       const again = Date.now();
-      expect((await client.listTools()).tools.length).toBe(5); // the last list, without waiting
+      expect((await client.listTools()).tools.length).toBe(6); // the last list, without waiting
       expect(Date.now() - again).toBeLessThan(1_000);
     } finally {
       stack.registry.listDelayMs = 0;

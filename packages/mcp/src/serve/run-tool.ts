@@ -157,10 +157,16 @@ async function result(
   signal: AbortSignal,
   deps: RunToolDeps,
 ): Promise<CallToolResult> {
-  const data = end.completed?.data ?? end.rootEnd?.data ?? {};
+  // `run_completed` first, then the root node run's own end event: ARP does not fix which one says.
+  const completed = end.completed?.data ?? {};
+  const rootEnd = end.rootEnd?.data ?? {};
   const meta = { run_id: run.run_id, state: run.state };
   if (run.state !== "succeeded") {
-    const error = isObject(data.error) ? data.error : (end.rootEnd?.data?.error as unknown);
+    const error = isObject(completed.error)
+      ? completed.error
+      : isObject(rootEnd.error)
+        ? rootEnd.error
+        : undefined;
     const code = isObject(error) && typeof error.code === "string" ? error.code : `run_${run.state}`;
     const message =
       isObject(error) && typeof error.message === "string" ? error.message : `the ARP run ended ${run.state}`;
@@ -169,7 +175,11 @@ async function result(
       ...(error === undefined ? {} : { error }),
     });
   }
-  let outputs: Record<string, unknown> | undefined = isObject(data.outputs) ? data.outputs : undefined;
+  let outputs = isObject(completed.outputs)
+    ? completed.outputs
+    : isObject(rootEnd.outputs)
+      ? rootEnd.outputs
+      : undefined;
   // The events cap what they carry: the whole outputs are the root node run's, at the coordinator.
   if (outputs === undefined || isTruncated(outputs) || !end.streamed) {
     if (deps.coordinator !== undefined) {

@@ -8,7 +8,8 @@
  * - `test.fail`: fails with `deliberate_failure` and the message it is given;
  * - `test.steps`: `{ steps, interval_ms }`, emits `steps` evaluation events, then succeeds with `{ steps }`;
  * - `test.slow`: `{ ms }`, runs until `ms` pass or it is canceled;
- * - `test.big`: succeeds, but its events carry outputs left out for their size.
+ * - `test.big`: succeeds, but its events carry outputs left out for their size;
+ * - `test.quiet`: echoes, but only the root node run's end event carries the outputs, not `run_completed`.
  *
  * Each service records the `authorization` headers it was sent; the gateway records its cancels.
  */
@@ -52,6 +53,7 @@ export const NODE_TYPES: readonly T.NodeType[] = [
   },
   { node_type_id: "test.slow", version: "1.0.0", kind: "atomic", input_schema: OBJECT },
   { node_type_id: "test.big", version: "1.0.0", kind: "atomic", input_schema: OBJECT },
+  { node_type_id: "test.quiet", version: "1.0.0", kind: "atomic", input_schema: OBJECT },
   // Not tools: a name MCP does not allow, and an input schema no ARP input (an object) matches.
   { node_type_id: "test/bad name", version: "1.0.0", kind: "atomic" },
   { node_type_id: "test.string-input", version: "1.0.0", kind: "atomic", input_schema: { type: "string" } },
@@ -246,7 +248,13 @@ export class TestGateway extends BaseRunGatewayServer {
     }
     run.run = { ...run.run, state: end.state };
     this.#emit(run, "atomic_executed", root, { ...end });
-    this.#emit(run, "run_completed", undefined, { ...end });
+    // `test.quiet`: only the root's end event carries the outputs and error, not `run_completed`.
+    this.#emit(
+      run,
+      "run_completed",
+      undefined,
+      nodeTypeId === "test.quiet" ? { state: end.state } : { ...end },
+    );
   }
 }
 
