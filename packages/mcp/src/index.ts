@@ -29,3 +29,18 @@ export {
 } from "./bridge/target.js";
 
 // ARP runs as MCP tools (src/serve/).
+export { HTTP_DEFAULTS, type HttpOptions, type RunningHttpServer, serveHttp } from "./serve/http.js";
+export {
+  type ArpMcpServer,
+  type ArpMcpServerOptions,
+  createArpMcpServer,
+  DEFAULTS as SERVE_DEFAULTS,
+  SERVER_INFO,
+} from "./serve/server.js";
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type StdioConnection,
+  type StdioOptions,
+  serveStdio,
+} from "./serve/stdio.js";
+export { NODE_TYPE_META_KEY, RUN_META_KEY } from "./serve/tools.js";

@@ -1,0 +1,64 @@
+/**
+ * `notifications/progress` for one tool call, from its run's events: `progress` is the number of
+ * events seen so far (it only grows, as MCP requires; a run's length is not known beforehand, so
+ * there is no `total`), `message` says what the latest one was, and `_meta` names the run (so that a
+ * client can find the run of a call it canceled). At most one notification per
+ * `intervalMs`: events in between are folded into the next one. The run's last event is always sent.
+ */
+import type { RunEvent } from "@arp/model";
+
+/** Sends one notification; `runId` is the run it is about (the notification's `_meta`). */
+export type SendProgress = (progress: number, message: string, runId: string) => Promise<void>;
+
+/** `run_started`, `atomic_executed arp.ref.echo succeeded`, ...: the event type, what it concerns, its state. */
+export function describeEvent(event: RunEvent, nodeTypes: ReadonlyMap<string, string>): string {
+  const data = event.data ?? {};
+  const parts: string[] = [event.type];
+  // `run_started` concerns the root node run without naming it as `node_run_id`.
+  const nodeRunId =
+    event.node_run_id ?? (typeof data.root_node_run_id === "string" ? data.root_node_run_id : undefined);
+  const nodeType = nodeRunId === undefined ? undefined : nodeTypes.get(nodeRunId);
+  if (nodeType !== undefined) parts.push(nodeType);
+  else if (nodeRunId !== undefined) parts.push(nodeRunId);
+  if (typeof data.state === "string") parts.push(data.state);
+  else if (typeof data.status === "string") parts.push(data.status);
+  else if (typeof data.decision === "string")
+    parts.push(`${String(data.action ?? "")} ${data.decision}`.trim());
+  return parts.join(" ");
+}
+
+/** Node type id per node run, learnt from `run_started` and `subtask_mapped` (bounded by the run's size). */
+function learnNodeType(event: RunEvent, nodeTypes: Map<string, string>): void {
+  const data = event.data ?? {};
+  const ref = data.node_type_ref as { node_type_id?: unknown } | undefined;
+  if (typeof ref?.node_type_id !== "string") return;
+  const nodeRunId = event.type === "run_started" ? data.root_node_run_id : event.node_run_id;
+  if (typeof nodeRunId === "string") nodeTypes.set(nodeRunId, ref.node_type_id);
+}
+
+export class ProgressReporter {
+  readonly #send: SendProgress | undefined;
+  readonly #runId: string;
+  readonly #intervalMs: number;
+  readonly #nodeTypes = new Map<string, string>();
+  #seen = 0;
+  #sentAt = Number.NEGATIVE_INFINITY;
+
+  /** `send` is undefined when the caller gave no `progressToken`: then nothing is sent. */
+  constructor(send: SendProgress | undefined, runId: string, intervalMs: number) {
+    this.#send = send;
+    this.#runId = runId;
+    this.#intervalMs = intervalMs;
+  }
+
+  async event(event: RunEvent, last: boolean): Promise<void> {
+    this.#seen += 1;
+    if (this.#send === undefined) return;
+    learnNodeType(event, this.#nodeTypes);
+    const now = Date.now();
+    if (!last && now - this.#sentAt < this.#intervalMs) return;
+    this.#sentAt = now;
+    // A notification that cannot be sent (the client went away) must not fail the call.
+    await this.#send(this.#seen, describeEvent(event, this.#nodeTypes), this.#runId).catch(() => undefined);
+  }
+}
