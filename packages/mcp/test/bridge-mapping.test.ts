@@ -1,5 +1,5 @@
 /** The pure parts of the bridge: targets, command lines, the tool ↔ node type mapping, errors, limits. */
-import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { McpError, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { backoffDelay, resolveLimits } from "../src/bridge/limits.js";
 import { callErrorToDetail, canonicalJson, resultToOutcome } from "../src/bridge/mapping.js";
@@ -104,6 +104,8 @@ describe("tool → node type", () => {
       description: "Searches.",
       input_schema: tool.inputSchema,
       output_schema: CONTENT_OUTPUT_SCHEMA,
+      // No annotations: MCP's defaults (not read-only, destructive).
+      constraints: { gates: { side_effect_class: "irreversible" } },
       metadata: {
         labels: { "mcp.server": "s", "mcp.tool": "search.web" },
         annotations: { "mcp.server_version": "1.0.0" },
@@ -120,6 +122,18 @@ describe("tool → node type", () => {
     expect(toolToNodeType("s", "1", { name: "t", inputSchema: { type: "object" } })?.description).toBe(
       "MCP tool t of server s",
     );
+  });
+
+  it("the side-effect class follows the MCP annotations, with MCP's defaults", () => {
+    const classOf = (annotations: Tool["annotations"]) =>
+      toolToNodeType("s", "1", { name: "t", inputSchema: { type: "object" }, annotations })?.constraints
+        ?.gates?.side_effect_class;
+    expect(classOf({ readOnlyHint: true })).toBe("read");
+    expect(classOf({ readOnlyHint: true, destructiveHint: true })).toBe("read");
+    expect(classOf({ destructiveHint: false })).toBe("write");
+    expect(classOf({ readOnlyHint: false, destructiveHint: true })).toBe("irreversible");
+    expect(classOf({ title: "no hints" })).toBe("irreversible");
+    expect(classOf(undefined)).toBe("irreversible");
   });
 
   it("the version's hash follows the definition, not key order; build metadata is extended with a dot", () => {

@@ -3,7 +3,7 @@
  * is a node run's outputs or its error, a failed call is an error with a code that says why.
  */
 import { createHash } from "node:crypto";
-import type { ErrorDetail, NodeType } from "@arp/model";
+import type { ErrorDetail, NodeType, SideEffectClass } from "@arp/model";
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { SchemaIssue } from "./schema.js";
 
@@ -70,7 +70,8 @@ export function toolToNodeType(server: string, serverVersion: string, tool: Tool
   const output_schema = (tool.outputSchema as Record<string, unknown> | undefined) ?? {
     ...CONTENT_OUTPUT_SCHEMA,
   };
-  const definition = { description, input_schema, output_schema };
+  const constraints = { gates: { side_effect_class: sideEffectClassOf(tool) } };
+  const definition = { description, input_schema, output_schema, constraints };
   return {
     node_type_id,
     version: nodeTypeVersion(serverVersion, definition),
@@ -81,6 +82,17 @@ export function toolToNodeType(server: string, serverVersion: string, tool: Tool
       annotations: { "mcp.server_version": serverVersion },
     },
   };
+}
+
+/**
+ * The ARP side-effect class of a tool, from its MCP annotations read with MCP's own defaults
+ * (`readOnlyHint` false, `destructiveHint` true): read-only is `read`, a tool that says it is not
+ * destructive is `write`, any other (an unannotated tool included) `irreversible`. Conservative on
+ * purpose: Selection's side-effect gate then holds back a tool that never said what it does.
+ */
+export function sideEffectClassOf(tool: Tool): SideEffectClass {
+  if (tool.annotations?.readOnlyHint === true) return "read";
+  return tool.annotations?.destructiveHint === false ? "write" : "irreversible";
 }
 
 /** JSON with object keys sorted at every level: equal values give equal text. */
