@@ -12,7 +12,7 @@
  * replica requires the issuer's tokens and gets its own for its peers (`serve.ts --issuer`).
  */
 import { NodeRegistryClient } from "@arp/client";
-import { McpBridge, type McpServerTarget, type RegistryPublisher } from "@arp/mcp";
+import { type BridgeLimits, McpBridge, type McpServerTarget, type RegistryPublisher } from "@arp/mcp";
 import type { Logger, ServerOptions } from "@arp/server";
 import { DevTokenIssuer } from "./auth/issuer.js";
 import { Balancer } from "./balancer.js";
@@ -70,6 +70,8 @@ export interface StackOptions {
    * external one) before startStack resolves. Not with `processes` or an external atomic executor.
    */
   mcp?: readonly (McpServerTarget | string)[];
+  /** The MCP bridge's limits (timeouts, reconnect backoff, pings; see @arp/mcp). Default its own. */
+  mcpLimits?: Partial<BridgeLimits>;
 }
 
 /** How long startStack waits for the MCP tools to be in the registry, ms; then it goes on (logged). */
@@ -208,6 +210,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       // Before the services (a server that is down does not stop the stack: it is retried), closed
       // after them: in-flight node runs end before their MCP servers do.
       const bridge = new McpBridge({
+        ...options.mcpLimits,
         servers: options.mcp,
         ...(options.logger ? { logger: options.logger } : {}),
       });
