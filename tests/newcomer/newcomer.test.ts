@@ -22,7 +22,7 @@ const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 const here = fileURLToPath(new URL(".", import.meta.url));
 const repoRoot = join(here, "..", "..");
-const PACKAGES = ["model", "client", "server", "conformance"] as const;
+const PACKAGES = ["model", "client", "server", "conformance", "mcp"] as const;
 const REPOSITORY = "git+https://github.com/arp-ts/arp-ts.git";
 
 interface Manifest {
@@ -117,10 +117,11 @@ afterAll(() => {
 });
 
 describe("the packed packages", () => {
-  it("are the four public packages, each with LICENSE, README, package.json and its dist", () => {
+  it("are the five public packages, each with LICENSE, README, package.json and its dist", () => {
     expect(packed.map((p) => p.name).sort()).toEqual([
       "@arp/client",
       "@arp/conformance",
+      "@arp/mcp",
       "@arp/model",
       "@arp/server",
     ]);
@@ -193,6 +194,25 @@ describe("a strict TypeScript app", () => {
       missing: "404 not_found",
       health: "ok",
     });
+  });
+
+  it("uses @arp/mcp: a bridge, an executor and an MCP server over ARP, made and closed", async () => {
+    const { stdout, stderr } = await sh(process.execPath, [join(app, "dist", "mcp.mjs")], app);
+    expect(stderr).toBe("");
+    expect(JSON.parse(stdout)).toEqual({
+      servers: ["files stdio connecting"],
+      handles: true,
+      executor: "atomic-executor",
+      toolError: "mcp_tool_error",
+    });
+  });
+
+  it("runs npx arp-mcp --version and a command's --help", async () => {
+    const version = await sh("npx", ["arp-mcp", "--version"], app);
+    expect(version.stdout).toBe(`arp-mcp ${versionOf("@arp/mcp")}\n`);
+    const help = await sh("npx", ["arp-mcp", "executor", "--help"], app);
+    expect(help.stdout).toMatch(/^Usage: arp-mcp executor \[options\]/);
+    expect(help.stdout).toContain("--server NAME=COMMAND|URL");
   });
 
   it("bundles the client for the browser with nothing Node-only in it", async () => {
