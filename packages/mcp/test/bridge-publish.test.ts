@@ -32,7 +32,7 @@ describe("RegistryPublisher", () => {
           .map((t) => t.node_type_id)
           .sort(),
       );
-      expect(registry.types.size).toBe(9);
+      expect(registry.nodeTypes.length).toBe(9);
       const listed = await client.listNodeTypes();
       expect(listed.find((t) => t.node_type_id === "mcp.pub.structured")).toEqual(
         bridge.nodeTypes().find((t) => t.node_type_id === "mcp.pub.structured"),
@@ -48,20 +48,18 @@ describe("RegistryPublisher", () => {
       expect((await bridge.execute(request(change, { description: "new" }))).state).toBe("succeeded");
       // The changed tool is a new version next to the old one (a registry has no delete).
       await eventually("the new version of mcp.pub.text", () =>
-        [...registry.types.values()].some(
-          (t) => t.node_type_id === "mcp.pub.text" && t.version !== text.version,
-        )
+        registry.nodeTypes.some((t) => t.node_type_id === "mcp.pub.text" && t.version !== text.version)
           ? true
           : undefined,
       );
-      expect([...registry.types.values()].filter((t) => t.node_type_id === "mcp.pub.text")).toHaveLength(2);
+      expect(registry.nodeTypes.filter((t) => t.node_type_id === "mcp.pub.text")).toHaveLength(2);
       publisher.close();
 
       // A second publisher (a restarted executor) meets 409s for what is there: not an error.
       const logger = recordingLogger();
       const again = new RegistryPublisher(bridge, client, { logger });
       await again.settled();
-      expect(registry.types.size).toBe(11);
+      expect(registry.nodeTypes.length).toBe(11);
       expect(logger.lines.filter((l) => !l.startsWith("debug"))).toEqual([]);
       again.close();
     } finally {
@@ -91,7 +89,7 @@ describe("RegistryPublisher", () => {
       const { registry, running } = await startRegistry(port);
       try {
         await eventually("the node types in the registry", () =>
-          registry.types.size === 9 ? true : undefined,
+          registry.nodeTypes.length === 9 ? true : undefined,
         );
       } finally {
         await running.close();

@@ -114,9 +114,9 @@ describe("arp-mcp executor: running", () => {
     try {
       expect(t.stderr()).toMatch(/\(1 MCP server, 9 node types\)/);
       await eventually("the node types in the registry", () =>
-        registry.types.size === 9 ? true : undefined,
+        registry.nodeTypes.length === 9 ? true : undefined,
       );
-      const text = [...registry.types.values()].find((n) => n.node_type_id === "mcp.fx.text");
+      const text = registry.nodeTypes.find((n) => n.node_type_id === "mcp.fx.text");
       expect(text).toBeDefined();
       const client = new AtomicExecutorClient({ baseUrl: t.url });
       expect(

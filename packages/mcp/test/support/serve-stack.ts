@@ -15,16 +15,14 @@
  */
 import type * as T from "@arp/model";
 import {
-  ArpServerError,
-  BaseNodeRegistryServer,
   BaseRunGatewayServer,
   badRequest,
-  type NodeRegistryRequests,
   notFound,
   notImplemented,
   type RunGatewayRequests,
   type RunningServer,
 } from "@arp/server";
+import { TestRegistry } from "./registry.js";
 
 const OBJECT = { type: "object" };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,40 +56,6 @@ export const NODE_TYPES: readonly T.NodeType[] = [
   { node_type_id: "test/bad name", version: "1.0.0", kind: "atomic" },
   { node_type_id: "test.string-input", version: "1.0.0", kind: "atomic", input_schema: { type: "string" } },
 ];
-
-export class TestRegistry extends BaseNodeRegistryServer {
-  readonly nodeTypes: T.NodeType[] = [...NODE_TYPES];
-  readonly authorizations: (string | undefined)[] = [];
-
-  constructor() {
-    super({ auth: { mode: "disabled" } });
-  }
-
-  /** True: listing answers 500, as a registry that is down. */
-  failing = false;
-
-  /** How long listing takes (a registry that hangs). */
-  listDelayMs = 0;
-
-  async listNodeTypes(req: NodeRegistryRequests["listNodeTypes"]): Promise<T.NodeType[]> {
-    this.authorizations.push(req.headers.authorization);
-    if (this.listDelayMs > 0) await sleep(this.listDelayMs);
-    if (this.failing)
-      throw new ArpServerError({ status: 500, code: "internal_error", message: "down for the test" });
-    return this.nodeTypes;
-  }
-
-  publishNodeType(req: NodeRegistryRequests["publishNodeType"]): T.NodeType {
-    this.nodeTypes.push(req.body.node_type);
-    return req.body.node_type;
-  }
-
-  getNodeType(req: NodeRegistryRequests["getNodeType"]): T.NodeType {
-    const found = this.nodeTypes.find((n) => n.node_type_id === req.params.node_type_id);
-    if (found === undefined) throw notFound(`no node type ${req.params.node_type_id}`);
-    return found;
-  }
-}
 
 interface TestRun {
   run: T.Run;
@@ -267,7 +231,7 @@ export interface TestStack {
 }
 
 export async function startTestStack(): Promise<TestStack> {
-  const registry = new TestRegistry();
+  const registry = new TestRegistry(NODE_TYPES);
   const gateway = new TestGateway(registry);
   const servers: RunningServer[] = [await registry.listen({ port: 0 }), await gateway.listen({ port: 0 })];
   return {
