@@ -3,7 +3,10 @@ import { McpError, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { backoffDelay, resolveLimits } from "../src/bridge/limits.js";
 import { callErrorToDetail, canonicalJson, resultToOutcome } from "../src/bridge/mapping.js";
-import { compileSchema } from "../src/bridge/schema.js";
+import { SchemaCompiler } from "../src/schema.js";
+
+const compileSchema = (schema: Record<string, unknown>) => new SchemaCompiler().compile(schema);
+
 import {
   CONTENT_OUTPUT_SCHEMA,
   checkServerName,
@@ -235,6 +238,23 @@ describe("call errors", () => {
 });
 
 describe("schemas", () => {
+  it("one compiler keeps schemas apart: the same $id twice, different content; released ones go", () => {
+    const compiler = new SchemaCompiler();
+    const a = { $id: "https://example.com/s", type: "object", required: ["a"] };
+    const b = { $id: "https://example.com/s", type: "object", required: ["b"] };
+    const checkA = compiler.compile(a);
+    const checkB = compiler.compile(b);
+    expect(checkA({ a: 1 })).toBeUndefined();
+    expect(checkA({ b: 1 })).toHaveLength(1);
+    expect(checkB({ b: 1 })).toBeUndefined();
+    expect(checkB({ a: 1 })).toHaveLength(1);
+    // A released schema compiles again (ajv's cache no longer has it).
+    compiler.release(a);
+    compiler.release(b);
+    compiler.release(b); // twice: nothing to do
+    expect(compiler.compile(a)({ a: 1 })).toBeUndefined();
+  });
+
   it("follows $schema: 2020-12 (default), 2019-09, draft-07, older as draft-07", () => {
     const cases: [Record<string, unknown>, unknown, boolean][] = [
       // prefixItems is 2020-12 only: under draft-07 [1] would pass.

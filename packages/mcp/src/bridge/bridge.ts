@@ -13,6 +13,7 @@ import type {
 } from "@arp/model";
 import type { Logger } from "@arp/server";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import { SchemaCompiler, type Validator } from "../schema.js";
 import { type ConnectionState, McpConnection, McpNotConnectedError, messageOf } from "./connection.js";
 import { type Limits, MAX_TIMER_MS, resolveLimits } from "./limits.js";
 import { stderrLogger } from "./logger.js";
@@ -24,7 +25,6 @@ import {
   toolToNodeType,
 } from "./mapping.js";
 import { type PublishOptions, RegistryPublisher } from "./publisher.js";
-import { compileSchema, type Validator } from "./schema.js";
 import { type McpServerTarget, McpTargetError, parseServerTarget } from "./target.js";
 
 export interface McpBridgeOptions extends Partial<Limits> {
@@ -56,6 +56,8 @@ interface Entry {
   nodeType: NodeType;
   input: Validator;
   output: Validator | undefined;
+  /** The schema objects `input` and `output` were compiled from: released when the entry goes. */
+  schemas: object[];
 }
 
 /** Why a node run's signal aborted: the state and error it ends with. */
@@ -74,6 +76,7 @@ export class McpBridge {
   /** Node types by `id@version`, per server: rebuilt from each listing. */
   readonly #entries = new Map<string, Map<string, Entry>>();
   readonly #listeners = new Set<() => void>();
+  readonly #schemas = new SchemaCompiler();
   #closed = false;
 
   constructor(options: McpBridgeOptions) {
@@ -300,20 +303,28 @@ export class McpBridge {
         next.set(key, { ...known, connection, tool });
         continue;
       }
+      const schemas: object[] = [];
+      const compile = (schema: Record<string, unknown>) => {
+        const validator = this.#schemas.compile(schema);
+        schemas.push(schema);
+        return validator;
+      };
       try {
-        const input = compileSchema(tool.inputSchema as Record<string, unknown>);
+        const input = compile(tool.inputSchema as Record<string, unknown>);
         const output =
-          tool.outputSchema === undefined
-            ? undefined
-            : compileSchema(tool.outputSchema as Record<string, unknown>);
-        next.set(key, { connection, tool, nodeType, input, output });
+          tool.outputSchema === undefined ? undefined : compile(tool.outputSchema as Record<string, unknown>);
+        next.set(key, { connection, tool, nodeType, input, output, schemas });
       } catch (err) {
+        for (const schema of schemas) this.#schemas.release(schema);
         this.#logger.warn(
           `MCP server ${connection.name}: tool ${tool.name} skipped: its schema does not compile: ${messageOf(err)}`,
         );
       }
     }
     const changed = next.size !== previous.size || [...next.keys()].some((k) => !previous.has(k));
+    for (const [key, entry] of previous) {
+      if (!next.has(key)) for (const schema of entry.schemas) this.#schemas.release(schema);
+    }
     this.#entries.set(connection.name, next);
     if (changed) for (const listener of this.#listeners) listener();
   }

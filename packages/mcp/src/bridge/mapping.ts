@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { ErrorDetail, NodeType, SideEffectClass } from "@arp/model";
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
-import type { SchemaIssue } from "./schema.js";
+import type { SchemaIssue } from "../schema.js";
 
 /** The `error.code` of a failed node run, one per cause (README: "Error codes"). */
 export const MCP_ERROR_CODES = {
