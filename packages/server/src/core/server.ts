@@ -20,6 +20,7 @@ import { type AuthOptions, resolveAuthSettings } from "./auth/settings.js";
 import { Authenticator } from "./auth/verify.js";
 import { ResponseChecks, type ResponseValidation } from "./checks.js";
 import { Cors, type CorsOptions } from "./cors.js";
+import { OPEN_HOST, type ServiceHost } from "./host.js";
 import { defaultLogger, type Logger } from "./logger.js";
 import { clientErrorHandler } from "./malformed.js";
 import { Pipeline } from "./pipeline.js";
@@ -258,6 +259,16 @@ export abstract class ArpServerBase {
   /** Handles one request to completion; never rejects (every failure is answered or logged). */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return new Promise((resolve) => this.#pipeline.serve(req, res, this.#registry, resolve));
+  }
+
+  /** A host of its own for another transport (`createFetchHandler` of `@arp/server/fetch`). */
+  [OPEN_HOST](): ServiceHost {
+    const pipeline = this.#pipeline;
+    const registry = new Registry();
+    return {
+      serve: (req, res) => pipeline.serve(req, res, registry),
+      endStreams: () => registry.endStreams(),
+    };
   }
 
   /**
