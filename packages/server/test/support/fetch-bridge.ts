@@ -26,7 +26,7 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
 
 async function write(res: ServerResponse, response: Response): Promise<void> {
   const head: string[] = [];
-  response.headers.forEach((value, name) => head.push(name, value));
+  for (const [name, value] of response.headers) head.push(name, value);
   res.writeHead(response.status, head);
   if (response.body === null) {
     res.end();
