@@ -133,7 +133,8 @@ export class FetchResponseSide extends EventEmitter implements ResponseSide {
     if (this.#stream === undefined) {
       if (!this.writableFinished) this.#answer(internalError());
     } else if (!this.writableFinished) {
-      this.#stream.error(error ?? new Error("response cut"));
+      // Hosts log this (Bun prints it): say that it is deliberate, and where the reason is.
+      this.#stream.error(error ?? new Error("ARP stream cut on purpose (the server's log says why)"));
     }
     this.#close();
     return this;

@@ -1,0 +1,88 @@
+/**
+ * Runs smoke.ts under the real Bun and Deno binaries, from npm's platform packages
+ * (`@oven/bun-linux-x64`, `@deno/linux-x64-glibc`: plain files in the package, no install script
+ * needed), and asserts that every check passed. On another platform, point ARP_TEST_BUN and
+ * ARP_TEST_DENO at binaries of your own.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const here = fileURLToPath(new URL("..", import.meta.url));
+const require = createRequire(import.meta.url);
+
+/** The binary `file` inside the npm package `pkg`, or the path the environment variable names. */
+function binary(variable: string, pkg: string, file: string): string {
+  const fromEnv = process.env[variable];
+  if (fromEnv) return fromEnv;
+  let path: string;
+  try {
+    path = join(dirname(require.resolve(`${pkg}/package.json`)), file);
+  } catch {
+    throw new Error(`${pkg} is not installed (it installs on linux-x64 only): set ${variable} to a binary`);
+  }
+  if (!existsSync(path)) throw new Error(`${path} is missing: reinstall ${pkg}`);
+  return path;
+}
+
+/** The checks smoke.ts runs, in order (the host name differs per runtime). */
+function expectedLines(host: string): string[] {
+  const checks = (how: string) => [
+    `ok ${how}: client calls`,
+    `ok ${how}: an error envelope is an ArpApiError`,
+    `ok ${how}: a body that breaks the schema is 400 invalid_request`,
+    `ok ${how}: a stream, ended by run_completed`,
+    `ok ${how}: a cut stream is resumed, every seq once`,
+  ];
+  return ["ok a refused connection is an ArpTransportError", ...checks("listen()"), ...checks(host)];
+}
+
+function run(
+  command: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      {
+        cwd: here,
+        timeout: 120_000,
+        env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+// Generous: both runtimes start cold, while every package's tests share 2 cores in CI.
+describe.each([
+  {
+    name: "Bun",
+    host: "Bun.serve",
+    command: () => binary("ARP_TEST_BUN", "@oven/bun-linux-x64", "bin/bun"),
+    args: ["smoke.ts"],
+    version: /^smoke: 11 passed on bun 1\./m,
+  },
+  {
+    name: "Deno",
+    host: "Deno.serve",
+    command: () => binary("ARP_TEST_DENO", "@deno/linux-x64-glibc", "deno"),
+    args: ["run", "--allow-all", "--no-lock", "smoke.ts"],
+    version: /^smoke: 11 passed on deno 2\./m,
+  },
+])("$name", ({ host, command, args, version }) => {
+  it("runs @arp/client and @arp/server (listen() and the fetch entry): every check passes", {
+    timeout: 150_000,
+  }, async () => {
+    const result = await run(command(), args);
+    expect(result.stderr.includes("smoke FAILED") ? result.stderr : "").toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout.split("\n").filter((line) => line.startsWith("ok "))).toEqual(expectedLines(host));
+    expect(result.stdout).toMatch(version);
+  });
+});
