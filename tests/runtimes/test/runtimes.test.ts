@@ -1,32 +1,10 @@
-/**
- * Runs smoke.ts under the real Bun and Deno binaries, from npm's platform packages
- * (`@oven/bun-linux-x64`, `@deno/linux-x64-glibc`: plain files in the package, no install script
- * needed), and asserts that every check passed. On another platform, point ARP_TEST_BUN and
- * ARP_TEST_DENO at binaries of your own.
- */
+/** Runs smoke.ts under the real Bun and Deno binaries and asserts that every check passed. */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { bun, deno, runtimeEnv } from "./binaries.js";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
-const require = createRequire(import.meta.url);
-
-/** The binary `file` inside the npm package `pkg`, or the path the environment variable names. */
-function binary(variable: string, pkg: string, file: string): string {
-  const fromEnv = process.env[variable];
-  if (fromEnv) return fromEnv;
-  let path: string;
-  try {
-    path = join(dirname(require.resolve(`${pkg}/package.json`)), file);
-  } catch {
-    throw new Error(`${pkg} is not installed (it installs on linux-x64 only): set ${variable} to a binary`);
-  }
-  if (!existsSync(path)) throw new Error(`${path} is missing: reinstall ${pkg}`);
-  return path;
-}
 
 /** The checks smoke.ts runs, in order (the host name differs per runtime). */
 function expectedLines(host: string): string[] {
@@ -51,7 +29,7 @@ function run(
       {
         cwd: here,
         timeout: 120_000,
-        env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+        env: runtimeEnv(),
       },
       (error, stdout, stderr) =>
         resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -64,14 +42,14 @@ describe.each([
   {
     name: "Bun",
     host: "Bun.serve",
-    command: () => binary("ARP_TEST_BUN", "@oven/bun-linux-x64", "bin/bun"),
+    command: bun,
     args: ["smoke.ts"],
     version: /^smoke: 11 passed on bun 1\./m,
   },
   {
     name: "Deno",
     host: "Deno.serve",
-    command: () => binary("ARP_TEST_DENO", "@deno/linux-x64-glibc", "deno"),
+    command: deno,
     args: ["run", "--allow-all", "--no-lock", "smoke.ts"],
     version: /^smoke: 11 passed on deno 2\./m,
   },

@@ -1,10 +1,11 @@
 /**
  * The base class behind every generated service class: its options, the default `health` and
- * `version`, and the ways to host it (`listen()`, `handler()`, `handle()`). Each request goes through
- * the one hand-written pipeline (pipeline.ts, sequencing routing, CORS, authentication, body limits
- * and content types, validation, dispatch, error envelopes, NDJSON streaming) driven by the operation
- * tables of `@arp/model`; `listen()`'s connections are tracked for graceful shutdown (registry.ts). It
- * depends on `node:http` only; Express support lives in `express.ts`.
+ * `version`, and the ways to host it (`listen()`, `handler()`, `handle()`, and `[OPEN_HOST]` for
+ * `@arp/server/fetch`). Each request goes through the one hand-written pipeline (pipeline.ts,
+ * sequencing routing, CORS, authentication, body limits and content types, validation, dispatch,
+ * error envelopes, NDJSON streaming) driven by the operation tables of `@arp/model`; `listen()`'s
+ * connections are tracked for graceful shutdown (registry.ts). It depends on `node:http` only;
+ * Express support lives in `express.ts`, the fetch adapter in `fetch.ts`.
  */
 import {
   createServer,
