@@ -42,17 +42,7 @@ export function createFetchHandler(service: ArpServerBase): FetchHandler {
   }
   const host = open.call(service);
   const handle = (request: Request): Promise<Response> => {
-    const res = new FetchResponseSide();
-    const signal = request.signal;
-    // The host's word that the client went away; after the response is done it means nothing.
-    const gone = () => {
-      if (!res.writableFinished) res.destroy();
-    };
-    if (signal.aborted) gone();
-    else {
-      signal.addEventListener("abort", gone, { once: true });
-      res.once("close", () => signal.removeEventListener("abort", gone));
-    }
+    const res = new FetchResponseSide(request);
     host.serve(new FetchRequestSide(request), res);
     return res.response;
   };

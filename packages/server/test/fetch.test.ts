@@ -12,7 +12,13 @@ import { createFetchHandler } from "../src/fetch.js";
 import { type ArpRequest, getPrincipal, type ServerOptions } from "../src/index.js";
 import { deferred, recordingLogger } from "./support/http.js";
 import { makeKey, signToken, startJwksServer } from "./support/jwks.js";
-import { TestRunCoordinator, TestRunGateway, vector, withDefaults } from "./support/services.js";
+import {
+  TestNodeRegistry,
+  TestRunCoordinator,
+  TestRunGateway,
+  vector,
+  withDefaults,
+} from "./support/services.js";
 
 const BASE = "http://arp.test";
 const RUN = "run_01J9ZQ4X7K8M2N3P5R6S7T8V9W";
@@ -95,6 +101,21 @@ describe("answers as listen() does", () => {
     const wrong = await handle(new Request(`${BASE}/v1/runs`, { method: "PUT", body: "{}" }));
     expect(wrong.headers.get("allow")).toBe("POST");
     await envelope(wrong, 405, "method_not_allowed");
+  });
+
+  it("the query reaches the handler as sent: a valid one is read, an invalid one is 400", async () => {
+    const handle = createFetchHandler(new TestNodeRegistry());
+    const atomic = await handle(new Request(`${BASE}/v1/node-types?kind=atomic`));
+    expect(atomic.status).toBe(200);
+    const kinds = ((await atomic.json()) as T.NodeType[]).map((t) => t.kind);
+    expect(kinds.length).toBeGreaterThan(0);
+    expect(new Set(kinds)).toEqual(new Set(["atomic"]));
+    const bogus = await envelope(
+      await handle(new Request(`${BASE}/v1/node-types?kind=bogus`)),
+      400,
+      "invalid_request",
+    );
+    expect(bogus.details?.errors).toEqual([expect.objectContaining({ pointer: "/kind" })]);
   });
 
   it("anything else a handler throws: 500 internal_error, the message only in the log", async () => {

@@ -48,11 +48,30 @@ export class FetchResponseSide extends EventEmitter implements ResponseSide {
   #cutting = false;
   #closed = false;
 
-  constructor() {
+  /**
+   * `request.signal` is the host's word that the client went away. It is listened to
+   * only once the pipeline watches for a departure (a `close` listener: a handler asked for its
+   * `req.signal`, or a stream), as `listen()` watches its socket only then.
+   */
+  constructor(request: Request) {
     super();
     this.response = new Promise((resolve) => {
       this.#answer = resolve;
     });
+    const gone = () => {
+      if (!this.writableFinished) this.destroy();
+    };
+    const watch = (event: string) => {
+      if (event !== "close") return;
+      this.off("newListener", watch);
+      const departure = request.signal;
+      if (departure.aborted) gone();
+      else {
+        departure.addEventListener("abort", gone, { once: true });
+        this.once("close", () => departure.removeEventListener("abort", gone));
+      }
+    };
+    this.on("newListener", watch);
   }
 
   setHeader(name: string, value: string): this {
