@@ -9,7 +9,7 @@ import type * as T from "@arp/model";
 import { type ErrorEnvelope, validate } from "@arp/model";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFetchHandler } from "../src/fetch.js";
-import { type ArpRequest, getPrincipal, type ServerOptions } from "../src/index.js";
+import { type ArpRequest, ArpServerError, getPrincipal, type ServerOptions } from "../src/index.js";
 import { deferred, recordingLogger } from "./support/http.js";
 import { makeKey, signToken, startJwksServer } from "./support/jwks.js";
 import {
@@ -215,6 +215,24 @@ describe("answers as listen() does", () => {
       expect.objectContaining({ sub: "alice" }),
       expect.objectContaining({ sub: "alice" }),
     ]);
+  });
+
+  it("an answer that cannot be written (a header value Headers refuses) is a 500 envelope, not a rejection", async () => {
+    const logger = recordingLogger();
+    class BadHeader extends TestRunGateway {
+      override getRun(): T.Run {
+        throw new ArpServerError({
+          status: 409,
+          code: "conflict",
+          message: "no",
+          headers: { "x-bad": "a\nb" },
+        });
+      }
+    }
+    const handle = createFetchHandler(new BadHeader({ logger }));
+    const res = await handle(new Request(`${BASE}/v1/runs/run_1`));
+    expect(res.headers.get("x-bad")).toBeNull();
+    await envelope(res, 500, "internal_error");
   });
 
   it("refuses what is not an ARP service with a TypeError", () => {
