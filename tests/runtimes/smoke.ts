@@ -73,11 +73,15 @@ function serveFetch(handle: FetchHandler): Hosted {
 // A Run Gateway in memory: a run's events stream live; the run `run_flaky`'s first stream is cut
 
 const RESUMED = "run_flaky";
+/** The run whose stream never ends: only the client leaving can end it. */
+const ENDLESS = "run_endless";
 const time = (n: number) => new Date(Date.UTC(2026, 0, 15, 9, 30, n)).toISOString();
 
 class Gateway extends BaseRunGatewayServer {
   readonly runs = new Map<string, Run>();
   flakyConnections = 0;
+  /** Set when the endless stream's generator is finalized, with whether its `req.signal` aborted. */
+  endlessEnded: { aborted: boolean } | undefined;
 
   constructor() {
     super({ auth: { mode: "disabled" }, logger: { warn() {}, error() {} } });
@@ -102,6 +106,16 @@ class Gateway extends BaseRunGatewayServer {
 
   override async *streamRunEvents(req: ArpRequest<undefined, { run_id: string }>): AsyncIterable<RunEvent> {
     const run_id = req.params.run_id;
+    if (run_id === ENDLESS) {
+      try {
+        for (let seq = 0; ; seq++) {
+          yield { run_id, seq, type: "atomic_executed", time: time(seq % 60) };
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      } finally {
+        this.endlessEnded = { aborted: req.signal.aborted };
+      }
+    }
     const attempt = run_id === RESUMED ? ++this.flakyConnections : 0;
     for (let seq = 0; seq < 3; seq++) {
       yield { run_id, seq, type: seq === 0 ? "run_started" : "atomic_executed", time: time(seq) };
@@ -165,6 +179,25 @@ async function suite(how: string, url: string, gateway: Gateway): Promise<void> 
     for await (const event of client.streamRunEvents("run_live")) seqs.push(event.seq);
     assert.deepEqual(seqs, [0, 1, 2, 3]);
   });
+
+  await check(
+    `${how}: a client that leaves a stream aborts req.signal, the generator is finalized`,
+    async () => {
+      gateway.endlessEnded = undefined;
+      const leave = new AbortController();
+      let seen = 0;
+      await assert.rejects(async () => {
+        for await (const _ of client.streamRunEvents(ENDLESS, { signal: leave.signal })) {
+          if (++seen === 3) leave.abort(new Error("leaving"));
+        }
+      }, /leaving/);
+      const deadline = Date.now() + 10_000;
+      while (gateway.endlessEnded === undefined && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.deepEqual(gateway.endlessEnded, { aborted: true });
+    },
+  );
 
   await check(`${how}: a cut stream is resumed, every seq once`, async () => {
     gateway.flakyConnections = 0;

@@ -288,6 +288,33 @@ describe("the client going away", () => {
   });
 });
 
+describe("streams and request.signal", () => {
+  it("request.signal aborting mid-stream: req.signal aborts, the generator is finalized, the body just ends", async () => {
+    const finalized = deferred();
+    let signal: AbortSignal | undefined;
+    const handle = streaming(async function* (req) {
+      signal = req.signal;
+      try {
+        for (let seq = 0; ; seq++) {
+          yield event(seq);
+          await sleep(5);
+        }
+      } finally {
+        finalized.resolve();
+      }
+    });
+    const client = new AbortController();
+    const res = await handle(new Request(`${BASE}${EVENTS}`, { signal: client.signal }));
+    const text = res.text();
+    await sleep(50);
+    client.abort();
+    await finalized.promise;
+    expect(signal?.aborted).toBe(true);
+    // Quietly ended (nobody reads it any more): a host has no error to log for a departure.
+    expect((await text).split("\n").filter(Boolean).length).toBeGreaterThan(0);
+  });
+});
+
 describe("streams", () => {
   it("backpressure: the generator waits while the body is not read, and goes on when it is", async () => {
     const pad = "x".repeat(8 * 1024);

@@ -13,6 +13,7 @@ function expectedLines(host: string): string[] {
     `ok ${how}: an error envelope is an ArpApiError`,
     `ok ${how}: a body that breaks the schema is 400 invalid_request`,
     `ok ${how}: a stream, ended by run_completed`,
+    `ok ${how}: a client that leaves a stream aborts req.signal, the generator is finalized`,
     `ok ${how}: a cut stream is resumed, every seq once`,
   ];
   return ["ok a refused connection is an ArpTransportError", ...checks("listen()"), ...checks(host)];
@@ -44,14 +45,14 @@ describe.each([
     host: "Bun.serve",
     command: bun,
     args: ["smoke.ts"],
-    version: /^smoke: 11 passed on bun 1\./m,
+    version: /^smoke: 13 passed on bun 1\./m,
   },
   {
     name: "Deno",
     host: "Deno.serve",
     command: deno,
     args: ["run", "--allow-all", "--no-lock", "smoke.ts"],
-    version: /^smoke: 11 passed on deno 2\./m,
+    version: /^smoke: 13 passed on deno 2\./m,
   },
 ])("$name", ({ host, command, args, version }) => {
   it("runs @arp/client and @arp/server (listen() and the fetch entry): every check passes", {

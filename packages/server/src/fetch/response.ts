@@ -58,9 +58,7 @@ export class FetchResponseSide extends EventEmitter implements ResponseSide {
     this.response = new Promise((resolve) => {
       this.#answer = resolve;
     });
-    const gone = () => {
-      if (!this.writableFinished) this.destroy();
-    };
+    const gone = () => this.#departed();
     const watch = (event: string) => {
       if (event !== "close") return;
       this.off("newListener", watch);
@@ -177,6 +175,24 @@ export class FetchResponseSide extends EventEmitter implements ResponseSide {
     if (this.destroyed || this.writableFinished) return;
     this.#cutting = true;
     if (this.#stream === undefined || this.#stream.desiredSize === STREAM_HIGH_WATER_MARK) this.destroy();
+  }
+
+  /**
+   * The host says the client went away (`request.signal`): the response ends quietly, as nobody
+   * reads it any more (an errored body would only have the host log an error for a departure).
+   */
+  #departed(): void {
+    if (this.destroyed || this.writableFinished) return;
+    this.destroyed = true;
+    if (this.#stream === undefined) this.#answer(internalError());
+    else {
+      try {
+        this.#stream.close();
+      } catch {
+        // already closed or errored by the host: nothing left to end
+      }
+    }
+    this.#close();
   }
 
   /** The host cancelled the body: its client went away. */
