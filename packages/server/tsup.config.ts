@@ -1,8 +1,9 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  // Two entries: the core, and the Express integration (which alone imports the `express` peer).
-  entry: ["src/index.ts", "src/express.ts"],
+  // Three entries: the core, the Express integration (which alone imports the `express` peer) and
+  // the fetch handler (web `Request`/`Response`, for Bun, Deno and other fetch-style hosts).
+  entry: ["src/index.ts", "src/express.ts", "src/fetch.ts"],
   format: ["esm", "cjs"],
   // The declarations use node:http's types: every .d.ts names @types/node (a dependency, see
   // package.json), so that a consumer compiling with `types: []` still finds them.

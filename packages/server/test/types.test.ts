@@ -14,6 +14,7 @@ import type {
   RunStartRequest,
 } from "@arp/model";
 import { describe, expect, expectTypeOf, it } from "vitest";
+import { createFetchHandler, type FetchHandler } from "../src/fetch.js";
 import {
   type ArpRequest,
   ArpServerError,
@@ -117,5 +118,30 @@ describe("error codes", () => {
     expect(custom.code).toBe("rate_limited");
     // @ts-expect-error: a code is a string
     expect(() => new ArpServerError({ status: 400, code: 42, message: "x" })).not.toThrow();
+  });
+});
+
+describe("the fetch entry", () => {
+  it("is a (request: Request) => Promise<Response> with close(), taking only a service", () => {
+    class Gateway extends BaseRunGatewayServer {
+      startRun(): Run {
+        throw notFound("none");
+      }
+      getRun(): Run {
+        throw notFound("none");
+      }
+      cancelRun(): Run {
+        throw notFound("none");
+      }
+    }
+    const handle = createFetchHandler(new Gateway({ auth: { mode: "disabled" } }));
+    expectTypeOf(handle).toExtend<(request: Request) => Promise<Response>>();
+    expectTypeOf(handle.close).toEqualTypeOf<() => void>();
+    expectTypeOf(createFetchHandler).returns.toEqualTypeOf<FetchHandler>();
+    // A Bun.serve / Deno.serve handler shape: extra arguments (the server, connection info) are fine.
+    const host: (request: Request, info: { remoteAddr: string }) => Response | Promise<Response> = handle;
+    expect(typeof host).toBe("function");
+    // @ts-expect-error: a plain object is not a service
+    expect(() => createFetchHandler({})).toThrow(TypeError);
   });
 });

@@ -10,8 +10,8 @@
  * `express.json()` already parsed is taken as it is, after the same depth check (a bounded walk).
  */
 import { isUtf8 } from "node:buffer";
-import type { IncomingMessage } from "node:http";
 import { ArpServerError } from "./errors.js";
+import type { RequestSide } from "./transport.js";
 
 /** Where the body goes: an object, not closures, so that reading one costs no allocation of its own. */
 export interface BodySink {
@@ -127,8 +127,8 @@ export function valueNestsDeeperThan(value: unknown, max: number): boolean {
  * Reads `req`'s body into `sink`: synchronously when it was parsed already, else as it arrives.
  * @throws ArpServerError (415, 413) when the headers alone rule the body out.
  */
-export function readJsonBody(req: IncomingMessage, limits: BodyLimits, sink: BodySink): void {
-  const parsed = req as IncomingMessage & { body?: unknown; _body?: boolean };
+export function readJsonBody(req: RequestSide, limits: BodyLimits, sink: BodySink): void {
+  const parsed = req as RequestSide & { body?: unknown; _body?: boolean };
   // Mounted behind express.json(): the body was already read and parsed (Express 5 leaves
   // `req.body` undefined unless a body parser set it; older parsers also set `_body`).
   if (parsed.body !== undefined || parsed._body === true) {

@@ -2,7 +2,7 @@
  * CORS for browser clients: the response headers of an allowed origin, and preflight answers. Off
  * unless the `cors` option is given.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RequestSide, ResponseSide } from "./transport.js";
 
 export interface CorsOptions {
   /** Origins allowed to call the service from a browser (exact match), or `"*"`. */
@@ -28,7 +28,7 @@ export class Cors {
    * Sets the CORS headers of `req`'s response, and answers it when it is a preflight of an allowed
    * origin: true when it was answered (nothing more to do).
    */
-  answer(req: IncomingMessage, method: string, res: ServerResponse): boolean {
+  answer(req: RequestSide, method: string, res: ResponseSide): boolean {
     const origins = this.#origins;
     if (origins !== "*") res.setHeader("vary", "Origin"); // the answer depends on the Origin
     const origin = req.headers.origin;

@@ -5,7 +5,7 @@
  * The status line waits a moment for the first event (`firstStep`), so that a handler failing at once
  * is answered with its error envelope rather than a cut stream.
  */
-import type { ServerResponse } from "node:http";
+import type { ResponseSide } from "./transport.js";
 
 /** How long a stream handler may take to produce its first event before the 200 is sent. */
 export const FIRST_EVENT_GRACE_MS = 50;
@@ -24,7 +24,7 @@ export function iteratorOf(result: unknown): AsyncIterator<unknown> | undefined 
 }
 
 /** Sends the status line and headers of an NDJSON stream at once. */
-export function startNdjson(res: ServerResponse, status: number): void {
+export function startNdjson(res: ResponseSide, status: number): void {
   res.writeHead(status, NDJSON_HEADERS);
   res.flushHeaders();
 }
@@ -65,7 +65,7 @@ type Drain = "drained" | "gone" | "stalled";
  * `timeoutMs` without a `drain` (`stalled`; 0 or Infinity: never). Every listener and the timer are
  * removed when it settles.
  */
-function drained(res: ServerResponse, signal: AbortSignal, timeoutMs: number): Promise<Drain> | Drain {
+function drained(res: ResponseSide, signal: AbortSignal, timeoutMs: number): Promise<Drain> | Drain {
   if (res.destroyed || signal.aborted) return "gone";
   return new Promise((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -122,7 +122,7 @@ export interface StreamControl {
  * each reaction keeps its race's settled value, the event, alive until the stream ends.)
  */
 export function writeNdjson(
-  res: ServerResponse,
+  res: ResponseSide,
   iterator: AsyncIterator<unknown>,
   first: FirstStep,
   control: StreamControl,
@@ -134,7 +134,7 @@ export function writeNdjson(
 
 /** `writeNdjson`'s loop; `pending` is the step to wait for, undefined when the next is yet to be asked for. */
 async function writeSteps(
-  res: ServerResponse,
+  res: ResponseSide,
   iterator: AsyncIterator<unknown>,
   pending: IteratorResult<unknown> | PromiseLike<IteratorResult<unknown>> | undefined,
   control: StreamControl,

@@ -10,7 +10,7 @@
  * machinery cost more than the work (bench/server.bench.ts). Each step continues synchronously when it
  * can and through `.then` when it must.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import type { Exemption } from "./auth/exempt.js";
 import { type Authenticator, type AuthResult, EXEMPT, type Principal } from "./auth/verify.js";
@@ -24,6 +24,7 @@ import type { InFlight, Registry } from "./registry.js";
 import { HandlerRequest, principalStore } from "./request.js";
 import { ContractViolation, errorText, send, sendError } from "./respond.js";
 import type { Route, Router } from "./router.js";
+import type { RequestSide, ResponseSide } from "./transport.js";
 
 /** The parts a service is served with; resolved once, by the server's constructor. */
 export interface PipelineParts {
@@ -58,7 +59,7 @@ export class Pipeline {
   }
 
   /** Handles one request to completion, then calls `done` (if given). Never throws. */
-  serve(req: IncomingMessage, res: ServerResponse, registry: Registry, done?: () => void): void {
+  serve(req: RequestSide, res: ResponseSide, registry: Registry, done?: () => void): void {
     const exchange = new Exchange(this.parts, req, res, registry, done);
     registry.start(exchange);
     exchange.start();
@@ -68,8 +69,8 @@ export class Pipeline {
 /** One request, from its headers to the end of its response. */
 class Exchange implements InFlight, BodySink {
   readonly #parts: PipelineParts;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: RequestSide;
+  readonly res: ResponseSide;
   readonly #registry: Registry;
   readonly #done: (() => void) | undefined;
   #route!: Route;
@@ -84,8 +85,8 @@ class Exchange implements InFlight, BodySink {
 
   constructor(
     parts: PipelineParts,
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: RequestSide,
+    res: ResponseSide,
     registry: Registry,
     done: (() => void) | undefined,
   ) {
@@ -118,7 +119,7 @@ class Exchange implements InFlight, BodySink {
    */
   #watchDeparture(): void {
     const res = this.res;
-    const socket = this.req.socket as Socket | null | undefined;
+    const socket = this.req.socket;
     if (res.destroyed || socket?.destroyed) {
       this.#closed();
       return;

@@ -3,13 +3,14 @@
  * end its open streams, close connections as soon as they are idle (also ones that never sent a
  * request), and leave other listeners of the same service alone.
  */
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Server } from "node:http";
 import type { Socket } from "node:net";
+import type { RequestSide, ResponseSide } from "./transport.js";
 
 /** What the registry needs of a request in flight. */
 export interface InFlight {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: RequestSide;
+  readonly res: ResponseSide;
   /** Ends the request's work (its `req.signal`), e.g. an open stream at shutdown. */
   abort(reason: unknown): void;
 }
@@ -34,7 +35,7 @@ export class Registry {
   /** Registers a request (only `listen()` connections are tracked). */
   start(request: InFlight): void {
     const socket = request.req.socket;
-    if (!this.#connections.has(socket)) return;
+    if (socket === null || !this.#connections.has(socket)) return;
     this.#connections.set(socket, request);
     // Pipelined behind one in flight at close(): answered, but the client must not send more.
     if (this.#closing) lastOnConnection(request);
@@ -51,14 +52,22 @@ export class Registry {
   }
 
   /**
+   * Ends every open stream (its generator is returned, its response ends cleanly), and every stream
+   * started from now on as soon as it starts: a shutdown, also for a host that is not a `Server`.
+   */
+  endStreams(): void {
+    this.#closing = true;
+    for (const request of this.#streams) request.abort(new Error("server shutting down"));
+  }
+
+  /**
    * `requestTimeoutMs` (0: none) is the listener's: Node stops enforcing it once `server.close()`
    * is called, so a body still arriving then is given that long again, and no longer.
    */
   async close(server: Server, timeoutMs: number, requestTimeoutMs = 0): Promise<void> {
-    this.#closing = true;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Streams would never end by themselves: abort them (their iterators are returned).
-    for (const request of this.#streams) request.abort(new Error("server shutting down"));
+    this.endStreams();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Connections go as soon as they are idle: at once when nothing is in flight (idle keep-alive,
     // or never used), else when the last response is done.
     const arriving: InFlight[] = [];
@@ -104,7 +113,7 @@ export class Registry {
  */
 function timedOut(server: Server, requests: InFlight[]): void {
   for (const { req } of requests) {
-    if (req.complete || req.socket.destroyed) continue;
+    if (req.complete || !req.socket || req.socket.destroyed) continue;
     const err = Object.assign(new Error("Request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" });
     server.emit("clientError", err, req.socket);
   }

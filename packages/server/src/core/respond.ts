@@ -4,9 +4,9 @@
  * found), a body `JSON.stringify` cannot write (too deep, circular, a BigInt) and anything else thrown
  * are a 500 `internal_error` of that request alone, logged, and none says more on the wire.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { ArpServerError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import type { RequestSide, ResponseSide } from "./transport.js";
 
 const INTERNAL_ERROR = { error: { code: "internal_error", message: "internal server error" } };
 
@@ -20,7 +20,7 @@ class Unserializable extends Error {
 
 /** Sends `body` as JSON (nothing when undefined); cuts the connection if headers went out already. */
 export function send(
-  res: ServerResponse,
+  res: ResponseSide,
   status: number,
   body: unknown,
   headers?: Readonly<Record<string, string>>,
@@ -51,7 +51,7 @@ export function send(
 }
 
 /** Answers `err` with an error envelope. Never throws (a connection that cannot take it is cut). */
-export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, logger: Logger): void {
+export function sendError(req: RequestSide, res: ResponseSide, err: unknown, logger: Logger): void {
   try {
     if (err instanceof ArpServerError) {
       try {

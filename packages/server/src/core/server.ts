@@ -1,10 +1,11 @@
 /**
  * The base class behind every generated service class: its options, the default `health` and
- * `version`, and the ways to host it (`listen()`, `handler()`, `handle()`). Each request goes through
- * the one hand-written pipeline (pipeline.ts, sequencing routing, CORS, authentication, body limits
- * and content types, validation, dispatch, error envelopes, NDJSON streaming) driven by the operation
- * tables of `@arp/model`; `listen()`'s connections are tracked for graceful shutdown (registry.ts). It
- * depends on `node:http` only; Express support lives in `express.ts`.
+ * `version`, and the ways to host it (`listen()`, `handler()`, `handle()`, and `[OPEN_HOST]` for
+ * `@arp/server/fetch`). Each request goes through the one hand-written pipeline (pipeline.ts,
+ * sequencing routing, CORS, authentication, body limits and content types, validation, dispatch,
+ * error envelopes, NDJSON streaming) driven by the operation tables of `@arp/model`; `listen()`'s
+ * connections are tracked for graceful shutdown (registry.ts). It depends on `node:http` only;
+ * Express support lives in `express.ts`, the fetch adapter in `fetch.ts`.
  */
 import {
   createServer,
@@ -20,6 +21,7 @@ import { type AuthOptions, resolveAuthSettings } from "./auth/settings.js";
 import { Authenticator } from "./auth/verify.js";
 import { ResponseChecks, type ResponseValidation } from "./checks.js";
 import { Cors, type CorsOptions } from "./cors.js";
+import { OPEN_HOST, type ServiceHost } from "./host.js";
 import { defaultLogger, type Logger } from "./logger.js";
 import { clientErrorHandler } from "./malformed.js";
 import { Pipeline } from "./pipeline.js";
@@ -258,6 +260,16 @@ export abstract class ArpServerBase {
   /** Handles one request to completion; never rejects (every failure is answered or logged). */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return new Promise((resolve) => this.#pipeline.serve(req, res, this.#registry, resolve));
+  }
+
+  /** A host of its own for another transport (`createFetchHandler` of `@arp/server/fetch`). */
+  [OPEN_HOST](): ServiceHost {
+    const pipeline = this.#pipeline;
+    const registry = new Registry();
+    return {
+      serve: (req, res) => pipeline.serve(req, res, registry),
+      endStreams: () => registry.endStreams(),
+    };
   }
 
   /**

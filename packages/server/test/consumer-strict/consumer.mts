@@ -17,6 +17,7 @@ import {
   type ServerOptions,
   unavailable,
 } from "@arp/server";
+import { createFetchHandler, type FetchHandler } from "@arp/server/fetch";
 
 /** The keys of T that may be left out. */
 type OptionalKeys<T> = { [K in keyof T]-?: Record<never, never> extends Pick<T, K> ? K : never }[keyof T];
@@ -86,4 +87,12 @@ export async function serve(): Promise<void> {
   await running.close({ timeoutMs: maybeNumber });
   const code: ArpServerErrorCode = signal?.aborted ? "unavailable" : "a_code_of_my_own";
   void code;
+}
+
+/** The fetch entry: a web-standard handler (Request and Response come with the package's types). */
+export async function fetchHosted(): Promise<number> {
+  const handle: FetchHandler = createFetchHandler(new Gateway({ auth: { mode: "disabled" } }));
+  const res: Response = await handle(new Request("http://gateway.local/v1/health"));
+  handle.close();
+  return res.status;
 }
