@@ -75,7 +75,7 @@ describe("the run viewer of a stack with MCP tools", () => {
   };
   const versionOf = (id: string) => stack.mcp!.nodeTypes().find((t) => t.node_type_id === id)?.version;
 
-  it("config.json offers one workflow per MCP node type, after nothing else", async () => {
+  it("config.json offers one workflow per node type of the bridge, by id", async () => {
     const { gateway, workflows } = await config();
     expect(gateway).toBe(stack.urls["run-gateway"]);
     const types = stack.mcp!.nodeTypes();
