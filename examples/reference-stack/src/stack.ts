@@ -28,6 +28,7 @@ import { ReferenceSelection } from "./services/selection.js";
 import type { Store } from "./store/interface.js";
 import { openStore, redactUrl, STORE_URL_VARIABLE, storeKind } from "./store/open.js";
 import { DEFAULT_PORTS, SERVICE_KEYS, type ServiceKey, type StackUrls } from "./urls.js";
+import { mcpWorkflows } from "./viewer/mcp.js";
 import { DEFAULT_VIEWER_PORT, type RunningViewer, startViewer } from "./viewer/server.js";
 
 export interface StackOptions {
@@ -203,6 +204,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         host,
         gateway: () => urls["run-gateway"],
         ...(tokens ? { token: () => tokens.mint("run-gateway", "viewer") } : {}),
+        // With MCP servers, the page's picker offers their tools too: the bridge (started below) as
+        // it is at each config.json request, since a server's tool list can change.
+        ...(options.mcp !== undefined && options.mcp.length > 0
+          ? { workflows: () => (mcp ? mcpWorkflows(mcp.nodeTypes()) : []) }
+          : {}),
       });
       closers.push(viewer.close);
     }

@@ -125,6 +125,8 @@ describe.skipIf(!HAS_CHROMIUM)("the run viewer in headless Chromium", () => {
     await page.waitForSelector("body[data-ready=true]", WAIT);
     expect(await page.textContent("#gateway")).toBe(stack.urls["run-gateway"]);
     expect(await page.locator("#workflow option").allTextContents()).toHaveLength(4);
+    // Without MCP servers, nothing but the built-in workflows (test/viewer-mcp.test.ts has them).
+    expect(await page.locator("#workflow optgroup").count()).toBe(0);
   });
 
   it("starts the demo pipeline from the page and watches its tree fill in until every node succeeded", async () => {

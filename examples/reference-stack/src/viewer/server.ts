@@ -2,7 +2,8 @@
  * The run viewer's web server: a tiny `node:http` server that serves exactly three things, the page
  * (`index.html`), its script (`viewer.js`, `src/viewer/page/main.ts` bundled by esbuild in memory
  * when the server starts, so there is no build step) and `config.json` (where the Run Gateway is,
- * and with a secure stack a token for it). Nothing is read from the file system per request: the
+ * with a secure stack a token for it, and with `workflows` more for the page's picker: a stack's
+ * MCP tools). Nothing is read from the file system per request: the
  * paths are a fixed list, so no path can reach another file. The page talks to the gateway itself,
  * from the browser, which is why the gateway allows CORS for this server's origin (see stack.ts).
  */
@@ -10,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import type { Workflow } from "./page/workflows.js";
 
 /** The viewer's port under `npm start` (`--viewer-port N`; 0: any free port). */
 export const DEFAULT_VIEWER_PORT = 8088;
@@ -22,6 +24,11 @@ export interface ViewerConfig {
   token?: string;
   /** When `token` expires (ms since the epoch): the page fetches `config.json` again before then. */
   token_expires_at?: number;
+  /**
+   * With the `workflows` option: more workflows for the page's picker, after its own (a stack's MCP
+   * tools, `mcpWorkflows()` of `./mcp.ts`). The page reads them once, when it loads.
+   */
+  workflows?: Workflow[];
 }
 
 export interface ViewerOptions {
@@ -36,6 +43,11 @@ export interface ViewerOptions {
   gateway: () => string | undefined;
   /** A token for the gateway, minted per `config.json` request (a secure stack's dev issuer). */
   token?: () => Promise<{ token: string; expiresAt: number }>;
+  /**
+   * More workflows for the page's picker, read at each `config.json` request (a stack's MCP tools:
+   * the bridge's tool list can change while the stack runs). Their labels are shown as text.
+   */
+  workflows?: () => readonly Workflow[];
 }
 
 export interface RunningViewer {
@@ -161,6 +173,7 @@ export async function startViewer(options: ViewerOptions): Promise<RunningViewer
           config.token = issued.token;
           config.token_expires_at = issued.expiresAt;
         }
+        if (options.workflows) config.workflows = [...options.workflows()];
         return send(req, res, 200, "application/json; charset=utf-8", JSON.stringify(config));
       }
     }

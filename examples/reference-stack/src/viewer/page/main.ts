@@ -6,17 +6,20 @@
  * browser (the gateway allows this page's origin, CORS). Start a workflow (or a pasted
  * RunStartRequest, checked with `@arp/model`'s validator first), watch its tree fill in from the
  * event stream, cancel it; `#run=<id>` (or the Open box) replays any run's stream from the start.
+ * The picker lists the built-in workflows, then those `config.json` adds (`workflows`: a stack's MCP
+ * tools, under "MCP tools"), read once when the page loads: reload it for a changed tool list.
  */
 import { ArpApiError, ArpError, RunGatewayClient, type RunStartRequest } from "@arp/client";
 import { assertRunStartRequest, ValidationError } from "@arp/model";
 import { applyEvent, isTerminal, newRun, type RunView } from "./model.js";
 import { el, fill, RunPanel } from "./view.js";
-import { WORKFLOWS } from "./workflows.js";
+import { extraWorkflows, WORKFLOWS } from "./workflows.js";
 
 interface Config {
   gateway: string;
   token?: string;
   token_expires_at?: number;
+  workflows?: unknown;
 }
 
 function $<T extends HTMLElement>(id: string): T {
@@ -130,13 +133,28 @@ async function main(): Promise<void> {
     }
   }
 
-  for (const w of WORKFLOWS) {
+  // The built-in workflows, then config.json's, each group in an <optgroup>; labels are text only
+  // (a tool's description is whatever its MCP server said).
+  const workflows = [...WORKFLOWS, ...extraWorkflows(config.workflows, new Set(WORKFLOWS.map((w) => w.id)))];
+  const groups = new Map<string, HTMLOptGroupElement>();
+  for (const w of workflows) {
     const option = el("option", undefined, w.label);
     option.value = w.id;
-    workflow.append(option);
+    if (w.group === undefined) {
+      workflow.append(option);
+      continue;
+    }
+    let group = groups.get(w.group);
+    if (group === undefined) {
+      group = el("optgroup");
+      group.label = w.group;
+      groups.set(w.group, group);
+      workflow.append(group);
+    }
+    group.append(option);
   }
   const fillRequest = () => {
-    const chosen = WORKFLOWS.find((w) => w.id === workflow.value) ?? WORKFLOWS[0]!;
+    const chosen = workflows.find((w) => w.id === workflow.value) ?? workflows[0]!;
     request.value = JSON.stringify(chosen.request, null, 2);
     fill(requestErrors);
   };
