@@ -18,16 +18,22 @@
  * `bench/results.md`. Run: `npm run build`, then `npm run bench:fetch` in bench/; about 2.5 min.
  */
 
-import { type ChildProcess, fork } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { type Run, type RunStartRequest, validate } from "@arp/model";
+import {
+  benchEntry,
+  type Child as ChildOf,
+  measure as measureChild,
+  reportToParent,
+  startChild as startChildOf,
+  type Tally,
+} from "./children.js";
 import { int, median, spread, table, writeResultsSection } from "./lib.js";
 
 const ROUNDS = 7;
@@ -143,74 +149,13 @@ async function serve(kind: Kind): Promise<void> {
     }
   }
   if (!server.listening) await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  process.on("message", (m) => {
-    if (m === "cpu") {
-      const { user, system } = process.cpuUsage();
-      process.send?.({ cpuUs: user + system });
-    }
-  });
-  process.on("disconnect", () => process.exit(0));
-  process.send?.({ port: (server.address() as AddressInfo).port });
+  reportToParent(server);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Driving them
 
-interface Child {
-  kind: Kind;
-  process: ChildProcess;
-  url: string;
-}
-const children: ChildProcess[] = [];
-function killChildren(): void {
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-}
-
-async function startChild(kind: Kind): Promise<Child> {
-  const child = fork(fileURLToPath(import.meta.url), ["--serve", kind], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  children.push(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once("message", (m) => resolve((m as { port: number }).port));
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`${kind} server exited (${code})`)));
-  });
-  return { kind, process: child, url: `http://127.0.0.1:${port}` };
-}
-
-function childCpu(child: Child): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: unknown) => {
-      const cpu = (m as { cpuUs?: unknown }).cpuUs;
-      if (typeof cpu !== "number") return;
-      child.process.off("message", onMessage);
-      resolve(cpu);
-    };
-    child.process.on("message", onMessage);
-    if (!child.process.send("cpu")) reject(new Error(`${child.kind}: IPC channel closed`));
-  });
-}
-
-interface AutocannonResult {
-  requests: { total: number };
-  start: Date;
-  finish: Date;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-type Autocannon = (options: {
-  url: string;
-  method: "POST";
-  headers: Record<string, string>;
-  body: string;
-  connections: number;
-  duration: number;
-}) => Promise<AutocannonResult>;
 const require = createRequire(import.meta.url);
-const autocannon = require("autocannon") as Autocannon;
 /** A dependency's version, also of one whose exports map hides its package.json (`@hono/node-server`). */
 function versionOf(name: string): string {
   for (let dir = dirname(require.resolve(name)); dir !== dirname(dir); dir = dirname(dir)) {
@@ -222,34 +167,11 @@ function versionOf(name: string): string {
   throw new Error(`no package.json for ${name}`);
 }
 
-interface Tally {
-  requests: number;
-  ms: number;
-  serverCpuUs: number;
-}
-
-async function measure(child: Child, seconds: number): Promise<Tally> {
-  const cpuBefore = await childCpu(child);
-  const result = await autocannon({
-    url: `${child.url}/v1/runs`,
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: BODY,
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
-  const cpuAfter = await childCpu(child);
-  if (result.errors || result.timeouts || result.non2xx) {
-    throw new Error(
-      `${child.kind}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`,
-    );
-  }
-  return {
-    requests: result.requests.total,
-    ms: result.finish.getTime() - result.start.getTime(),
-    serverCpuUs: cpuAfter - cpuBefore,
-  };
-}
+type Child = ChildOf<Kind>;
+const startChild = (kind: Kind): Promise<Child> => startChildOf(import.meta.url, kind);
+/** One autocannon run against `child`: POST /v1/runs with the golden body, CONNECTIONS in flight. */
+const measure = (child: Child, seconds: number): Promise<Tally> =>
+  measureChild(child, { path: "/v1/runs", body: BODY, connections: CONNECTIONS, seconds });
 
 /** Every contender answers the golden request with the same valid Run; ours refuse a broken body. */
 async function verify(child: Child, validates: boolean): Promise<void> {
@@ -359,19 +281,4 @@ ${pairTable}
   );
 }
 
-if (process.argv[2] === "--serve") {
-  await serve(process.argv[3] as Kind);
-} else {
-  process.on("exit", killChildren);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      killChildren();
-      process.exit(130);
-    });
-  }
-  try {
-    await main();
-  } finally {
-    killChildren();
-  }
-}
+await benchEntry((kind) => serve(kind as Kind), main);

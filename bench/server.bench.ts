@@ -21,15 +21,21 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type ChildProcess, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Run, type RunStartRequest, validate } from "@arp/model";
+import {
+  benchEntry,
+  type Child as ChildOf,
+  measure as measureChild,
+  reportToParent,
+  startChild as startChildOf,
+  type Tally,
+} from "./children.js";
 import { int, median, spread, table, writeResultsSection } from "./lib.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -156,118 +162,23 @@ async function serve(kind: Kind): Promise<void> {
       });
     }
   }
-  process.on("message", (m) => {
-    // The parent asks for this process's CPU time before and after each run.
-    if (m === "cpu") {
-      const { user, system } = process.cpuUsage();
-      process.send?.({ cpuUs: user + system });
-    }
-  });
-  process.on("disconnect", () => process.exit(0));
-  process.send?.({ port: (server.address() as AddressInfo).port });
+  reportToParent(server);
 }
-
-interface Child {
-  kind: Kind;
-  process: ChildProcess;
-  url: string;
-}
-
-const children: ChildProcess[] = [];
-
-/** Kills every child still running (idempotent; also called on exit and on SIGINT/SIGTERM). */
-function killChildren(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
-}
-
-async function startChild(kind: Kind): Promise<Child> {
-  // execArgv is inherited, so the child runs under tsx as this process does.
-  const child = fork(fileURLToPath(import.meta.url), ["--serve", kind], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  children.push(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once("message", (m) => resolve((m as { port: number }).port));
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`${kind} server exited (${code})`)));
-  });
-  return { kind, process: child, url: `http://127.0.0.1:${port}` };
-}
-
-/** The child's CPU time so far (user + system), µs. */
-function childCpu(child: Child): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: unknown) => {
-      const cpu = (m as { cpuUs?: unknown }).cpuUs;
-      if (typeof cpu !== "number") return;
-      child.process.off("message", onMessage);
-      resolve(cpu);
-    };
-    child.process.on("message", onMessage);
-    if (!child.process.send("cpu")) reject(new Error(`${child.kind}: IPC channel closed`));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// autocannon (CommonJS, no bundled types: the part of its API used here)
-
-interface AutocannonResult {
-  requests: { total: number };
-  duration: number;
-  start: Date;
-  finish: Date;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-type Autocannon = (options: {
-  url: string;
-  method: "POST";
-  headers: Record<string, string>;
-  body: string;
-  connections: number;
-  pipelining: number;
-  duration: number;
-}) => Promise<AutocannonResult>;
 
 const require = createRequire(import.meta.url);
-const autocannon = require("autocannon") as Autocannon;
 const versionOf = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
 
-interface Tally {
-  requests: number;
-  /** Wall-clock time, ms. */
-  ms: number;
-  /** CPU time of the server's process, user + system, µs. */
-  serverCpuUs: number;
-}
-
+type Child = ChildOf<Kind>;
+const startChild = (kind: Kind): Promise<Child> => startChildOf(import.meta.url, kind);
 /** One autocannon run against `child`: POST /v1/runs with the golden body, CONNECTIONS in flight. */
-async function measure(child: Child, seconds: number): Promise<Tally> {
-  const cpuBefore = await childCpu(child);
-  const result = await autocannon({
-    url: `${child.url}/v1/runs`,
-    method: "POST",
-    headers: { "content-type": "application/json" },
+const measure = (child: Child, seconds: number): Promise<Tally> =>
+  measureChild(child, {
+    path: "/v1/runs",
     body: BODY,
     connections: CONNECTIONS,
     pipelining: PIPELINING,
-    duration: seconds,
+    seconds,
   });
-  const cpuAfter = await childCpu(child);
-  if (result.errors || result.timeouts || result.non2xx) {
-    throw new Error(
-      `${child.kind}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`,
-    );
-  }
-  return {
-    requests: result.requests.total,
-    ms: result.finish.getTime() - result.start.getTime(),
-    serverCpuUs: cpuAfter - cpuBefore,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Before timing: every contender answers the same request with the same valid Run
@@ -451,19 +362,4 @@ ${targetTable}
   console.log(`\nUpdated the server section of bench/results.md (${elapsed.toFixed(0)} s).`);
 }
 
-if (process.argv[2] === "--serve") {
-  await serve(process.argv[3] as Kind);
-} else {
-  process.on("exit", killChildren);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      killChildren();
-      process.exit(130);
-    });
-  }
-  try {
-    await main();
-  } finally {
-    killChildren();
-  }
-}
+await benchEntry((kind) => serve(kind as Kind), main);
