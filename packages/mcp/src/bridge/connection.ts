@@ -4,7 +4,9 @@
  * and reconnects when the server goes away, with exponential backoff, jitter and a cap. A connected
  * server is pinged now and then: an HTTP server that went away while idle is noticed too.
  */
+
 import { setTimeout as sleep } from "node:timers/promises";
+import { brand, brandCheck } from "@arp/model";
 import type { Logger } from "@arp/server";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -42,7 +44,14 @@ export interface ConnectionOptions {
 
 /** A call made while the server is not connected: the node run fails `mcp_unavailable`. */
 export class McpNotConnectedError extends Error {
+  // `instanceof` holds across the ESM and CJS builds (one class per build): a brand, not identity.
+  static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/mcp.McpNotConnectedError");
   override name = "McpNotConnectedError";
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    brand(this, "@arp/mcp.McpNotConnectedError");
+  }
 }
 
 export class McpConnection {

@@ -3,6 +3,7 @@
  * an `http://` or `https://` URL is a Streamable HTTP server, anything else a command line started
  * as a child process that speaks MCP on its stdin and stdout.
  */
+import { brand, brandCheck } from "@arp/model";
 
 /** An MCP server started as a child process, spoken to over its stdin and stdout. */
 export interface StdioTarget {
@@ -28,7 +29,14 @@ export type McpServerTarget = StdioTarget | HttpTarget;
 
 /** A `--server` value, a server name or a command line that cannot be used. */
 export class McpTargetError extends Error {
+  // `instanceof` holds across the ESM and CJS builds (one class per build): a brand, not identity.
+  static override [Symbol.hasInstance] = /* @__PURE__ */ brandCheck("@arp/mcp.McpTargetError");
   override name = "McpTargetError";
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    brand(this, "@arp/mcp.McpTargetError");
+  }
 }
 
 /** The longest server name: `mcp.<name>.<tool>` stays readable. */
