@@ -216,6 +216,23 @@ describe("tools/call", () => {
     }, WAIT);
   });
 
+  it("a call that fails after its run started cancels the run (the client may call again)", async () => {
+    const client = await connect();
+    stack.gateway.brokenStreams = true;
+    try {
+      const result = await client.callTool({ name: "test.slow", arguments: { ms: 30_000 } });
+      expect(result.isError).toBe(true);
+      expect((result.content as { text: string }[])[0]!.text).toMatch(
+        /^stream_refused: .*; ARP run mcp-\S+ was canceled$/,
+      );
+      const runId = (result._meta as Record<string, { run_id: string }>)[RUN_META_KEY]!.run_id;
+      expect(stack.gateway.cancels).toContain(runId);
+      expect(stack.gateway.runs.get(runId)!.run.state).toBe("canceled");
+    } finally {
+      stack.gateway.brokenStreams = false;
+    }
+  });
+
   it("cancels the ARP run when the call's deadline passes, and answers isError", async () => {
     const short = createArpMcpServer({
       gatewayUrl: stack.gatewayUrl,

@@ -87,9 +87,13 @@ export async function runTool(
       : undefined;
   const signal = controller.signal;
   const runId = `mcp-${randomUUID()}`;
+  /** How far the run got: `starting` (it may not exist), `running`, `ended` (its stream said so). */
+  let phase: "starting" | "running" | "ended" = "starting";
   try {
     await deps.gateway.startRun({ run_id: runId, root_node_type_ref: entry.ref, input: args }, { signal });
+    phase = "running";
     const end = await followRun(runId, context.progress, signal, deps);
+    phase = "ended";
     const run = await deps.gateway.getRun(runId, { signal });
     return await result(entry, run, end, signal, deps);
   } catch (err) {
@@ -104,8 +108,15 @@ export async function runTool(
             run_id: runId,
           });
     }
-    if (err instanceof ArpError) return toolError(err.code, err.message, { run_id: runId });
-    throw err;
+    if (!(err instanceof ArpError)) throw err;
+    // A call that reports a failure must not leave its run going (the client may well call again):
+    // unless the gateway refused the start outright (a 4xx: no run), a run not known to have ended
+    // is canceled, as for an abort.
+    const refused = phase === "starting" && err instanceof ArpApiError && err.status < 500;
+    if (phase === "ended" || refused) return toolError(err.code, err.message, { run_id: runId });
+    const canceled = await cancel(runId, deps);
+    const what = `ARP run ${runId} ${canceled ? "was canceled" : "could not be canceled (see the server's log)"}`;
+    return toolError(err.code, `${err.message}; ${what}`, { run_id: runId });
   } finally {
     clearTimeout(deadline);
     context.signal.removeEventListener("abort", abort);

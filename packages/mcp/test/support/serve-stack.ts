@@ -15,6 +15,7 @@
  */
 import type * as T from "@arp/model";
 import {
+  ArpServerError,
   BaseRunGatewayServer,
   badRequest,
   notFound,
@@ -121,12 +122,16 @@ export class TestGateway extends BaseRunGatewayServer {
 
   /** False: the stream answers 501, as a gateway without the optional endpoint does. */
   streams = true;
+  /** True: every stream request is refused (400), after its run was started. */
+  brokenStreams = false;
 
   override async streamRunEvents(
     req: RunGatewayRequests["streamRunEvents"],
   ): Promise<AsyncIterable<T.RunEvent>> {
     if (!this.streams) throw notImplemented("no event streams here");
     const run = this.#find(req.params.run_id);
+    if (this.brokenStreams)
+      throw new ArpServerError({ status: 400, code: "stream_refused", message: "no stream for the test" });
     const signal = req.signal;
     return (async function* () {
       let next = 0;
