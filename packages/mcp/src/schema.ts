@@ -47,15 +47,21 @@ export class SchemaCompiler {
   compile(schema: Record<string, unknown>): Validator {
     const declared = typeof schema.$schema === "string" ? schema.$schema : "";
     let dialect: Dialect;
-    let compiled: Record<string, unknown> = schema;
+    // Compiled without its top-level `$id`: ajv's removeSchema(object) also deletes what is
+    // registered under the object's `$id`, and a schema naming a meta-schema's id (a server may
+    // send `$id: "https://json-schema.org/draft/2020-12/schema"`) would take that meta-schema out
+    // of the shared ajv on release, and every later compile with it. A `$ref` resolved against that
+    // `$id` cannot be followed then; local ones (`#/$defs/...`) are.
+    const { $id: _id, ...rest } = schema;
+    let compiled: Record<string, unknown> = rest;
     if (declared === "" || declared.includes("2020-12")) dialect = "2020-12";
     else if (declared.includes("2019-09")) dialect = "2019-09";
     else if (declared.includes("draft-07")) dialect = "draft-07";
     else {
       // draft-06, draft-04 or a dialect ajv does not know: read as draft-07, its closest relative.
-      const { $schema: _dropped, ...rest } = schema;
+      const { $schema: _dropped, ...older } = rest;
       dialect = "draft-07";
-      compiled = rest;
+      compiled = older;
     }
     const ajv = this.#ajv(dialect);
     const validate: ValidateFunction = ajv.compile(compiled);

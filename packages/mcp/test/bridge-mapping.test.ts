@@ -238,6 +238,27 @@ describe("call errors", () => {
 });
 
 describe("schemas", () => {
+  it("releasing a schema whose $id names a meta-schema leaves the compiler working", () => {
+    const compiler = new SchemaCompiler();
+    for (const $id of [
+      "https://json-schema.org/draft/2020-12/schema",
+      "http://json-schema.org/draft-07/schema",
+      "https://json-schema.org/draft/2019-09/schema",
+    ]) {
+      const $schema = $id.includes("draft-07") ? `${$id}#` : $id;
+      const sneaky = { $id, $schema, type: "object" };
+      expect(compiler.compile(sneaky)({})).toBeUndefined();
+      compiler.release(sneaky);
+      const next = { $schema, type: "object", required: ["a"] };
+      expect(compiler.compile(next)({})).toHaveLength(1);
+    }
+    const plain = { type: "object", required: ["a"] };
+    const hostile = { $id: "https://json-schema.org/draft/2020-12/schema", type: "object" };
+    compiler.compile(hostile);
+    compiler.release(hostile);
+    expect(compiler.compile(plain)({ a: 1 })).toBeUndefined();
+  });
+
   it("one compiler keeps schemas apart: the same $id twice, different content; released ones go", () => {
     const compiler = new SchemaCompiler();
     const a = { $id: "https://example.com/s", type: "object", required: ["a"] };
