@@ -27,8 +27,16 @@ export function describeEvent(event: RunEvent, nodeTypes: ReadonlyMap<string, st
   return parts.join(" ");
 }
 
-/** Node type id per node run, learnt from `run_started` and `subtask_mapped` (bounded by the run's size). */
+/**
+ * The most node runs whose node type one call remembers for its messages: a run's size is the
+ * gateway's to bound, not ours, and a gateway that streams ever new node runs must not grow this.
+ * Past it, messages name the node run instead.
+ */
+export const MAX_NAMED_NODE_RUNS = 10_000;
+
+/** Node type id per node run, learnt from `run_started` and `subtask_mapped` (at most MAX_NAMED_NODE_RUNS). */
 function learnNodeType(event: RunEvent, nodeTypes: Map<string, string>): void {
+  if (nodeTypes.size >= MAX_NAMED_NODE_RUNS) return;
   const data = event.data ?? {};
   const ref = data.node_type_ref as { node_type_id?: unknown } | undefined;
   if (typeof ref?.node_type_id !== "string") return;
