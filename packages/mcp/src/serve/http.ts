@@ -133,10 +133,11 @@ export async function serveHttp(arp: ArpMcpServer, options: HttpOptions = {}): P
     session.transport.onclose = () => {
       if (session.transport.sessionId !== undefined) sessions.delete(session.transport.sessionId);
     };
-    await mcp.connect(session.transport);
+    // Counted before the first await: a burst of `initialize`s cannot all pass the check above.
     opening += 1;
-    track(session, res);
     try {
+      await mcp.connect(session.transport);
+      track(session, res);
       // Anything but an `initialize` is refused by the fresh transport (400), and opens nothing.
       await session.transport.handleRequest(req, res);
     } finally {
