@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import { describe, expect, it, vi } from "vitest";
 import { migrate, migrations } from "../src/store/postgres/migrate.js";
 import { PostgresStore, parseStoreUrl } from "../src/store/postgres/store.js";
 import { event, freshRunId, nodeRunRecord, runRecord, storeContract } from "./store-contract.js";
@@ -148,7 +149,72 @@ describePostgres("PostgresStore", (url) => {
     }
   });
 
-  it("still wakes waits when its listener's connection is killed (the table is the truth)", async () => {
+  it("wakes a wait for another store's commit made while its listener was down: the reconnect wakes every wait", async () => {
+    // The waiting store reaches the database through a proxy that can refuse new connections, so
+    // its listener stays down until the test lets it back; its recheck is far longer than the test,
+    // so only the reconnect (which wakes every wait) can wake it. Only its own listener is killed
+    // (by application_name): other test files' stores in the same database are left alone.
+    const target = new URL(url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    const via = new URL(url);
+    via.port = String(proxy.port);
+    const name = `arp-test-${randomBytes(4).toString("hex")}`;
+    const broke: Error[] = [];
+    const opened = await openTestStore(via.toString(), {
+      recheckMs: 60_000,
+      applicationName: name,
+      onError: (error) => broke.push(error),
+    });
+    const other = await PostgresStore.open({
+      connectionString: url,
+      schema: opened.schema,
+      recheckMs: 60_000,
+    });
+    try {
+      const runId = freshRunId();
+      await opened.store.commit({
+        run_id: runId,
+        create_run: runRecord(runId),
+        events: [event("run_started")],
+      });
+      let woken = false;
+      const waiting = opened.store.waitForEvents(runId, 1, AbortSignal.timeout(30_000)).then(() => {
+        woken = true;
+      });
+      proxy.refuse(true);
+      const killed = await sql<{ killed: boolean }>(
+        url,
+        "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = $1",
+        [`${name} listener`],
+      );
+      expect(killed).toEqual([{ killed: true }]); // its listener, and nothing else
+      await vi.waitFor(() => expect(broke.map((e) => e.message).join()).toMatch(/terminat/i), {
+        timeout: 10_000,
+      });
+      // Its own commit (seq 1: its pool's open connection still works), then one made elsewhere
+      // while nobody listens here (seq 2): that one's notification reaches nothing of this store.
+      await opened.store.commit({ run_id: runId, events: [event("node_evaluated")] });
+      await other.commit({ run_id: runId, events: [event("node_evaluated")] });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(woken).toBe(false); // the listener cannot reconnect yet, and nothing else wakes it
+      proxy.refuse(false);
+      await waiting; // the reconnect (backoff at most 800 ms by now) woke it
+      // Its own seq 1, in memory, does not pass for the log's end: seq 2 is read from the table.
+      expect((await opened.store.readEvents(runId, 1, 10)).map((e) => e.seq)).toEqual([1, 2]);
+      // And it listens again: another store's next commit wakes a wait at once.
+      const next = opened.store.waitForEvents(runId, 2, AbortSignal.timeout(10_000));
+      await new Promise((r) => setTimeout(r, 100));
+      await other.commit({ run_id: runId, events: [event("node_evaluated")] });
+      await next;
+    } finally {
+      await other.close();
+      await opened.store.close();
+      await proxy.stop();
+      await dropSchema(url, opened.schema);
+    }
+  });
+
+  it("wakes a wait whose notification was missed while its listener stayed up: the recheck backs it up", async () => {
     const opened = await openTestStore(url, { recheckMs: 200 });
     try {
       const runId = freshRunId();
@@ -157,19 +223,19 @@ describePostgres("PostgresStore", (url) => {
         create_run: runRecord(runId),
         events: [event("run_started")],
       });
-      const waiting = opened.store.waitForEvents(runId, 0, new AbortController().signal);
+      const waiting = opened.store.waitForEvents(runId, 0, AbortSignal.timeout(10_000));
+      // Another replica's commit whose notification is lost: the event appended to the table as
+      // arp_commit would (next seq, next_seq moved on) but with no NOTIFY.
       await sql(
         url,
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-          WHERE query = 'LISTEN arp_run_events' AND pid <> pg_backend_pid()`,
+        `WITH appended AS (
+           INSERT INTO ${opened.schema}.arp_events (run_id, seq, body) VALUES ($1, 1, $2::json) RETURNING run_id)
+         UPDATE ${opened.schema}.arp_runs SET next_seq = 2 WHERE run_id IN (SELECT run_id FROM appended)`,
+        [runId, JSON.stringify(event("node_evaluated"))],
       );
-      await opened.store.commit({ run_id: runId, events: [event("node_evaluated")] });
       await waiting;
-      // And it listens again afterwards.
-      const next = opened.store.waitForEvents(runId, 1, new AbortController().signal);
-      await new Promise((r) => setTimeout(r, 500));
-      await opened.store.commit({ run_id: runId, events: [event("node_evaluated")] });
-      await next;
+      // What it holds in memory (seq 0, its own) does not hide what the table has.
+      expect((await opened.store.readEvents(runId, 0, 10)).map((e) => e.seq)).toEqual([0, 1]);
     } finally {
       await opened.close();
     }

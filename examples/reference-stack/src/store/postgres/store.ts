@@ -14,7 +14,9 @@
  *   while the listener stays connected) spares that read: a commit after it will notify too.
  * - Identical `readEvents` in flight at once (a run's followers woken by one commit) share one query,
  *   and the events this store committed itself are read from memory while nothing newer is known
- *   (tail.ts): a replica's own streams cost no round trip per event.
+ *   (tail.ts): a replica's own streams cost no round trip per event. Only while the listener is up:
+ *   when it breaks the tails are forgotten, and none are kept until it is back (what it misses, a
+ *   tail would hide).
  *
  * Errors that mean the database cannot be reached answer 503 `store_unavailable` (retryable).
  */
@@ -49,6 +51,12 @@ export interface PostgresStoreOptions {
   statementTimeoutMs?: number;
   /** How often the waited runs are read again, should a notification be missed. Default 1 s. */
   recheckMs?: number;
+  /**
+   * The store's connections' `application_name` (what `pg_stat_activity` shows); the listening
+   * connection's is this with ` listener` after it, so an operator (or a test) can tell it apart.
+   * PostgreSQL keeps at most 63 bytes of it. Default `arp-reference-coordinator`.
+   */
+  applicationName?: string;
   /** Told of errors no caller sees (the listener's, idle connections'). */
   onError?: (error: Error) => void;
 }
@@ -58,6 +66,7 @@ export const DEFAULT_MAX_CONNECTIONS = 10;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 export const DEFAULT_RECHECK_MS = 1_000;
+export const DEFAULT_APPLICATION_NAME = "arp-reference-coordinator";
 const CHANNEL = "arp_run_events";
 /** How many runs' last notified seq are remembered (the least recently notified are forgotten). */
 export const NOTIFIED_RUNS = 10_000;
@@ -180,14 +189,15 @@ export class PostgresStore implements Store {
     if (!SCHEMA_NAME.test(this.schema))
       throw new RangeError(`not a schema name the store accepts: ${this.schema}`);
     const statementTimeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+    const applicationName = options.applicationName ?? DEFAULT_APPLICATION_NAME;
     const config: pg.ClientConfig = {
       connectionString: parsed.connectionString,
       // Every connection's tables are the schema's; the database bounds each statement.
       options: `-c search_path=${this.schema} -c statement_timeout=${statementTimeout}`,
       connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      application_name: "arp-reference-coordinator",
+      application_name: applicationName,
     };
-    this.#listenerConfig = config;
+    this.#listenerConfig = { ...config, application_name: `${applicationName} listener` };
     this.#pool = new pg.Pool({ ...config, max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS });
     this.#recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
     this.#onError = options.onError ?? (() => undefined);
@@ -380,14 +390,18 @@ export class PostgresStore implements Store {
     const first = result.first_seq!;
     const appended = events.map((draft, i) => this.#event(structuredClone(draft), runId, first + i));
     if (appended.length > 0) {
-      this.#tail.committed(
-        runId,
-        appended,
-        bodies.map((b) => b.length),
-      );
-      // Its own notification is ignored (see #listen): this store wakes its followers here.
       const last = appended.at(-1)!.seq;
-      if (this.#listener !== undefined) this.#remember(runId, last);
+      // Kept for its streams only while the listener is up: without it, another replica's later
+      // commits would go unnoticed and the tail would pass for the log's end (see #listen).
+      if (this.#listener !== undefined) {
+        this.#tail.committed(
+          runId,
+          appended,
+          bodies.map((b) => b.length),
+        );
+        this.#remember(runId, last);
+      }
+      // Its own notification is ignored (see #listen): this store wakes its followers here.
       this.#wake(runId, last);
     }
     return { ok: true, events: appended };
@@ -618,7 +632,10 @@ export class PostgresStore implements Store {
     const onBreak = (error?: Error) => {
       if (!live) return;
       live = false;
-      this.#notified.clear(); // what is missed from here on, nothing remembered may stand for
+      // What is missed from here on, nothing remembered may stand for: neither the seqs told nor
+      // the tails (they would pass for the logs' ends).
+      this.#notified.clear();
+      this.#tail.clear();
       if (error) this.#onError(error);
       if (this.#listener === client) this.#listener = undefined;
       client.end().catch(() => undefined);

@@ -93,6 +93,13 @@ export class EventTail {
     if (this.#seen.size > SEEN_RUNS) this.#seen.delete(this.#seen.keys().next().value!);
   }
 
+  /** Forgets everything (the store's listener broke: what is known of the logs' ends may be stale). */
+  clear(): void {
+    this.#tails.clear();
+    this.#seen.clear();
+    this.#bytes = 0;
+  }
+
   /**
    * Forgets what was last written or seen more than `idleMs` ago. Both maps are in that order, so
    * this stops at the first recent entry: its cost is what it forgets.
