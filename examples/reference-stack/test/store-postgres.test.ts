@@ -54,6 +54,95 @@ describePostgres("PostgresStore", (url) => {
     }
   });
 
+  it("brings a schema of an older version up to date: only the migrations it has not had, in order", async () => {
+    const schema = freshSchema();
+    const pg = await import("pg");
+    const client = new pg.default.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const all = migrations();
+      expect(all.map((m) => [m.version, m.name])).toEqual([
+        [1, "init"],
+        [2, "notify_events"],
+      ]);
+      expect(await migrate(client, schema, all.slice(0, 1))).toEqual([1]);
+      const source = async () =>
+        (
+          await client.query<{ prosrc: string }>(
+            "SELECT prosrc FROM pg_proc WHERE proname = 'arp_commit' AND pronamespace = $1::regnamespace",
+            [schema],
+          )
+        ).rows.map((r) => r.prosrc.includes('"events":['));
+      expect(await source()).toEqual([false]);
+      expect(await migrate(client, schema)).toEqual([2]);
+      expect(await source()).toEqual([true]); // replaced, not added beside the old one
+      expect(await migrate(client, schema)).toEqual([]);
+      const applied = await client.query(
+        `SELECT version, name FROM ${schema}.arp_migrations ORDER BY version`,
+      );
+      expect(applied.rows).toEqual([
+        { version: 1, name: "init" },
+        { version: 2, name: "notify_events" },
+      ]);
+    } finally {
+      await client.end();
+      await dropSchema(url, schema);
+    }
+  });
+
+  it("keeps the events another store's notification carries, byte for byte; reads the table when they do not fit", async () => {
+    const opened = await openTestStore(url, { recheckMs: 60_000 });
+    const other = await PostgresStore.open({
+      connectionString: url,
+      schema: opened.schema,
+      recheckMs: 60_000,
+    });
+    const reads = () => opened.store.stats.by.get("readEvents")?.queries ?? 0;
+    const table = async (runId: string) =>
+      (
+        await sql<{ seq: number; body: object }>(
+          url,
+          `SELECT seq, body FROM ${opened.schema}.arp_events WHERE run_id = $1 ORDER BY seq`,
+          [runId],
+        )
+      ).map((r) => ({ ...r.body, run_id: runId, seq: r.seq }));
+    try {
+      const runId = freshRunId();
+      await opened.store.commit({
+        run_id: runId,
+        create_run: runRecord(runId),
+        events: [event("run_started")],
+      });
+      const text = 'a\u0000b \ud800 \udfff 𝄞 \u2028 é "q" \\ \n';
+      let told = opened.store.waitForEvents(runId, 0, AbortSignal.timeout(10_000));
+      await other.commit({
+        run_id: runId,
+        events: [
+          event("node_evaluated", { text, nested: { [text]: [text] } }),
+          event("node_evaluated", { i: 2 }),
+        ],
+      });
+      await told;
+      let before = reads();
+      const held = await opened.store.readEvents(runId, 0, 10);
+      expect(reads()).toBe(before); // from memory: its own seq 0, then the notification's 1 and 2
+      expect(held).toEqual(await table(runId));
+      expect(held.map((e) => e.seq)).toEqual([0, 1, 2]);
+      expect(held[1]!.data).toEqual({ text, nested: { [text]: [text] } });
+      // An event too large for a notification (pg_notify: under 8000 bytes): told without it, read from the table.
+      told = opened.store.waitForEvents(runId, 2, AbortSignal.timeout(10_000));
+      await other.commit({ run_id: runId, events: [event("node_evaluated", { blob: "x".repeat(9_000) })] });
+      await told;
+      before = reads();
+      const read = await opened.store.readEvents(runId, 2, 10);
+      expect(reads()).toBe(before + 1);
+      expect(read).toEqual((await table(runId)).slice(2));
+    } finally {
+      await other.close();
+      await opened.close();
+    }
+  });
+
   it("numbers events without a gap when the appenders are different stores (replicas)", async () => {
     const first = await openTestStore(url);
     const others = await Promise.all(
@@ -297,7 +386,7 @@ describePostgres("PostgresStore", (url) => {
     }
   });
 
-  it("counts its round trips, in all and by method; reads its own events from memory, others' from the table", async () => {
+  it("counts its round trips, in all and by method; reads its own events from memory, and others' their notifications carried", async () => {
     const opened = await openTestStore(url);
     const other = await PostgresStore.open({ connectionString: url, schema: opened.schema });
     try {
@@ -315,16 +404,19 @@ describePostgres("PostgresStore", (url) => {
       // What it committed itself, it has: no round trip.
       expect((await opened.store.readEvents(runId, 0, 10)).map((e) => e.seq)).toEqual([0]);
       expect(opened.store.stats.queries - before).toBe(2);
-      // Another store (replica) reads the table, and what it appends is not hidden by the first's memory.
+      // Another store (replica) sees the same log, and what it appends is not hidden by the first's
+      // memory: its notification carries the event, which the first then serves from memory too.
       expect((await other.readEvents(runId, 0, 10)).map((e) => e.seq)).toEqual([0]);
-      expect(other.stats.by.get("readEvents")?.queries).toBe(1);
+      const told = opened.store.waitForEvents(runId, 0, AbortSignal.timeout(5_000));
       await other.commit({ run_id: runId, events: [event("node_evaluated")] });
-      await opened.store.waitForEvents(runId, 0, AbortSignal.timeout(5_000)); // its notification
+      await told; // its notification
+      const reads = opened.store.stats.by.get("readEvents")?.queries ?? 0;
       expect((await opened.store.readEvents(runId, 0, 10)).map((e) => e.seq)).toEqual([0, 1]);
       expect((await opened.store.readEvents(runId, 1, 10))[0]).toMatchObject({
         seq: 1,
         type: "node_evaluated",
       });
+      expect(opened.store.stats.by.get("readEvents")?.queries ?? 0).toBe(reads);
     } finally {
       await other.close();
       await opened.close();

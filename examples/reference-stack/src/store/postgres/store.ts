@@ -8,13 +8,14 @@
  * - versions, terminal states and idempotency keys are checked in that function and by the
  *   table's constraints, not in this process;
  * - `waitForEvents`: `LISTEN arp_run_events` on one connection per store wakes the waits at once
- *   (the function notifies on commit); the table is the truth: a wait registers before it reads the
+ *   (the function notifies on commit, with the events it appended when they fit); the table is the truth: a wait registers before it reads the
  *   log's end, a reconnected listener wakes every wait, and a slow poll of the waited runs backs it up.
  *   The last seq each run's notifications told (of the {@link NOTIFIED_RUNS} most recent runs, and only
  *   while the listener stays connected) spares that read: a commit after it will notify too.
  * - Identical `readEvents` in flight at once (a run's followers woken by one commit) share one query,
- *   and the events this store committed itself are read from memory while nothing newer is known
- *   (tail.ts): a replica's own streams cost no round trip per event. Only while the listener is up:
+ *   and the events this store committed itself, or that another replica's notification carried
+ *   (migrations/0002_notify_events.sql: when they fit in its payload), are read from memory while
+ *   nothing newer is known (tail.ts): a replica's streams cost no round trip per event. Only while the listener is up:
  *   when it breaks the tails are forgotten, and none are kept until it is back (what it misses, a
  *   tail would hide).
  *
@@ -155,7 +156,7 @@ export class PostgresStore implements Store {
   readonly #notified = new Map<string, { seq: number; at: number }>();
   /** This store's name in its notifications. */
   readonly #origin = randomUUID();
-  /** The last events this store committed, for its streams (tail.ts). */
+  /** The last events this store committed or was told of, for its streams (tail.ts). */
   readonly #tail = new EventTail();
   /** `readEvents` queries in flight, by their arguments. */
   readonly #reading = new Map<string, Promise<{ seq: number; body: EventDraft }[]>>();
@@ -615,17 +616,38 @@ export class PostgresStore implements Store {
     const client = new pg.Client(this.#listenerConfig);
     client.on("notification", (message) => {
       if (message.channel !== CHANNEL || message.payload === undefined) return;
-      const [schema, seq, origin, ...rest] = message.payload.split(" ");
-      if (schema !== this.schema || origin === this.#origin) return;
-      const runId = rest.join(" ");
-      if (runId === "") {
+      // {schema, seq, origin, run_id?, events?} (migrations/0002_notify_events.sql).
+      let told: { schema?: unknown; seq?: unknown; origin?: unknown; run_id?: unknown; events?: unknown };
+      try {
+        told = JSON.parse(message.payload);
+      } catch {
+        return; // not one of ours
+      }
+      if (told.schema !== this.schema || told.origin === this.#origin || !Number.isInteger(told.seq)) return;
+      if (typeof told.run_id !== "string") {
+        // A run id too long for a notification: every follower of the schema looks.
         this.#notified.clear();
         this.#wakeAll();
         return;
       }
-      const last = Number(seq);
+      const runId = told.run_id;
+      const last = told.seq as number;
       this.#remember(runId, last);
-      this.#tail.seen(runId, last);
+      if (Array.isArray(told.events) && told.events.length > 0) {
+        // The events the commit appended, as the table holds them (seqs last - n + 1 .. last): kept
+        // for this store's streams as its own commits are. The tail serves them only as part of a
+        // gap-free window that reaches the last seq known (tail.ts); else the table is read.
+        const bodies = told.events as EventDraft[];
+        const first = last - bodies.length + 1;
+        const size = Math.ceil(message.payload.length / bodies.length); // near enough, for the bound
+        this.#tail.committed(
+          runId,
+          bodies.map((body, i) => this.#event(body, runId, first + i)),
+          bodies.map(() => size),
+        );
+      } else {
+        this.#tail.seen(runId, last);
+      }
       this.#wake(runId, last);
     });
     let live = false; // breaks before it is up are the connect's own failure, not a break
