@@ -9,6 +9,7 @@
  *
  *   cd bench && npx tsx stack.bench.ts        # replaces the "## Reference stack" section of results.md
  */
+import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { RunGatewayClient } from "@arp/client";
 import pg from "pg";
@@ -167,8 +168,23 @@ function shortQuery(query: string): string {
   return `\`${text.length > 70 ? `${text.slice(0, 67)}...` : text}\``;
 }
 
+/** The commit measured (`+ changes` when the work tree differs from it), for the results. */
+function commit(): string {
+  try {
+    const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8" }).trim();
+    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") === "" ? "" : " + changes"}`;
+  } catch {
+    return "?";
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
+  // How loaded the machine was (the 1-minute load average, every 10 s): runs/s depend on it, round
+  // trips do not. The benchmark itself keeps about two cores busy.
+  const loads = [os.loadavg()[0]!];
+  const sampling = setInterval(() => loads.push(os.loadavg()[0]!), 10_000);
+  sampling.unref();
   const name = `arp_bench_${process.pid}`;
   await sql(SERVER_URL!, `CREATE DATABASE ${name}`);
   const databaseUrl = (() => {
@@ -262,13 +278,17 @@ async function main(): Promise<void> {
     ]);
   methodRows.push(["all", (totalQueries / measuredNodeRuns).toFixed(2), "100 %", "—"]);
 
+  clearInterval(sampling);
+  loads.push(os.loadavg()[0]!);
+  const load = `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (median ${median(loads).toFixed(1)}) on ${os.cpus().length} cores, the benchmark's own included`;
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   const body = `${HEADING}
 
 Written by \`bench/stack.bench.ts\` (\`source .ci/postgres && cd bench && npx tsx stack.bench.ts\`), which
 replaces only this section. Read the ratios rather than the absolute figures.
 
-- Date: ${new Date().toISOString()}; Node ${process.version}; ${os.cpus()[0]?.model ?? "?"} (${os.cpus().length} cores); PostgreSQL on loopback (the throwaway server of \`.ci/postgres\`: \`fsync=off\`); run time ${seconds} s
+- Date: ${new Date().toISOString()}; commit ${commit()}; Node ${process.version}; ${os.cpus()[0]?.model ?? "?"} (${os.cpus().length} cores); PostgreSQL on loopback (the throwaway server of \`.ci/postgres\`: \`fsync=off\`); run time ${seconds} s
+- Machine: ${load}
 - Workload: pipeline runs of ${STEPS} atomic steps (${NODE_RUNS} node runs each) started through the gateway and
   followed on their gateway streams, ${CONCURRENCY} in flight at a time (a new one starts when one ends); per
   round and contender ${WARMUP} runs of warm-up, then ${RUNS} measured. ${ROUNDS} rounds; the contenders' order rotates.

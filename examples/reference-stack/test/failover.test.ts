@@ -38,7 +38,18 @@ describePostgres("two coordinator replicas, one SIGKILLed mid-run", (url) => {
     const stack = await twoReplicas(url, schema, true);
     try {
       const gatewayUrl = stack.urls["run-gateway"];
-      const gateway = new RunGatewayClient({ baseUrl: gatewayUrl });
+      // Each request for a run's event stream, counted: a second one for a run is the client resuming
+      // a stream the kill cut (the gateway relays one upstream stream, through the balancer, per request).
+      const streamRequests = new Map<string, number>();
+      const gateway = new RunGatewayClient({
+        baseUrl: gatewayUrl,
+        fetch: (input, init) => {
+          const url = new URL(input instanceof Request ? input.url : String(input));
+          const runId = /^\/v1\/runs\/([^/]+)\/events$/.exec(url.pathname)?.[1];
+          if (runId !== undefined) streamRequests.set(runId, (streamRequests.get(runId) ?? 0) + 1);
+          return fetch(input, init);
+        },
+      });
       const signal = AbortSignal.timeout(60_000);
       const started = await startSleepPipelines(gateway, RUNS, SLEEP_MS, signal);
       // Each run followed through the gateway by the client, which resumes a cut stream.
@@ -93,10 +104,16 @@ describePostgres("two coordinator replicas, one SIGKILLed mid-run", (url) => {
         }
       }
       const ended = logs.map((log) => log.at(-1)?.data?.state);
+      const resumed = started.filter((run) => (streamRequests.get(run.run_id) ?? 0) > 1).length;
       console.log(
         `failover: ${RUNS} runs, replica ${victim!.pid} killed mid-sleep: ${ended.filter((s) => s === "succeeded").length} succeeded, ` +
-          `${ended.filter((s) => s === "failed").length} failed (${lost.length} sleeps replica_lost)`,
+          `${ended.filter((s) => s === "failed").length} failed (${lost.length} sleeps replica_lost); ` +
+          `${resumed} streams cut and resumed`,
       );
+      // Every run was followed, and the kill cut some of the streams (those the victim served): the
+      // equality with the log above is then a resume's, not merely an uncut stream's.
+      expect(started.every((run) => (streamRequests.get(run.run_id) ?? 0) >= 1)).toBe(true);
+      expect(resumed).toBeGreaterThan(0);
       // The victim had sent some of the sleeps: those failed replica_lost (their answer went with it).
       expect(lost.length).toBeGreaterThan(0);
       expect(lost.every((id) => id.endsWith(".2"))).toBe(true);

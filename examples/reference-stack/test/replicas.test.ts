@@ -12,7 +12,7 @@ import { runDemo } from "../src/demo.js";
 import { startStack } from "../src/stack.js";
 import { MemoryStore } from "../src/store/memory.js";
 import { SERVICE_KEYS, type ServiceKey } from "../src/urls.js";
-import { describePostgres, dropSchema, freshSchema, withSchema } from "./support/postgres.js";
+import { describePostgres, dropSchema, freshSchema, sql, withSchema } from "./support/postgres.js";
 
 const ANY_PORT = Object.fromEntries(SERVICE_KEYS.map((k) => [k, 0])) as Record<ServiceKey, number>;
 const run = promisify(execFile);
@@ -160,20 +160,40 @@ describePostgres("two coordinator replicas on one PostgreSQL", (url) => {
     }
   });
 
-  it("npm start -- --once --store URL --coordinators 2: the demo succeeds, the replicas are printed", async () => {
-    const schema = freshSchema();
-    try {
-      const anyPort = [...SERVICE_KEYS.flatMap((key) => [`--${key}-port`, "0"]), "--viewer-port", "0"];
-      const args = ["src/main.ts", "--once", "--coordinators", "2", ...anyPort];
-      // The store from ARP_STORE_URL, as a deployment would give it.
-      const env = { ...process.env, ARP_STORE_URL: withSchema(url, schema) };
-      const { stdout } = await run(tsx, args, { cwd: root, env, timeout: 90_000 });
-      expect(stdout).toMatch(/^ {2}run-coordinator +http:\/\/127\.0\.0\.1:\d+ \(the balancer\)$/m);
-      expect(stdout).toMatch(/^ {4}replica 1 +http:\/\/127\.0\.0\.1:\d+ \(pid \d+\)$/m);
-      expect(stdout).toMatch(/^ {4}replica 2 +http:\/\/127\.0\.0\.1:\d+ \(pid \d+\)$/m);
-      expect(stdout).toMatch(/^run run-[\w-]+: succeeded$/m);
-    } finally {
-      await dropSchema(url, schema);
-    }
-  });
+  // The store from ARP_STORE_URL, as a deployment would give it, and from --store, which wins over
+  // the variable (set to a database that does not exist, so the run fails if the flag is not used).
+  it.each([
+    { how: "ARP_STORE_URL=URL", flag: false },
+    { how: "--store URL", flag: true },
+  ])(
+    "npm start -- --once --coordinators 2, $how: the demo succeeds on that schema, the replicas are printed",
+    async ({ flag }) => {
+      const schema = freshSchema();
+      try {
+        const anyPort = [...SERVICE_KEYS.flatMap((key) => [`--${key}-port`, "0"]), "--viewer-port", "0"];
+        const store = withSchema(url, schema);
+        const args = [
+          "src/main.ts",
+          "--once",
+          "--coordinators",
+          "2",
+          ...anyPort,
+          ...(flag ? ["--store", store] : []),
+        ];
+        const env = { ...process.env, ARP_STORE_URL: flag ? "postgres://arp@127.0.0.1:1/none" : store };
+        const { stdout } = await run(tsx, args, { cwd: root, env, timeout: 90_000 });
+        expect(stdout).toMatch(/^ {2}run-coordinator +http:\/\/127\.0\.0\.1:\d+ \(the balancer\)$/m);
+        expect(stdout).toMatch(/^ {4}replica 1 +http:\/\/127\.0\.0\.1:\d+ \(pid \d+\)$/m);
+        expect(stdout).toMatch(/^ {4}replica 2 +http:\/\/127\.0\.0\.1:\d+ \(pid \d+\)$/m);
+        const runId = stdout.match(/^run (run-[\w-]+): succeeded$/m)?.[1];
+        expect(runId).toBeDefined();
+        // The run is in that schema's tables.
+        expect(await sql(url, `SELECT state FROM ${schema}.arp_runs WHERE run_id = $1`, [runId])).toEqual([
+          { state: "succeeded" },
+        ]);
+      } finally {
+        await dropSchema(url, schema);
+      }
+    },
+  );
 });

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import { describe, expect, it, vi } from "vitest";
 import { migrate, migrations } from "../src/store/postgres/migrate.js";
 import { PostgresStore, parseStoreUrl } from "../src/store/postgres/store.js";
 import { event, freshRunId, nodeRunRecord, runRecord, storeContract } from "./store-contract.js";
@@ -50,6 +51,95 @@ describePostgres("PostgresStore", (url) => {
       expect(await sql(url, `SELECT run_id FROM ${schema}.arp_runs`)).toEqual([{ run_id: runId }]);
     } finally {
       await dropSchema(url, schema);
+    }
+  });
+
+  it("brings a schema of an older version up to date: only the migrations it has not had, in order", async () => {
+    const schema = freshSchema();
+    const pg = await import("pg");
+    const client = new pg.default.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const all = migrations();
+      expect(all.map((m) => [m.version, m.name])).toEqual([
+        [1, "init"],
+        [2, "notify_events"],
+      ]);
+      expect(await migrate(client, schema, all.slice(0, 1))).toEqual([1]);
+      const source = async () =>
+        (
+          await client.query<{ prosrc: string }>(
+            "SELECT prosrc FROM pg_proc WHERE proname = 'arp_commit' AND pronamespace = $1::regnamespace",
+            [schema],
+          )
+        ).rows.map((r) => r.prosrc.includes('"events":['));
+      expect(await source()).toEqual([false]);
+      expect(await migrate(client, schema)).toEqual([2]);
+      expect(await source()).toEqual([true]); // replaced, not added beside the old one
+      expect(await migrate(client, schema)).toEqual([]);
+      const applied = await client.query(
+        `SELECT version, name FROM ${schema}.arp_migrations ORDER BY version`,
+      );
+      expect(applied.rows).toEqual([
+        { version: 1, name: "init" },
+        { version: 2, name: "notify_events" },
+      ]);
+    } finally {
+      await client.end();
+      await dropSchema(url, schema);
+    }
+  });
+
+  it("keeps the events another store's notification carries, byte for byte; reads the table when they do not fit", async () => {
+    const opened = await openTestStore(url, { recheckMs: 60_000 });
+    const other = await PostgresStore.open({
+      connectionString: url,
+      schema: opened.schema,
+      recheckMs: 60_000,
+    });
+    const reads = () => opened.store.stats.by.get("readEvents")?.queries ?? 0;
+    const table = async (runId: string) =>
+      (
+        await sql<{ seq: number; body: object }>(
+          url,
+          `SELECT seq, body FROM ${opened.schema}.arp_events WHERE run_id = $1 ORDER BY seq`,
+          [runId],
+        )
+      ).map((r) => ({ ...r.body, run_id: runId, seq: r.seq }));
+    try {
+      const runId = freshRunId();
+      await opened.store.commit({
+        run_id: runId,
+        create_run: runRecord(runId),
+        events: [event("run_started")],
+      });
+      const text = 'a\u0000b \ud800 \udfff 𝄞 \u2028 é "q" \\ \n';
+      let told = opened.store.waitForEvents(runId, 0, AbortSignal.timeout(10_000));
+      await other.commit({
+        run_id: runId,
+        events: [
+          event("node_evaluated", { text, nested: { [text]: [text] } }),
+          event("node_evaluated", { i: 2 }),
+        ],
+      });
+      await told;
+      let before = reads();
+      const held = await opened.store.readEvents(runId, 0, 10);
+      expect(reads()).toBe(before); // from memory: its own seq 0, then the notification's 1 and 2
+      expect(held).toEqual(await table(runId));
+      expect(held.map((e) => e.seq)).toEqual([0, 1, 2]);
+      expect(held[1]!.data).toEqual({ text, nested: { [text]: [text] } });
+      // An event too large for a notification (pg_notify: under 8000 bytes): told without it, read from the table.
+      told = opened.store.waitForEvents(runId, 2, AbortSignal.timeout(10_000));
+      await other.commit({ run_id: runId, events: [event("node_evaluated", { blob: "x".repeat(9_000) })] });
+      await told;
+      before = reads();
+      const read = await opened.store.readEvents(runId, 2, 10);
+      expect(reads()).toBe(before + 1);
+      expect(read).toEqual((await table(runId)).slice(2));
+    } finally {
+      await other.close();
+      await opened.close();
     }
   });
 
@@ -148,7 +238,72 @@ describePostgres("PostgresStore", (url) => {
     }
   });
 
-  it("still wakes waits when its listener's connection is killed (the table is the truth)", async () => {
+  it("wakes a wait for another store's commit made while its listener was down: the reconnect wakes every wait", async () => {
+    // The waiting store reaches the database through a proxy that can refuse new connections, so
+    // its listener stays down until the test lets it back; its recheck is far longer than the test,
+    // so only the reconnect (which wakes every wait) can wake it. Only its own listener is killed
+    // (by application_name): other test files' stores in the same database are left alone.
+    const target = new URL(url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    const via = new URL(url);
+    via.port = String(proxy.port);
+    const name = `arp-test-${randomBytes(4).toString("hex")}`;
+    const broke: Error[] = [];
+    const opened = await openTestStore(via.toString(), {
+      recheckMs: 60_000,
+      applicationName: name,
+      onError: (error) => broke.push(error),
+    });
+    const other = await PostgresStore.open({
+      connectionString: url,
+      schema: opened.schema,
+      recheckMs: 60_000,
+    });
+    try {
+      const runId = freshRunId();
+      await opened.store.commit({
+        run_id: runId,
+        create_run: runRecord(runId),
+        events: [event("run_started")],
+      });
+      let woken = false;
+      const waiting = opened.store.waitForEvents(runId, 1, AbortSignal.timeout(30_000)).then(() => {
+        woken = true;
+      });
+      proxy.refuse(true);
+      const killed = await sql<{ killed: boolean }>(
+        url,
+        "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = $1",
+        [`${name} listener`],
+      );
+      expect(killed).toEqual([{ killed: true }]); // its listener, and nothing else
+      await vi.waitFor(() => expect(broke.map((e) => e.message).join()).toMatch(/terminat/i), {
+        timeout: 10_000,
+      });
+      // Its own commit (seq 1: its pool's open connection still works), then one made elsewhere
+      // while nobody listens here (seq 2): that one's notification reaches nothing of this store.
+      await opened.store.commit({ run_id: runId, events: [event("node_evaluated")] });
+      await other.commit({ run_id: runId, events: [event("node_evaluated")] });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(woken).toBe(false); // the listener cannot reconnect yet, and nothing else wakes it
+      proxy.refuse(false);
+      await waiting; // the reconnect (backoff at most 800 ms by now) woke it
+      // Its own seq 1, in memory, does not pass for the log's end: seq 2 is read from the table.
+      expect((await opened.store.readEvents(runId, 1, 10)).map((e) => e.seq)).toEqual([1, 2]);
+      // And it listens again: another store's next commit wakes a wait at once.
+      const next = opened.store.waitForEvents(runId, 2, AbortSignal.timeout(10_000));
+      await new Promise((r) => setTimeout(r, 100));
+      await other.commit({ run_id: runId, events: [event("node_evaluated")] });
+      await next;
+    } finally {
+      await other.close();
+      await opened.store.close();
+      await proxy.stop();
+      await dropSchema(url, opened.schema);
+    }
+  });
+
+  it("wakes a wait whose notification was missed while its listener stayed up: the recheck backs it up", async () => {
     const opened = await openTestStore(url, { recheckMs: 200 });
     try {
       const runId = freshRunId();
@@ -157,19 +312,19 @@ describePostgres("PostgresStore", (url) => {
         create_run: runRecord(runId),
         events: [event("run_started")],
       });
-      const waiting = opened.store.waitForEvents(runId, 0, new AbortController().signal);
+      const waiting = opened.store.waitForEvents(runId, 0, AbortSignal.timeout(10_000));
+      // Another replica's commit whose notification is lost: the event appended to the table as
+      // arp_commit would (next seq, next_seq moved on) but with no NOTIFY.
       await sql(
         url,
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-          WHERE query = 'LISTEN arp_run_events' AND pid <> pg_backend_pid()`,
+        `WITH appended AS (
+           INSERT INTO ${opened.schema}.arp_events (run_id, seq, body) VALUES ($1, 1, $2::json) RETURNING run_id)
+         UPDATE ${opened.schema}.arp_runs SET next_seq = 2 WHERE run_id IN (SELECT run_id FROM appended)`,
+        [runId, JSON.stringify(event("node_evaluated"))],
       );
-      await opened.store.commit({ run_id: runId, events: [event("node_evaluated")] });
       await waiting;
-      // And it listens again afterwards.
-      const next = opened.store.waitForEvents(runId, 1, new AbortController().signal);
-      await new Promise((r) => setTimeout(r, 500));
-      await opened.store.commit({ run_id: runId, events: [event("node_evaluated")] });
-      await next;
+      // What it holds in memory (seq 0, its own) does not hide what the table has.
+      expect((await opened.store.readEvents(runId, 0, 10)).map((e) => e.seq)).toEqual([0, 1]);
     } finally {
       await opened.close();
     }
@@ -231,7 +386,7 @@ describePostgres("PostgresStore", (url) => {
     }
   });
 
-  it("counts its round trips, in all and by method; reads its own events from memory, others' from the table", async () => {
+  it("counts its round trips, in all and by method; reads its own events from memory, and others' their notifications carried", async () => {
     const opened = await openTestStore(url);
     const other = await PostgresStore.open({ connectionString: url, schema: opened.schema });
     try {
@@ -249,16 +404,19 @@ describePostgres("PostgresStore", (url) => {
       // What it committed itself, it has: no round trip.
       expect((await opened.store.readEvents(runId, 0, 10)).map((e) => e.seq)).toEqual([0]);
       expect(opened.store.stats.queries - before).toBe(2);
-      // Another store (replica) reads the table, and what it appends is not hidden by the first's memory.
+      // Another store (replica) sees the same log, and what it appends is not hidden by the first's
+      // memory: its notification carries the event, which the first then serves from memory too.
       expect((await other.readEvents(runId, 0, 10)).map((e) => e.seq)).toEqual([0]);
-      expect(other.stats.by.get("readEvents")?.queries).toBe(1);
+      const told = opened.store.waitForEvents(runId, 0, AbortSignal.timeout(5_000));
       await other.commit({ run_id: runId, events: [event("node_evaluated")] });
-      await opened.store.waitForEvents(runId, 0, AbortSignal.timeout(5_000)); // its notification
+      await told; // its notification
+      const reads = opened.store.stats.by.get("readEvents")?.queries ?? 0;
       expect((await opened.store.readEvents(runId, 0, 10)).map((e) => e.seq)).toEqual([0, 1]);
       expect((await opened.store.readEvents(runId, 1, 10))[0]).toMatchObject({
         seq: 1,
         type: "node_evaluated",
       });
+      expect(opened.store.stats.by.get("readEvents")?.queries ?? 0).toBe(reads);
     } finally {
       await other.close();
       await opened.close();

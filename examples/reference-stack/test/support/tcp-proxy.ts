@@ -1,6 +1,7 @@
 /**
  * A loopback TCP proxy a test can cut: `stop()` destroys every connection through it and refuses
- * new ones, as a database that went away (or a network that broke) would look to a client.
+ * new ones, as a database that went away (or a network that broke) would look to a client;
+ * `refuse(true)` only refuses new ones (those open stay up) until `refuse(false)`.
  */
 import net from "node:net";
 
@@ -8,12 +9,19 @@ export interface TcpProxy {
   readonly port: number;
   /** Cuts every connection and stops accepting; resolves when the port is closed. */
   stop(): Promise<void>;
+  /** While true, a new connection is closed as soon as it is accepted; open ones are left alone. */
+  refuse(on: boolean): void;
 }
 
 /** `port`: where to listen (default any free port; give the old one to start a proxy again). */
 export async function startTcpProxy(target: { host: string; port: number }, port = 0): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  let refusing = false;
   const server = net.createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(target.port, target.host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -40,6 +48,9 @@ export async function startTcpProxy(target: { host: string; port: number }, port
         for (const socket of sockets) socket.destroy();
       });
       return stopped;
+    },
+    refuse(on) {
+      refusing = on;
     },
   };
 }

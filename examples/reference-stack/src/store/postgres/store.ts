@@ -8,13 +8,16 @@
  * - versions, terminal states and idempotency keys are checked in that function and by the
  *   table's constraints, not in this process;
  * - `waitForEvents`: `LISTEN arp_run_events` on one connection per store wakes the waits at once
- *   (the function notifies on commit); the table is the truth: a wait registers before it reads the
+ *   (the function notifies on commit, with the events it appended when they fit); the table is the truth: a wait registers before it reads the
  *   log's end, a reconnected listener wakes every wait, and a slow poll of the waited runs backs it up.
  *   The last seq each run's notifications told (of the {@link NOTIFIED_RUNS} most recent runs, and only
  *   while the listener stays connected) spares that read: a commit after it will notify too.
  * - Identical `readEvents` in flight at once (a run's followers woken by one commit) share one query,
- *   and the events this store committed itself are read from memory while nothing newer is known
- *   (tail.ts): a replica's own streams cost no round trip per event.
+ *   and the events this store committed itself, or that another replica's notification carried
+ *   (migrations/0002_notify_events.sql: when they fit in its payload), are read from memory while
+ *   nothing newer is known (tail.ts): a replica's streams cost no round trip per event. Only while the listener is up:
+ *   when it breaks the tails are forgotten, and none are kept until it is back (what it misses, a
+ *   tail would hide).
  *
  * Errors that mean the database cannot be reached answer 503 `store_unavailable` (retryable).
  */
@@ -49,6 +52,12 @@ export interface PostgresStoreOptions {
   statementTimeoutMs?: number;
   /** How often the waited runs are read again, should a notification be missed. Default 1 s. */
   recheckMs?: number;
+  /**
+   * The store's connections' `application_name` (what `pg_stat_activity` shows); the listening
+   * connection's is this with ` listener` after it, so an operator (or a test) can tell it apart.
+   * PostgreSQL keeps at most 63 bytes of it. Default `arp-reference-coordinator`.
+   */
+  applicationName?: string;
   /** Told of errors no caller sees (the listener's, idle connections'). */
   onError?: (error: Error) => void;
 }
@@ -58,6 +67,7 @@ export const DEFAULT_MAX_CONNECTIONS = 10;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 export const DEFAULT_RECHECK_MS = 1_000;
+export const DEFAULT_APPLICATION_NAME = "arp-reference-coordinator";
 const CHANNEL = "arp_run_events";
 /** How many runs' last notified seq are remembered (the least recently notified are forgotten). */
 export const NOTIFIED_RUNS = 10_000;
@@ -146,7 +156,7 @@ export class PostgresStore implements Store {
   readonly #notified = new Map<string, { seq: number; at: number }>();
   /** This store's name in its notifications. */
   readonly #origin = randomUUID();
-  /** The last events this store committed, for its streams (tail.ts). */
+  /** The last events this store committed or was told of, for its streams (tail.ts). */
   readonly #tail = new EventTail();
   /** `readEvents` queries in flight, by their arguments. */
   readonly #reading = new Map<string, Promise<{ seq: number; body: EventDraft }[]>>();
@@ -180,14 +190,15 @@ export class PostgresStore implements Store {
     if (!SCHEMA_NAME.test(this.schema))
       throw new RangeError(`not a schema name the store accepts: ${this.schema}`);
     const statementTimeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+    const applicationName = options.applicationName ?? DEFAULT_APPLICATION_NAME;
     const config: pg.ClientConfig = {
       connectionString: parsed.connectionString,
       // Every connection's tables are the schema's; the database bounds each statement.
       options: `-c search_path=${this.schema} -c statement_timeout=${statementTimeout}`,
       connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      application_name: "arp-reference-coordinator",
+      application_name: applicationName,
     };
-    this.#listenerConfig = config;
+    this.#listenerConfig = { ...config, application_name: `${applicationName} listener` };
     this.#pool = new pg.Pool({ ...config, max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS });
     this.#recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
     this.#onError = options.onError ?? (() => undefined);
@@ -380,14 +391,18 @@ export class PostgresStore implements Store {
     const first = result.first_seq!;
     const appended = events.map((draft, i) => this.#event(structuredClone(draft), runId, first + i));
     if (appended.length > 0) {
-      this.#tail.committed(
-        runId,
-        appended,
-        bodies.map((b) => b.length),
-      );
-      // Its own notification is ignored (see #listen): this store wakes its followers here.
       const last = appended.at(-1)!.seq;
-      if (this.#listener !== undefined) this.#remember(runId, last);
+      // Kept for its streams only while the listener is up: without it, another replica's later
+      // commits would go unnoticed and the tail would pass for the log's end (see #listen).
+      if (this.#listener !== undefined) {
+        this.#tail.committed(
+          runId,
+          appended,
+          bodies.map((b) => b.length),
+        );
+        this.#remember(runId, last);
+      }
+      // Its own notification is ignored (see #listen): this store wakes its followers here.
       this.#wake(runId, last);
     }
     return { ok: true, events: appended };
@@ -601,24 +616,48 @@ export class PostgresStore implements Store {
     const client = new pg.Client(this.#listenerConfig);
     client.on("notification", (message) => {
       if (message.channel !== CHANNEL || message.payload === undefined) return;
-      const [schema, seq, origin, ...rest] = message.payload.split(" ");
-      if (schema !== this.schema || origin === this.#origin) return;
-      const runId = rest.join(" ");
-      if (runId === "") {
+      // {schema, seq, origin, run_id?, events?} (migrations/0002_notify_events.sql).
+      let told: { schema?: unknown; seq?: unknown; origin?: unknown; run_id?: unknown; events?: unknown };
+      try {
+        told = JSON.parse(message.payload);
+      } catch {
+        return; // not one of ours
+      }
+      if (told.schema !== this.schema || told.origin === this.#origin || !Number.isInteger(told.seq)) return;
+      if (typeof told.run_id !== "string") {
+        // A run id too long for a notification: every follower of the schema looks.
         this.#notified.clear();
         this.#wakeAll();
         return;
       }
-      const last = Number(seq);
+      const runId = told.run_id;
+      const last = told.seq as number;
       this.#remember(runId, last);
-      this.#tail.seen(runId, last);
+      if (Array.isArray(told.events) && told.events.length > 0) {
+        // The events the commit appended, as the table holds them (seqs last - n + 1 .. last): kept
+        // for this store's streams as its own commits are. The tail serves them only as part of a
+        // gap-free window that reaches the last seq known (tail.ts); else the table is read.
+        const bodies = told.events as EventDraft[];
+        const first = last - bodies.length + 1;
+        const size = Math.ceil(message.payload.length / bodies.length); // near enough, for the bound
+        this.#tail.committed(
+          runId,
+          bodies.map((body, i) => this.#event(body, runId, first + i)),
+          bodies.map(() => size),
+        );
+      } else {
+        this.#tail.seen(runId, last);
+      }
       this.#wake(runId, last);
     });
     let live = false; // breaks before it is up are the connect's own failure, not a break
     const onBreak = (error?: Error) => {
       if (!live) return;
       live = false;
-      this.#notified.clear(); // what is missed from here on, nothing remembered may stand for
+      // What is missed from here on, nothing remembered may stand for: neither the seqs told nor
+      // the tails (they would pass for the logs' ends).
+      this.#notified.clear();
+      this.#tail.clear();
       if (error) this.#onError(error);
       if (this.#listener === client) this.#listener = undefined;
       client.end().catch(() => undefined);

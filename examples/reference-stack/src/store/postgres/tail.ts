@@ -1,9 +1,12 @@
 /**
- * The last events of each run this store committed itself, so that its streams can read them
- * without a round trip. It never answers for what it may not have: `read` serves from memory only
- * when what it holds reaches the last seq known to exist (`seen`: told by notifications, the
- * rechecks and the table's own answers), so an event another replica appended sends the reader to
- * the table. What it holds are committed events, as committed: the table's truth, not a guess.
+ * The last events of each run this store committed itself or was told of by another replica's
+ * notification (which carries the events when they fit), so that its streams can read them without
+ * a round trip. What it holds of a run is one gap-free window of its log: events that do not follow
+ * it start a new window (`committed`). It never answers for what it may not have: `read` serves
+ * from memory only a range inside that window, and only when the window reaches the last seq known
+ * to exist (`seen`: told by notifications, the rechecks and the table's own answers), so an event
+ * it was not given sends the reader to the table. What it holds are committed events, as
+ * committed: the table's truth, not a guess.
  *
  * Bounded: at most {@link TAIL_EVENTS} events per run and {@link TAIL_BYTES} in all (the JSON size
  * of the events); past that the least recently written runs are forgotten. `seen` keeps one number
@@ -54,7 +57,7 @@ export class EventTail {
     return { runs: this.#tails.size, bytes: this.#bytes, seen: this.#seen.size };
   }
 
-  /** Events just committed (consecutive seqs), with the JSON length of each. */
+  /** Events just committed, here or by another replica (consecutive seqs), with the JSON length of each. */
   committed(runId: string, events: readonly T.RunEvent[], sizes: readonly number[]): void {
     if (events.length === 0) return;
     const first = events[0]!.seq;
@@ -91,6 +94,13 @@ export class EventTail {
     this.#seen.delete(runId);
     this.#seen.set(runId, { seq, at: this.#now() });
     if (this.#seen.size > SEEN_RUNS) this.#seen.delete(this.#seen.keys().next().value!);
+  }
+
+  /** Forgets everything (the store's listener broke: what is known of the logs' ends may be stale). */
+  clear(): void {
+    this.#tails.clear();
+    this.#seen.clear();
+    this.#bytes = 0;
   }
 
   /**
