@@ -71,6 +71,37 @@ describe("bridge timeouts", () => {
     }
   });
 
+  it("a ping answered with a JSON-RPC error proves the server alive: still connected", async () => {
+    const logger = recordingLogger();
+    const bridge = await new McpBridge({
+      servers: [stdioTarget("errping", "--error-ping")],
+      logger,
+      stderr: "ignore",
+      pingIntervalMs: 100,
+      pingTimeoutMs: 300,
+      ...retryLater,
+    }).start();
+    try {
+      expect(bridge.status()[0]?.state).toBe("connected");
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(bridge.status()[0]?.state).toBe("connected");
+      expect(logger.lines.some((l) => l.includes("ping failed") || l.includes("connection lost"))).toBe(
+        false,
+      );
+      const type = bridge.nodeTypes().find((t) => t.node_type_id === "mcp.errping.text");
+      if (type === undefined) throw new Error("no mcp.errping.text");
+      const result = await bridge.execute({
+        node_run_id: "nr_ping",
+        run_id: "run_1",
+        node_type_ref: { node_type_id: type.node_type_id, version: type.version },
+        inputs: { text: "alive" },
+      });
+      expect(result.state).toBe("succeeded");
+    } finally {
+      await bridge.close();
+    }
+  });
+
   it("publishTimeoutMs: a registry that never answers is retried, not waited on", async () => {
     const hanging = createServer(() => {});
     await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));

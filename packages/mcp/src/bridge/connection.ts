@@ -15,6 +15,8 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   type CallToolResult,
   CallToolResultSchema,
+  ErrorCode,
+  McpError,
   type Tool,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -279,6 +281,12 @@ export class McpConnection {
       try {
         await client.ping({ timeout: pingTimeoutMs });
       } catch (err) {
+        // An error the server answered (e.g. -32601 from a server without ping) proves it alive:
+        // only a timeout, a closed connection or a transport error means lost.
+        if (!pingLost(err)) {
+          this.#options.logger.debug?.(`MCP server ${this.name}: ping answered: ${messageOf(err)}`);
+          continue;
+        }
         this.#options.logger.warn(`MCP server ${this.name}: ping failed: ${messageOf(err)}`);
         return;
       }
@@ -290,6 +298,12 @@ export class McpConnection {
     this.#state = state;
     this.#options.onChange(this);
   }
+}
+
+/** Whether a failed ping means the connection is lost (not an error answer of a live server). */
+function pingLost(err: unknown): boolean {
+  if (!(err instanceof McpError)) return true;
+  return err.code === ErrorCode.RequestTimeout || err.code === ErrorCode.ConnectionClosed;
 }
 
 export function messageOf(err: unknown): string {
