@@ -102,6 +102,30 @@ describe("bridge timeouts", () => {
     }
   });
 
+  it("a server that dies right after listing is reconnected with a growing backoff", async () => {
+    const logger = recordingLogger();
+    const bridge = await new McpBridge({
+      servers: [stdioTarget("flap", "--exit-after-list")],
+      logger,
+      stderr: "ignore",
+      reconnectInitialDelayMs: 50,
+      reconnectMaxDelayMs: 5_000,
+    }).start();
+    const delays = () =>
+      logger.lines.flatMap((l) => {
+        const m = /flap: reconnecting in (\d+) ms/.exec(l);
+        return m?.[1] === undefined ? [] : [Number(m[1])];
+      });
+    try {
+      const seen = await eventually("five reconnects", () => (delays().length >= 5 ? delays() : undefined));
+      // 50, 100, 200, 400, 800 (minus up to 20% jitter), not 50 again and again.
+      expect(seen[4]).toBeGreaterThan(4 * (seen[0] ?? 0));
+      expect(seen[4]).toBeGreaterThanOrEqual(500);
+    } finally {
+      await bridge.close();
+    }
+  });
+
   it("publishTimeoutMs: a registry that never answers is retried, not waited on", async () => {
     const hanging = createServer(() => {});
     await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));

@@ -138,6 +138,7 @@ export class McpConnection {
     let failures = 0;
     while (!this.#closing.signal.aborted) {
       let client: Client | undefined;
+      let connectedAt: number | undefined;
       try {
         this.#set("connecting");
         client = await this.#connect();
@@ -147,7 +148,7 @@ export class McpConnection {
         client.onclose = () => this.#lost?.();
         await this.#refresh(client);
         this.#client = client;
-        failures = 0;
+        connectedAt = Date.now();
         this.#set("connected");
         this.#firstAttemptDone();
         await Promise.race([lost, this.#pinging(client)]);
@@ -166,6 +167,9 @@ export class McpConnection {
       }
       this.#firstAttemptDone();
       if (this.#closing.signal.aborted) break;
+      // The backoff starts over only after a connection that stayed up for at least
+      // reconnectMaxDelayMs: a server that connects, lists and dies at once is retried ever slower.
+      if (connectedAt !== undefined && Date.now() - connectedAt >= limits.reconnectMaxDelayMs) failures = 0;
       this.#set("down");
       const delay = backoffDelay(failures++, limits.reconnectInitialDelayMs, limits.reconnectMaxDelayMs);
       logger.debug?.(`MCP server ${this.name}: reconnecting in ${delay} ms`);
