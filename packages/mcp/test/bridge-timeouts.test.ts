@@ -1,7 +1,8 @@
 /** The connection's timeouts, each against a server that does not answer that one request. */
 import { createServer } from "node:http";
 import { NodeRegistryClient } from "@arp/client";
-import { describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { describe, expect, it, vi } from "vitest";
 import { McpBridge } from "../src/index.js";
 import { eventually, recordingLogger, stdioTarget } from "./support/fixture.js";
 
@@ -122,6 +123,29 @@ describe("bridge timeouts", () => {
       expect(seen[4]).toBeGreaterThan(4 * (seen[0] ?? 0));
       expect(seen[4]).toBeGreaterThanOrEqual(500);
     } finally {
+      await bridge.close();
+    }
+  });
+
+  it("minListIntervalMs: a server that sends list_changed all the time is listed a bounded number of times", async () => {
+    const listTools = vi.spyOn(Client.prototype, "listTools");
+    const bridge = await new McpBridge({
+      servers: [stdioTarget("spam", "--spam-list-changed", "5")],
+      logger: recordingLogger(),
+      stderr: "ignore",
+      minListIntervalMs: 250,
+      ...retryLater,
+    }).start();
+    try {
+      const before = listTools.mock.calls.length;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const listings = listTools.mock.calls.length - before;
+      // About 1000 / 250 listings, not one after the other for as long as the notifications come.
+      expect(listings).toBeGreaterThanOrEqual(2);
+      expect(listings).toBeLessThanOrEqual(6);
+      expect(bridge.status()[0]?.state).toBe("connected");
+    } finally {
+      listTools.mockRestore();
       await bridge.close();
     }
   });

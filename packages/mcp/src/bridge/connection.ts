@@ -72,6 +72,8 @@ export class McpConnection {
   #firstAttemptDone!: () => void;
   #refreshing: Promise<void> | undefined;
   #refreshAgain = false;
+  /** When the last listing of this client ended: the next one waits `minListIntervalMs` after it. */
+  #listedAt: { client: Client; at: number } | undefined;
 
   constructor(target: McpServerTarget, options: ConnectionOptions) {
     this.target = target;
@@ -228,7 +230,11 @@ export class McpConnection {
     });
   }
 
-  /** Lists the tools again; one listing at a time, and one more when asked during one. */
+  /**
+   * Lists the tools again; one listing at a time, and one more when asked during one (any number of
+   * `list_changed` meanwhile are that one), at least `minListIntervalMs` after the previous listing
+   * of the same client ended.
+   */
   #refresh(client: Client): Promise<void> {
     if (this.#refreshing !== undefined) {
       this.#refreshAgain = true;
@@ -237,7 +243,17 @@ export class McpConnection {
     const run = async () => {
       do {
         this.#refreshAgain = false;
-        this.#tools = await this.#listAll(client);
+        const last = this.#listedAt;
+        if (last !== undefined && last.client === client) {
+          const wait = last.at + this.#options.limits.minListIntervalMs - Date.now();
+          if (wait > 0) await sleep(wait, undefined, { signal: this.#closing.signal }).catch(() => {});
+          if (this.#closing.signal.aborted) return;
+        }
+        try {
+          this.#tools = await this.#listAll(client);
+        } finally {
+          this.#listedAt = { client, at: Date.now() };
+        }
         if (this.#state === "connected") this.#options.onChange(this);
       } while (this.#refreshAgain);
     };
