@@ -51,6 +51,22 @@ describe("bridge timeouts", () => {
     }
   });
 
+  it("close() ends a listing that hangs at once, not after listTimeoutMs", async () => {
+    const bridge = new McpBridge({
+      servers: [stdioTarget("hang", "--hang-list")],
+      logger: recordingLogger(),
+      stderr: "ignore",
+      listTimeoutMs: 60_000,
+      ...retryLater,
+    });
+    const starting = bridge.start();
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const closing = Date.now();
+    await bridge.close();
+    await starting;
+    expect(Date.now() - closing).toBeLessThan(5_000);
+  });
+
   it("pingTimeoutMs: an unanswered ping counts as a lost connection", async () => {
     const logger = recordingLogger();
     const bridge = await new McpBridge({

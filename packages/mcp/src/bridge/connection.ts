@@ -274,8 +274,10 @@ export class McpConnection {
         );
         break;
       }
+      // The closing signal too: close() ends a listing at once, not after maxToolPages × listTimeoutMs.
       const result = await client.listTools(cursor === undefined ? {} : { cursor }, {
         timeout: limits.listTimeoutMs,
+        signal: this.#closing.signal,
       });
       tools.push(...result.tools);
       if (tools.length > limits.maxTools) {
@@ -299,7 +301,7 @@ export class McpConnection {
       await sleep(pingIntervalMs, undefined, { signal: this.#closing.signal }).catch(() => {});
       if (this.#closing.signal.aborted || this.#client !== client) return;
       try {
-        await client.ping({ timeout: pingTimeoutMs });
+        await client.ping({ timeout: pingTimeoutMs, signal: this.#closing.signal });
       } catch (err) {
         // An error the server answered (e.g. -32601 from a server without ping) proves it alive:
         // only a timeout, a closed connection or a transport error means lost.
