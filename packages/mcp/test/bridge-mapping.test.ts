@@ -1,4 +1,5 @@
 /** The pure parts of the bridge: targets, command lines, the tool ↔ node type mapping, errors, limits. */
+import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { backoffDelay, resolveLimits } from "../src/bridge/limits.js";
@@ -234,6 +235,26 @@ describe("call errors", () => {
       callErrorToDetail("t", Object.assign(new Error("x"), { name: "ZodError", issues: [] }), 100).code,
     ).toBe("mcp_protocol_error");
     expect(callErrorToDetail("t", new Error("y".repeat(50)), 5).message).toBe("t: yyyyy…");
+  });
+
+  it("an HTTP status: 5xx and 404 (session gone) are unavailable, other 4xx a protocol error", () => {
+    const http = (status: number) =>
+      callErrorToDetail(
+        "t",
+        new StreamableHTTPError(status, `Error POSTing to endpoint (HTTP ${status})`),
+        200,
+      );
+    for (const status of [500, 502, 503, 404]) {
+      expect(http(status)).toMatchObject({ code: "mcp_unavailable", retryable: true });
+    }
+    for (const status of [400, 401, 403, 413, 422]) {
+      const detail = http(status);
+      expect(detail).toMatchObject({ code: "mcp_protocol_error", details: { http_status: status } });
+      expect(detail.retryable).toBeUndefined();
+    }
+    expect(callErrorToDetail("t", new StreamableHTTPError(undefined, "no status"), 100).code).toBe(
+      "mcp_unavailable",
+    );
   });
 });
 

@@ -125,6 +125,41 @@ describe("RegistryPublisher", () => {
     }
   });
 
+  it("a 401 (a token being rotated) is retried with backoff, not taken as a refusal", async () => {
+    const { registry, running } = await startRegistry();
+    const publish = registry.publishNodeType.bind(registry);
+    let unauthorized = 2;
+    registry.publishNodeType = (req) => {
+      if (unauthorized > 0) {
+        unauthorized--;
+        throw new ArpServerError({ status: 401, code: "unauthenticated", message: "token expired" });
+      }
+      return publish(req);
+    };
+    const bridge = await new McpBridge({
+      servers: [stdioTarget("auth")],
+      stderr: "ignore",
+      logger: recordingLogger(),
+    }).start();
+    const logger = recordingLogger();
+    try {
+      const publisher = bridge.publish(new NodeRegistryClient({ baseUrl: running.url }), {
+        logger,
+        retryInitialDelayMs: 10,
+        retryMaxDelayMs: 50,
+      });
+      await eventually("every node type in the registry", () =>
+        registry.nodeTypes.length === 9 ? true : undefined,
+      );
+      expect(logger.lines.filter((l) => l.includes("cannot publish"))).toHaveLength(2);
+      expect(logger.lines.some((l) => l.startsWith("error:"))).toBe(false);
+      publisher.close();
+    } finally {
+      await bridge.close();
+      await running.close();
+    }
+  });
+
   it("rejects bad options", async () => {
     const bridge = new McpBridge({ servers: [] });
     const client = new NodeRegistryClient({ baseUrl: "http://127.0.0.1:1" });

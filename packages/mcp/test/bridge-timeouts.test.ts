@@ -1,7 +1,8 @@
 /** The connection's timeouts, each against a server that does not answer that one request. */
 import { createServer } from "node:http";
 import { NodeRegistryClient } from "@arp/client";
-import { describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { describe, expect, it, vi } from "vitest";
 import { McpBridge } from "../src/index.js";
 import { eventually, recordingLogger, stdioTarget } from "./support/fixture.js";
 
@@ -50,6 +51,22 @@ describe("bridge timeouts", () => {
     }
   });
 
+  it("close() ends a listing that hangs at once, not after listTimeoutMs", async () => {
+    const bridge = new McpBridge({
+      servers: [stdioTarget("hang", "--hang-list")],
+      logger: recordingLogger(),
+      stderr: "ignore",
+      listTimeoutMs: 60_000,
+      ...retryLater,
+    });
+    const starting = bridge.start();
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const closing = Date.now();
+    await bridge.close();
+    await starting;
+    expect(Date.now() - closing).toBeLessThan(5_000);
+  });
+
   it("pingTimeoutMs: an unanswered ping counts as a lost connection", async () => {
     const logger = recordingLogger();
     const bridge = await new McpBridge({
@@ -67,6 +84,84 @@ describe("bridge timeouts", () => {
       );
       expect(logger.lines.some((l) => l.includes("ping failed"))).toBe(true);
     } finally {
+      await bridge.close();
+    }
+  });
+
+  it("a ping answered with a JSON-RPC error proves the server alive: still connected", async () => {
+    const logger = recordingLogger();
+    const bridge = await new McpBridge({
+      servers: [stdioTarget("errping", "--error-ping")],
+      logger,
+      stderr: "ignore",
+      pingIntervalMs: 100,
+      pingTimeoutMs: 300,
+      ...retryLater,
+    }).start();
+    try {
+      expect(bridge.status()[0]?.state).toBe("connected");
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(bridge.status()[0]?.state).toBe("connected");
+      expect(logger.lines.some((l) => l.includes("ping failed") || l.includes("connection lost"))).toBe(
+        false,
+      );
+      const type = bridge.nodeTypes().find((t) => t.node_type_id === "mcp.errping.text");
+      if (type === undefined) throw new Error("no mcp.errping.text");
+      const result = await bridge.execute({
+        node_run_id: "nr_ping",
+        run_id: "run_1",
+        node_type_ref: { node_type_id: type.node_type_id, version: type.version },
+        inputs: { text: "alive" },
+      });
+      expect(result.state).toBe("succeeded");
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it("a server that dies right after listing is reconnected with a growing backoff", async () => {
+    const logger = recordingLogger();
+    const bridge = await new McpBridge({
+      servers: [stdioTarget("flap", "--exit-after-list")],
+      logger,
+      stderr: "ignore",
+      reconnectInitialDelayMs: 50,
+      reconnectMaxDelayMs: 5_000,
+    }).start();
+    const delays = () =>
+      logger.lines.flatMap((l) => {
+        const m = /flap: reconnecting in (\d+) ms/.exec(l);
+        return m?.[1] === undefined ? [] : [Number(m[1])];
+      });
+    try {
+      const seen = await eventually("five reconnects", () => (delays().length >= 5 ? delays() : undefined));
+      // 50, 100, 200, 400, 800 (minus up to 20% jitter), not 50 again and again.
+      expect(seen[4]).toBeGreaterThan(4 * (seen[0] ?? 0));
+      expect(seen[4]).toBeGreaterThanOrEqual(500);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it("minListIntervalMs: a server that sends list_changed all the time is listed a bounded number of times", async () => {
+    const listTools = vi.spyOn(Client.prototype, "listTools");
+    const bridge = await new McpBridge({
+      servers: [stdioTarget("spam", "--spam-list-changed", "5")],
+      logger: recordingLogger(),
+      stderr: "ignore",
+      minListIntervalMs: 250,
+      ...retryLater,
+    }).start();
+    try {
+      const before = listTools.mock.calls.length;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const listings = listTools.mock.calls.length - before;
+      // About 1000 / 250 listings, not one after the other for as long as the notifications come.
+      expect(listings).toBeGreaterThanOrEqual(2);
+      expect(listings).toBeLessThanOrEqual(6);
+      expect(bridge.status()[0]?.state).toBe("connected");
+    } finally {
+      listTools.mockRestore();
       await bridge.close();
     }
   });

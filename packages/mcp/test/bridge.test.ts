@@ -1,7 +1,8 @@
 /** The bridge against the real fixture MCP server over stdio: mapping, calls, failures, cancel, list changes. */
 import type { AtomicExecuteRequest, AtomicExecuteResult, NodeType } from "@arp/model";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { McpBridge } from "../src/index.js";
+import { SchemaCompiler } from "../src/schema.js";
 import { eventually, recordingLogger, stdioTarget } from "./support/fixture.js";
 
 let seq = 0;
@@ -349,6 +350,28 @@ describe("McpBridge limits", () => {
       await bridge.close();
     }
     expect(bridge.status()[0]?.state).toBe("closed");
+  });
+
+  it("a tool listed twice: the first one is used, its schemas compiled once, with a warning", async () => {
+    const compile = vi.spyOn(SchemaCompiler.prototype, "compile");
+    const logger = recordingLogger();
+    const bridge = await new McpBridge({
+      servers: [stdioTarget("rep", "--repeat-tool")],
+      logger,
+      stderr: "ignore",
+    }).start();
+    try {
+      const text = typeOf(bridge, "mcp.rep.text");
+      expect(text.description).toBe("Echoes a text as text content.");
+      expect(bridge.nodeTypes().filter((t) => t.node_type_id === "mcp.rep.text")).toHaveLength(1);
+      expect(
+        compile.mock.calls.filter(([schema]) => JSON.stringify(schema) === JSON.stringify(text.input_schema)),
+      ).toHaveLength(1);
+      expect(logger.lines.some((l) => l.includes('"text" listed more than once'))).toBe(true);
+    } finally {
+      compile.mockRestore();
+      await bridge.close();
+    }
   });
 
   it("rejects bad limits and duplicate server names", () => {

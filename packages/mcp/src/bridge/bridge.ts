@@ -283,7 +283,16 @@ export class McpBridge {
     const { serverVersion, tools } = connection.snapshot();
     const previous = this.#entries.get(connection.name) ?? new Map<string, Entry>();
     const next = new Map<string, Entry>();
+    const names = new Set<string>();
     for (const tool of tools) {
+      // A listing that repeats a tool name: the first one counts (the others would map to the same id).
+      if (names.has(tool.name)) {
+        this.#logger.warn(
+          `MCP server ${connection.name}: tool ${JSON.stringify(tool.name)} listed more than once; the first one is used`,
+        );
+        continue;
+      }
+      names.add(tool.name);
       if (tool.execution?.taskSupport === "required") {
         this.#logger.warn(
           `MCP server ${connection.name}: tool ${tool.name} skipped: it requires task-based execution`,
@@ -298,6 +307,8 @@ export class McpBridge {
         continue;
       }
       const key = `${nodeType.node_type_id}@${nodeType.version}`;
+      // Compiled once: a second entry for one key would overwrite the first, whose schemas would leak.
+      if (next.has(key)) continue;
       const known = previous.get(key);
       if (known !== undefined) {
         next.set(key, { ...known, connection, tool });

@@ -15,6 +15,8 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   type CallToolResult,
   CallToolResultSchema,
+  ErrorCode,
+  McpError,
   type Tool,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -70,6 +72,8 @@ export class McpConnection {
   #firstAttemptDone!: () => void;
   #refreshing: Promise<void> | undefined;
   #refreshAgain = false;
+  /** When the last listing of this client ended: the next one waits `minListIntervalMs` after it. */
+  #listedAt: { client: Client; at: number } | undefined;
 
   constructor(target: McpServerTarget, options: ConnectionOptions) {
     this.target = target;
@@ -136,6 +140,7 @@ export class McpConnection {
     let failures = 0;
     while (!this.#closing.signal.aborted) {
       let client: Client | undefined;
+      let connectedAt: number | undefined;
       try {
         this.#set("connecting");
         client = await this.#connect();
@@ -145,7 +150,7 @@ export class McpConnection {
         client.onclose = () => this.#lost?.();
         await this.#refresh(client);
         this.#client = client;
-        failures = 0;
+        connectedAt = Date.now();
         this.#set("connected");
         this.#firstAttemptDone();
         await Promise.race([lost, this.#pinging(client)]);
@@ -164,6 +169,9 @@ export class McpConnection {
       }
       this.#firstAttemptDone();
       if (this.#closing.signal.aborted) break;
+      // The backoff starts over only after a connection that stayed up for at least
+      // reconnectMaxDelayMs: a server that connects, lists and dies at once is retried ever slower.
+      if (connectedAt !== undefined && Date.now() - connectedAt >= limits.reconnectMaxDelayMs) failures = 0;
       this.#set("down");
       const delay = backoffDelay(failures++, limits.reconnectInitialDelayMs, limits.reconnectMaxDelayMs);
       logger.debug?.(`MCP server ${this.name}: reconnecting in ${delay} ms`);
@@ -222,7 +230,11 @@ export class McpConnection {
     });
   }
 
-  /** Lists the tools again; one listing at a time, and one more when asked during one. */
+  /**
+   * Lists the tools again; one listing at a time, and one more when asked during one (any number of
+   * `list_changed` meanwhile are that one), at least `minListIntervalMs` after the previous listing
+   * of the same client ended.
+   */
   #refresh(client: Client): Promise<void> {
     if (this.#refreshing !== undefined) {
       this.#refreshAgain = true;
@@ -231,7 +243,17 @@ export class McpConnection {
     const run = async () => {
       do {
         this.#refreshAgain = false;
-        this.#tools = await this.#listAll(client);
+        const last = this.#listedAt;
+        if (last !== undefined && last.client === client) {
+          const wait = last.at + this.#options.limits.minListIntervalMs - Date.now();
+          if (wait > 0) await sleep(wait, undefined, { signal: this.#closing.signal }).catch(() => {});
+          if (this.#closing.signal.aborted) return;
+        }
+        try {
+          this.#tools = await this.#listAll(client);
+        } finally {
+          this.#listedAt = { client, at: Date.now() };
+        }
         if (this.#state === "connected") this.#options.onChange(this);
       } while (this.#refreshAgain);
     };
@@ -252,8 +274,10 @@ export class McpConnection {
         );
         break;
       }
+      // The closing signal too: close() ends a listing at once, not after maxToolPages × listTimeoutMs.
       const result = await client.listTools(cursor === undefined ? {} : { cursor }, {
         timeout: limits.listTimeoutMs,
+        signal: this.#closing.signal,
       });
       tools.push(...result.tools);
       if (tools.length > limits.maxTools) {
@@ -277,8 +301,14 @@ export class McpConnection {
       await sleep(pingIntervalMs, undefined, { signal: this.#closing.signal }).catch(() => {});
       if (this.#closing.signal.aborted || this.#client !== client) return;
       try {
-        await client.ping({ timeout: pingTimeoutMs });
+        await client.ping({ timeout: pingTimeoutMs, signal: this.#closing.signal });
       } catch (err) {
+        // An error the server answered (e.g. -32601 from a server without ping) proves it alive:
+        // only a timeout, a closed connection or a transport error means lost.
+        if (!pingLost(err)) {
+          this.#options.logger.debug?.(`MCP server ${this.name}: ping answered: ${messageOf(err)}`);
+          continue;
+        }
         this.#options.logger.warn(`MCP server ${this.name}: ping failed: ${messageOf(err)}`);
         return;
       }
@@ -290,6 +320,12 @@ export class McpConnection {
     this.#state = state;
     this.#options.onChange(this);
   }
+}
+
+/** Whether a failed ping means the connection is lost (not an error answer of a live server). */
+function pingLost(err: unknown): boolean {
+  if (!(err instanceof McpError)) return true;
+  return err.code === ErrorCode.RequestTimeout || err.code === ErrorCode.ConnectionClosed;
 }
 
 export function messageOf(err: unknown): string {

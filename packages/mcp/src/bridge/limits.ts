@@ -12,6 +12,8 @@ export const DEFAULTS = {
   maxTools: 1_000,
   /** `tools/list` pages followed per listing (a server whose cursor never ends is cut there). */
   maxToolPages: 100,
+  /** Least time between the end of one `tools/list` listing and the next (`list_changed` coalesced), ms. */
+  minListIntervalMs: 1_000,
   /** Time one `tools/call` may take, ms (0: no limit of its own; a node run's deadline still applies). */
   callTimeoutMs: 0,
   /** First wait before reconnecting to a server that went away, ms; doubles with each failure. */
@@ -57,6 +59,7 @@ export function resolveLimits(given: Partial<Record<keyof Limits, number | undef
     listTimeoutMs: ms("listTimeoutMs", 1),
     maxTools: count("maxTools"),
     maxToolPages: count("maxToolPages"),
+    minListIntervalMs: ms("minListIntervalMs"),
     callTimeoutMs: ms("callTimeoutMs"),
     reconnectInitialDelayMs: ms("reconnectInitialDelayMs", 1),
     reconnectMaxDelayMs: ms("reconnectMaxDelayMs", 1),

@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ErrorDetail, NodeType, SideEffectClass } from "@arp/model";
+import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { SchemaIssue } from "../schema.js";
 
@@ -181,8 +182,9 @@ const REQUEST_TIMEOUT = -32001;
 /**
  * A failed `tools/call` (not a cancel: the caller checks its own signal first) as an error. An
  * McpError carries a JSON-RPC code from the server, except the SDK's own "connection closed" and
- * "timed out"; a zod error means the answer was not a CallToolResult; anything else (a refused
- * connection, an HTTP error, "Not connected") is the transport's.
+ * "timed out"; a zod error means the answer was not a CallToolResult; an HTTP 4xx answer (but 404,
+ * a session gone) is a refused request; anything else (a refused connection, a 5xx or 404, "Not
+ * connected") is the transport's: unavailable.
  */
 export function callErrorToDetail(what: string, err: unknown, maxTextLength: number): ErrorDetail {
   const e = err as { name?: unknown; code?: unknown; message?: unknown; data?: unknown; issues?: unknown };
@@ -204,7 +206,27 @@ export function callErrorToDetail(what: string, err: unknown, maxTextLength: num
       message: `${what}: the server's answer is not a CallToolResult: ${message}`,
     };
   }
+  const status = httpStatusOf(err);
+  if (status !== undefined && status >= 400 && status < 500 && status !== 404) {
+    // The server (or a proxy) refused this request (401/403, 413, 400...): it is there, and the same
+    // request would be refused again. A 404 is a session the server no longer knows: reconnect.
+    return {
+      code: MCP_ERROR_CODES.protocolError,
+      message: `${what}: ${message}`,
+      details: { http_status: status },
+    };
+  }
   return { code: MCP_ERROR_CODES.unavailable, message: `${what}: ${message}`, retryable: true };
+}
+
+/** The HTTP status of the SDK's StreamableHTTPError, else undefined. */
+function httpStatusOf(err: unknown): number | undefined {
+  const isHttpError =
+    err instanceof StreamableHTTPError ||
+    (err instanceof Error && err.message.startsWith("Streamable HTTP error:"));
+  if (!isHttpError) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "number" && Number.isInteger(code) ? code : undefined;
 }
 
 function textOf(result: CallToolResult): string {

@@ -31,6 +31,13 @@ export interface PublishOptions {
   logger?: Logger;
 }
 
+/**
+ * Answers that refuse a node type for good (invalid, too large, unprocessable). Any other failure is
+ * retried with backoff: 5xx, 408, 429, and 401/403/404/423 too (a rotated token, a proxy during a
+ * deploy, a registry locked for a while).
+ */
+const REFUSED_FOR_GOOD: ReadonlySet<number> = new Set([400, 413, 422]);
+
 export class RegistryPublisher {
   readonly #bridge: McpBridge;
   readonly #registry: NodeRegistryClient;
@@ -121,14 +128,8 @@ export class RegistryPublisher {
           if (this.#closing.signal.aborted) return;
           if (err instanceof ArpApiError && err.status === 409) {
             this.#done.add(key);
-          } else if (
-            err instanceof ArpApiError &&
-            err.status >= 400 &&
-            err.status < 500 &&
-            err.status !== 408 &&
-            err.status !== 429
-          ) {
-            // The registry will not take it (too large, full, invalid): retrying cannot help.
+          } else if (err instanceof ArpApiError && REFUSED_FOR_GOOD.has(err.status)) {
+            // The registry will not take it (invalid, too large): retrying cannot help.
             this.#logger.error(`the node registry refused ${key}: ${messageOf(err)}`);
             this.#done.add(key);
           } else {
