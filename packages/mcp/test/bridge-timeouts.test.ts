@@ -146,7 +146,9 @@ describe("bridge timeouts", () => {
   it("minListIntervalMs: a server that sends list_changed all the time is listed a bounded number of times", async () => {
     const listTools = vi.spyOn(Client.prototype, "listTools");
     const bridge = await new McpBridge({
-      servers: [stdioTarget("spam", "--spam-list-changed", "5")],
+      // Each listing answered 100 ms late, with notifications every 5 ms meanwhile: start() must not
+      // wait for a listing loop that never runs out of notifications.
+      servers: [stdioTarget("spam", "--spam-list-changed", "5", "--list-delay", "100")],
       logger: recordingLogger(),
       stderr: "ignore",
       minListIntervalMs: 250,
@@ -156,7 +158,7 @@ describe("bridge timeouts", () => {
       const before = listTools.mock.calls.length;
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const listings = listTools.mock.calls.length - before;
-      // About 1000 / 250 listings, not one after the other for as long as the notifications come.
+      // About 1000 / (250 + 100) listings, not one after the other for as long as the notifications come.
       expect(listings).toBeGreaterThanOrEqual(2);
       expect(listings).toBeLessThanOrEqual(6);
       expect(bridge.status()[0]?.state).toBe("connected");

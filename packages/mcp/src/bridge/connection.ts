@@ -70,8 +70,10 @@ export class McpConnection {
   /** Settles after the first attempt, connected or not. */
   #firstAttempt: Promise<void>;
   #firstAttemptDone!: () => void;
+  /** The listing loop, while it runs (one at a time). */
   #refreshing: Promise<void> | undefined;
-  #refreshAgain = false;
+  /** Callers of `#refresh` waiting for a listing that starts after their call. */
+  readonly #listWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   /** When the last listing of this client ended: the next one waits `minListIntervalMs` after it. */
   #listedAt: { client: Client; at: number } | undefined;
 
@@ -236,31 +238,42 @@ export class McpConnection {
    * of the same client ended.
    */
   #refresh(client: Client): Promise<void> {
-    if (this.#refreshing !== undefined) {
-      this.#refreshAgain = true;
-      return this.#refreshing;
+    // Each caller waits for one listing that starts after its call, not for the loop to go idle: a
+    // server that sends `list_changed` all the time must not keep `start()` (or anyone) waiting.
+    const done = new Promise<void>((resolve, reject) => this.#listWaiters.push({ resolve, reject }));
+    if (this.#refreshing === undefined) {
+      this.#refreshing = this.#listLoop(client).finally(() => {
+        this.#refreshing = undefined;
+      });
     }
-    const run = async () => {
-      do {
-        this.#refreshAgain = false;
-        const last = this.#listedAt;
-        if (last !== undefined && last.client === client) {
-          const wait = last.at + this.#options.limits.minListIntervalMs - Date.now();
-          if (wait > 0) await sleep(wait, undefined, { signal: this.#closing.signal }).catch(() => {});
-          if (this.#closing.signal.aborted) return;
-        }
-        try {
-          this.#tools = await this.#listAll(client);
-        } finally {
-          this.#listedAt = { client, at: Date.now() };
-        }
-        if (this.#state === "connected") this.#options.onChange(this);
-      } while (this.#refreshAgain);
-    };
-    this.#refreshing = run().finally(() => {
-      this.#refreshing = undefined;
-    });
-    return this.#refreshing;
+    return done;
+  }
+
+  /** Lists while callers wait: each round answers the callers that came before it began. */
+  async #listLoop(client: Client): Promise<void> {
+    while (this.#listWaiters.length > 0) {
+      const last = this.#listedAt;
+      if (last !== undefined && last.client === client) {
+        const wait = last.at + this.#options.limits.minListIntervalMs - Date.now();
+        if (wait > 0) await sleep(wait, undefined, { signal: this.#closing.signal }).catch(() => {});
+      }
+      const round = this.#listWaiters.splice(0);
+      if (this.#closing.signal.aborted) {
+        for (const waiter of round) waiter.resolve();
+        continue;
+      }
+      try {
+        this.#tools = await this.#listAll(client);
+      } catch (err) {
+        // As one failed listing: this round's callers and those who came meanwhile hear of it.
+        for (const waiter of [...round, ...this.#listWaiters.splice(0)]) waiter.reject(err);
+        return;
+      } finally {
+        this.#listedAt = { client, at: Date.now() };
+      }
+      if (this.#state === "connected") this.#options.onChange(this);
+      for (const waiter of round) waiter.resolve();
+    }
   }
 
   async #listAll(client: Client): Promise<Tool[]> {
