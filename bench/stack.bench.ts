@@ -282,12 +282,18 @@ async function main(): Promise<void> {
   loads.push(os.loadavg()[0]!);
   const load = `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (median ${median(loads).toFixed(1)}) on ${os.cpus().length} cores, the benchmark's own included`;
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  // What "durability" means in these figures: the server's own settings, as it reports them.
+  const [durability] = await sql<{ fsync: string; synchronous_commit: string; full_page_writes: string }>(
+    SERVER_URL!,
+    "SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit, current_setting('full_page_writes') AS full_page_writes",
+  );
+  const settings = `fsync=${durability?.fsync}, synchronous_commit=${durability?.synchronous_commit}, full_page_writes=${durability?.full_page_writes}`;
   const body = `${HEADING}
 
 Written by \`bench/stack.bench.ts\` (\`source .ci/postgres && cd bench && npx tsx stack.bench.ts\`), which
 replaces only this section. Read the ratios rather than the absolute figures.
 
-- Date: ${new Date().toISOString()}; commit ${commit()}; Node ${process.version}; ${os.cpus()[0]?.model ?? "?"} (${os.cpus().length} cores); PostgreSQL on loopback (the throwaway server of \`.ci/postgres\`: \`fsync=off\`); run time ${seconds} s
+- Date: ${new Date().toISOString()}; commit ${commit()}; Node ${process.version}; ${os.cpus()[0]?.model ?? "?"} (${os.cpus().length} cores); PostgreSQL on loopback (${settings}; \`.ci/postgres\`'s throwaway server has all three off); run time ${seconds} s
 - Machine: ${load}
 - Workload: pipeline runs of ${STEPS} atomic steps (${NODE_RUNS} node runs each) started through the gateway and
   followed on their gateway streams, ${CONCURRENCY} in flight at a time (a new one starts when one ends); per
