@@ -23,9 +23,10 @@ export function requireBuild(): void {
 }
 
 const temps: string[] = [];
+// Removing folders is disk work that a loaded CI machine can slow down a lot: its own deadline.
 afterAll(() => {
   for (const dir of temps) rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 /** Writes `files` (relative path → text, or a value to serialise as JSON) into a fresh temp folder. */
 export function tempTree(files: Record<string, unknown>): string {

@@ -101,23 +101,31 @@ describe(`the vectors loader under hostile files (${RUNS} runs)`, () => {
             maxLength: 3,
           }),
           (files) => {
-            const root = join(top, String(n++)); // a fresh folder per run (cheaper than emptying one)
-            // The last write of a path wins.
-            const written = new Map(files.map(([folder, path, bytes]) => [join(root, folder, path), bytes]));
-            for (const [file, bytes] of written) {
-              mkdirSync(join(file, ".."), { recursive: true });
-              writeFileSync(file, bytes);
+            // A fresh folder per run, removed when the run ends: the disk stays bounded however many
+            // runs there are, and the suite's cleanup hook has no thousands of folders left to sweep.
+            const root = join(top, String(n++));
+            try {
+              // The last write of a path wins.
+              const written = new Map(
+                files.map(([folder, path, bytes]) => [join(root, folder, path), bytes]),
+              );
+              for (const [file, bytes] of written) {
+                mkdirSync(join(file, ".."), { recursive: true });
+                writeFileSync(file, bytes);
+              }
+              for (const folder of ["valid", "invalid"]) mkdirSync(join(root, folder), { recursive: true });
+              const run = outcome(root);
+              for (const [file, bytes] of written) {
+                // Every vector written is accounted for: a result, or an error that names it.
+                const judged = run.results.some((r) => r.file === file);
+                expect(judged || run.errors.some((e) => e.path === file), file).toBe(true);
+                // Bytes that are not UTF-8 are never judged as a vector.
+                if (!isUtf8(bytes)) expect(judged).toBe(false);
+              }
+              expect(({} as Record<string, unknown>)[MARK]).toBeUndefined();
+            } finally {
+              rmSync(root, { recursive: true, force: true });
             }
-            for (const folder of ["valid", "invalid"]) mkdirSync(join(root, folder), { recursive: true });
-            const run = outcome(root);
-            for (const [file, bytes] of written) {
-              // Every vector written is accounted for: a result, or an error that names it.
-              const judged = run.results.some((r) => r.file === file);
-              expect(judged || run.errors.some((e) => e.path === file), file).toBe(true);
-              // Bytes that are not UTF-8 are never judged as a vector.
-              if (!isUtf8(bytes)) expect(judged).toBe(false);
-            }
-            expect(({} as Record<string, unknown>)[MARK]).toBeUndefined();
           },
         ),
         params,
