@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ArpApiError, PdpClient } from "@arp/client";
@@ -272,12 +272,16 @@ describe("ReferencePdp", () => {
 
   it("readPolicyFile names the file in its errors", () => {
     const dir = mkdtempSync(join(tmpdir(), "arp-policy-"));
-    const good = join(dir, "good.json");
-    writeFileSync(good, JSON.stringify({ statements: [{ effect: "deny", actions: ["*"] }] }));
-    expect(readPolicyFile(good).statements).toHaveLength(1);
-    const bad = join(dir, "bad.json");
-    writeFileSync(bad, "{ not json");
-    expect(() => readPolicyFile(bad)).toThrow(`${bad} is not a valid policy document`);
+    try {
+      const good = join(dir, "good.json");
+      writeFileSync(good, JSON.stringify({ statements: [{ effect: "deny", actions: ["*"] }] }));
+      expect(readPolicyFile(good).statements).toHaveLength(1);
+      const bad = join(dir, "bad.json");
+      writeFileSync(bad, "{ not json");
+      expect(() => readPolicyFile(bad)).toThrow(`${bad} is not a valid policy document`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("arp-conformance check pdp --tier deep --allow-mutations --strict: every check passes", async () => {

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { MAX_VALIDATION_ISSUES } from "@arp/model";
@@ -13,7 +12,7 @@ import { CodeWriter } from "../src/emit/writer.js";
 import { generate } from "../src/generate.js";
 import { buildIR, type OperationIR, type TypeNode } from "../src/ir/index.js";
 import { type LoadedSchema, loadSpec } from "../src/load.js";
-import { MINI, REPO_SPEC } from "./fixture.js";
+import { MINI, REPO_SPEC, tempDir } from "./fixture.js";
 
 describe("type expressions", () => {
   const obj = (extra: Partial<Extract<TypeNode, { kind: "object" }>>): TypeNode => ({
@@ -154,7 +153,7 @@ describe("the emitted validators", () => {
     const spec = loadSpec(MINI);
     const { js } = emitValidators(spec.schemas, buildIR(spec).schemas, spec.hash);
     expect(js).not.toMatch(/require\(/);
-    const dir = mkdtempSync(join(tmpdir(), "arp-validators-"));
+    const dir = tempDir("arp-validators-");
     mkdirSync(join(dir, "generated"));
     writeFileSync(join(dir, "generated/validators.gen.js"), js);
     const formats = pathToFileURL(join(REPO_SPEC, "../../packages/model/src/formats.ts")).href;
@@ -190,7 +189,7 @@ describe("the validators' error limit (MAX_VALIDATION_ISSUES)", () => {
       type: { kind: "unknown" } as unknown as TypeNode,
     }));
     const { js } = emitValidators(files, named, "0");
-    const dir = mkdtempSync(join(tmpdir(), "arp-limit-"));
+    const dir = tempDir("arp-limit-");
     mkdirSync(join(dir, "generated"));
     writeFileSync(join(dir, "generated/validators.gen.js"), js);
     const formats = pathToFileURL(join(REPO_SPEC, "../../packages/model/src/formats.ts")).href;
