@@ -38,3 +38,22 @@ it("names the node types of at most MAX_NAMED_NODE_RUNS node runs; past them, th
     `atomic_executed n${MAX_NAMED_NODE_RUNS + 1} succeeded`,
   ]);
 });
+
+it("waits for a send, but never past the signal: then it rejects with the signal's reason", async () => {
+  let sends = 0;
+  const reporter = new ProgressReporter(
+    () => {
+      sends += 1;
+      return new Promise<void>(() => undefined); // a client that reads nothing
+    },
+    "r",
+    0,
+  );
+  const controller = new AbortController();
+  const reason = new Error("deadline");
+  setTimeout(() => controller.abort(reason), 50);
+  await expect(reporter.event(executed(0, "n0"), false, controller.signal)).rejects.toBe(reason);
+  // Once aborted, no further send is waited for.
+  await expect(reporter.event(executed(1, "n0"), true, controller.signal)).rejects.toBe(reason);
+  expect(sends).toBe(2);
+});

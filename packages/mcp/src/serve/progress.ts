@@ -59,7 +59,13 @@ export class ProgressReporter {
     this.#intervalMs = intervalMs;
   }
 
-  async event(event: RunEvent, last: boolean): Promise<void> {
+  /**
+   * Counts `event` and sends a notification if one is due. Waits for the send (so that a client that
+   * reads slowly slows the run's stream down rather than piling notifications up), but never past
+   * `signal`: a client that reads nothing at all (stdio: its stdout pipe full) cannot hold the call
+   * beyond its deadline or cancel. Then this rejects with the signal's reason.
+   */
+  async event(event: RunEvent, last: boolean, signal?: AbortSignal): Promise<void> {
     this.#seen += 1;
     if (this.#send === undefined) return;
     learnNodeType(event, this.#nodeTypes);
@@ -67,6 +73,20 @@ export class ProgressReporter {
     if (!last && now - this.#sentAt < this.#intervalMs) return;
     this.#sentAt = now;
     // A notification that cannot be sent (the client went away) must not fail the call.
-    await this.#send(this.#seen, describeEvent(event, this.#nodeTypes), this.#runId).catch(() => undefined);
+    const sent = this.#send(this.#seen, describeEvent(event, this.#nodeTypes), this.#runId).catch(
+      () => undefined,
+    );
+    if (signal === undefined) return sent;
+    signal.throwIfAborted();
+    let onAbort!: () => void;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      await Promise.race([sent, aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 }

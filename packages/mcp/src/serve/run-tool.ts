@@ -146,7 +146,7 @@ async function followRun(
         if (TERMINAL.has(state as RunState)) end.rootEnd = event;
       }
       const last = event.type === "run_completed";
-      await progress.event(event, last);
+      await progress.event(event, last, signal);
       if (last) end.completed = event;
     }
     return end;
