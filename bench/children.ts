@@ -1,7 +1,8 @@
 /**
  * HTTP servers measured by autocannon, each in a child process of its own (the bench file itself,
  * forked with `--serve KIND`): starting them, asking their CPU time, killing them on any exit, and one
- * autocannon run against one. Shared by server.bench.ts and fetch.bench.ts.
+ * autocannon run against one, and the rounds that measure them side by side. Shared by server.bench.ts
+ * and fetch.bench.ts.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import type { Server } from "node:http";
@@ -150,4 +151,64 @@ export async function measure(child: Child, load: Load): Promise<Tally> {
     ms: result.finish.getTime() - result.start.getTime(),
     serverCpuUs: cpuAfter - cpuBefore,
   };
+}
+
+export interface RoundsPlan {
+  rounds: number;
+  /** Per run of one contender. */
+  runSeconds: number;
+  /** Per contender, before the first round (JIT, lazy loading). */
+  warmupSeconds: number;
+}
+
+/** Per contender, one tally per round, and the figures derived from them. */
+export class Rounds<K extends string> {
+  constructor(readonly tallies: Record<K, Tally[]>) {}
+  /** Requests per second, per round. */
+  rates(kind: K): number[] {
+    return this.tallies[kind].map((t) => t.requests / (t.ms / 1000));
+  }
+  /** Server CPU µs per request, per round. */
+  cpuPerRequest(kind: K): number[] {
+    return this.tallies[kind].map((t) => t.serverCpuUs / t.requests);
+  }
+  /** `a`'s requests/s over `b`'s, round by round (neighbours in a round share the noise). */
+  ratios(a: K, b: K): number[] {
+    const of = this.rates(b);
+    return this.rates(a).map((x, i) => x / of[i]!);
+  }
+  /** `b`'s CPU per request over `a`'s, round by round: above 1, `a` spends less. */
+  cpuRatios(a: K, b: K): number[] {
+    const ours = this.cpuPerRequest(a);
+    return this.cpuPerRequest(b).map((x, i) => x / ours[i]!);
+  }
+}
+
+/**
+ * The measuring loop both HTTP benches share: starts one child per kind, has `verify` check each
+ * (before anything is timed), warms each up, then gives every kind one `measure` run per round,
+ * rotating which goes first and alternating the direction, so that neighbours share the noise.
+ */
+export async function measureRounds<K extends string>(
+  benchUrl: string,
+  kinds: readonly K[],
+  verify: (child: Child<K>) => Promise<void>,
+  measure: (child: Child<K>, seconds: number) => Promise<Tally>,
+  plan: RoundsPlan,
+): Promise<Rounds<K>> {
+  const started = new Map<K, Child<K>>();
+  for (const kind of kinds) started.set(kind, await startChild(benchUrl, kind));
+  const child = (kind: K): Child<K> => started.get(kind)!;
+  for (const kind of kinds) await verify(child(kind));
+  for (const kind of kinds) await measure(child(kind), plan.warmupSeconds);
+
+  const tallies = Object.fromEntries(kinds.map((k) => [k, [] as Tally[]])) as Record<K, Tally[]>;
+  for (let round = 0; round < plan.rounds; round++) {
+    const rotated = kinds.map((_, i) => kinds[(i + round) % kinds.length]!);
+    for (const kind of round % 2 ? rotated.reverse() : rotated)
+      tallies[kind].push(await measure(child(kind), plan.runSeconds));
+    process.stdout.write(`\rround ${round + 1}/${plan.rounds}`);
+  }
+  process.stdout.write("\n");
+  return new Rounds(tallies);
 }

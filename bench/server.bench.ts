@@ -32,8 +32,8 @@ import {
   benchEntry,
   type Child as ChildOf,
   measure as measureChild,
+  measureRounds,
   reportToParent,
-  startChild as startChildOf,
   type Tally,
 } from "./children.js";
 import { int, median, spread, table, writeResultsSection } from "./lib.js";
@@ -169,7 +169,6 @@ const require = createRequire(import.meta.url);
 const versionOf = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
 
 type Child = ChildOf<Kind>;
-const startChild = (kind: Kind): Promise<Child> => startChildOf(import.meta.url, kind);
 /** One autocannon run against `child`: POST /v1/runs with the golden body, CONNECTIONS in flight. */
 const measure = (child: Child, seconds: number): Promise<Tally> =>
   measureChild(child, {
@@ -257,29 +256,17 @@ const CONTENDERS: Record<Kind, Contender> = {
 async function main(): Promise<void> {
   const began = performance.now();
   const names = Object.keys(CONTENDERS) as Kind[];
-  const started = new Map<Kind, Child>();
-  for (const kind of names) started.set(kind, await startChild(kind));
-  const child = (kind: Kind): Child => started.get(kind)!;
-
-  for (const kind of names) await verify(child(kind), CONTENDERS[kind].validates);
-  for (const kind of names) await measure(child(kind), WARMUP_SECONDS);
-
-  const rounds = Object.fromEntries(names.map((n) => [n, [] as Tally[]])) as Record<Kind, Tally[]>;
-  for (let round = 0; round < ROUNDS; round++) {
-    // Rotate the starting contender and alternate the direction, so neighbours share the noise.
-    const rotated = names.map((_, i) => names[(i + round) % names.length]!);
-    for (const kind of round % 2 ? rotated.reverse() : rotated) {
-      rounds[kind].push(await measure(child(kind), RUN_SECONDS));
-    }
-    process.stdout.write(`\rround ${round + 1}/${ROUNDS}`);
-  }
-  process.stdout.write("\n");
-
-  const rate = (t: Tally): number => t.requests / (t.ms / 1000);
-  const rates = (kind: Kind): number[] => rounds[kind].map(rate);
-  const cpuPer = (kind: Kind): number[] => rounds[kind].map((t) => t.serverCpuUs / t.requests);
-  const ratios = (a: Kind, b: Kind): number[] => rates(a).map((x, i) => x / rates(b)[i]!);
-  const cpuRatios = (a: Kind, b: Kind): number[] => cpuPer(b).map((x, i) => x / cpuPer(a)[i]!);
+  const rounds = await measureRounds(
+    import.meta.url,
+    names,
+    (child) => verify(child, CONTENDERS[child.kind].validates),
+    measure,
+    { rounds: ROUNDS, runSeconds: RUN_SECONDS, warmupSeconds: WARMUP_SECONDS },
+  );
+  const rates = (kind: Kind) => rounds.rates(kind);
+  const cpuPer = (kind: Kind) => rounds.cpuPerRequest(kind);
+  const ratios = (a: Kind, b: Kind) => rounds.ratios(a, b);
+  const cpuRatios = (a: Kind, b: Kind) => rounds.cpuRatios(a, b);
   const elapsed = (performance.now() - began) / 1000;
 
   const resultsTable = table(

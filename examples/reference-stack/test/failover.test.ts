@@ -83,7 +83,8 @@ describePostgres("two coordinator replicas, one SIGKILLed mid-run", (url) => {
 
       const streams = await Promise.all(followed);
       const logs = await Promise.all(started.map((run) => readRunLog(gatewayUrl, run.run_id, signal)));
-      const lost: string[] = [];
+      /** Node runs failed `replica_lost`, and the replica each error names. */
+      const lost: { id: string; replica: unknown }[] = [];
       for (const [i, run] of started.entries()) {
         const log = logs[i]!;
         const state = log.at(-1)?.data?.state as T.RunState;
@@ -96,8 +97,11 @@ describePostgres("two coordinator replicas, one SIGKILLed mid-run", (url) => {
         );
         expect(nodeRuns.filter((n) => !["succeeded", "failed", "canceled"].includes(n.state))).toEqual([]);
         for (const event of log) {
-          const error = event.data?.error as { code?: string } | undefined;
-          if (error?.code === "replica_lost") lost.push(event.node_run_id!);
+          const error = event.data?.error as
+            | { code?: string; details?: { replica_id?: unknown } }
+            | undefined;
+          if (error?.code === "replica_lost")
+            lost.push({ id: event.node_run_id!, replica: error.details?.replica_id });
         }
         if (state === "succeeded") {
           expect(log.at(-1)?.data?.outputs).toMatchObject({ text: `after ${i}` });
@@ -107,16 +111,20 @@ describePostgres("two coordinator replicas, one SIGKILLed mid-run", (url) => {
       const resumed = started.filter((run) => (streamRequests.get(run.run_id) ?? 0) > 1).length;
       console.log(
         `failover: ${RUNS} runs, replica ${victim!.pid} killed mid-sleep: ${ended.filter((s) => s === "succeeded").length} succeeded, ` +
-          `${ended.filter((s) => s === "failed").length} failed (${lost.length} sleeps replica_lost); ` +
+          `${ended.filter((s) => s === "failed").length} failed (${lost.length} steps replica_lost, ${lost.filter(({ id }) => id.endsWith(".2")).length} of them sleeps); ` +
           `${resumed} streams cut and resumed`,
       );
       // Every run was followed, and the kill cut some of the streams (those the victim served): the
       // equality with the log above is then a resume's, not merely an uncut stream's.
       expect(started.every((run) => (streamRequests.get(run.run_id) ?? 0) >= 1)).toBe(true);
       expect(resumed).toBeGreaterThan(0);
-      // The victim had sent some of the sleeps: those failed replica_lost (their answer went with it).
-      expect(lost.length).toBeGreaterThan(0);
-      expect(lost.every((id) => id.endsWith(".2"))).toBe(true);
+      // The victim had sent some of the sleeps: those failed replica_lost (their answer went with it),
+      // and so did any other step it was waiting on at the kill (on a loaded machine, an echo of a run
+      // that started late or had just passed its sleep). Only atomic steps (the root pipeline is taken
+      // over), and all the one replica's: the survivor was not taken for dead.
+      expect(lost.some(({ id }) => id.endsWith(".2"))).toBe(true);
+      expect(lost.filter(({ id }) => !/\.[123]$/.test(id))).toEqual([]);
+      expect(new Set(lost.map(({ replica }) => replica)).size).toBe(1);
       // The survivor serves new runs.
       const after = await gateway.startRun(
         {
