@@ -6,6 +6,8 @@ import { configDefaults, defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     testTimeout: 30_000,
+    // expect.poll: 1 s by default, too short when every package's tests share 2 cores.
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 30_000,
     exclude: [...configDefaults.exclude, "test/reliability/**"],
   },

@@ -22,7 +22,7 @@ import type { StackUrls } from "../src/urls.js";
 import { ANY_PORT, logProblems, nodeRunIds, QUIET, readRunLog } from "./run-log.js";
 
 /** How long each sleep would take: the test must end long before, canceled. */
-const SLEEP_MS = 10_000;
+const SLEEP_MS = 30_000; // a cancel must end them long before: within half of it, on a loaded machine too
 /** How long the sleeps have been going when the run is canceled. */
 const MID_FLIGHT_MS = 300;
 /** How long the executors' side may take to show (a busy machine); far less than a sleep. */

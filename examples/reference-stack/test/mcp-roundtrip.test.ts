@@ -34,7 +34,7 @@ beforeAll(async () => {
     mcp: [{ name: "web", transport: "http", url: fixture.url }],
     mcpLimits: {
       pingIntervalMs: 500,
-      pingTimeoutMs: 1_000,
+      pingTimeoutMs: 10_000, // a killed server refuses at once; a slow answer is no lost server
       reconnectInitialDelayMs: 100,
       reconnectMaxDelayMs: 500,
     },

@@ -162,7 +162,7 @@ describe("local failures", () => {
     expect(t.timeoutMs).toBe(50);
     expect(t.method).toBe("GET");
     expect(t.url).toBe(`${BASE}/v1/runs/run_1`);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(10_000); // the answer never comes: the deadline ended it
   });
 
   it("a per-call timeoutMs overrides the client's", async () => {

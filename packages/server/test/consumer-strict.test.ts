@@ -12,4 +12,4 @@ const consumer = fileURLToPath(new URL("./consumer-strict", import.meta.url));
 
 it("a consumer with the strictest flags and no types of its own compiles against the built package", () => {
   typecheck(consumer);
-}, 60_000);
+}, 180_000);

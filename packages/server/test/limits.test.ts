@@ -331,7 +331,7 @@ describe("a client that goes away is not a server error", () => {
       socket.destroy();
     }
     const gone = () => logger.debugs.filter((d) => d.message === "client went away before the response");
-    await vi.waitFor(() => expect(gone()).toHaveLength(3));
+    await vi.waitFor(() => expect(gone()).toHaveLength(3), { timeout: 10_000 });
     expect(gone()[0]).toEqual({
       message: "client went away before the response",
       data: { method: "POST", path: "/v1/runs", reason: "aborted" },
@@ -361,7 +361,7 @@ describe("a client that goes away is not a server error", () => {
     socket.write("GET /v1/runs/run_1 HTTP/1.1\r\nHost: x\r\n\r\n");
     await waiting;
     socket.destroy();
-    await vi.waitFor(() => expect(logger.debugs).toHaveLength(1));
+    await vi.waitFor(() => expect(logger.debugs).toHaveLength(1), { timeout: 10_000 });
     expect(logger.debugs[0]?.message).toBe("client went away before the response");
     expect(logger.debugs[0]?.data).toMatchObject({ method: "GET", path: "/v1/runs/run_1" });
     expect(logger.errors).toEqual([]);

@@ -16,4 +16,4 @@ it("README examples type-check against the built declaration files", () => {
   expect(examples.length).toBeGreaterThanOrEqual(5);
   writeExamples(consumer, examples);
   typecheck(consumer);
-}, 60_000);
+}, 180_000);

@@ -320,8 +320,8 @@ describe("a client that stops reading (streamWriteTimeoutMs)", () => {
           for (let seq = 0; seq < EVENTS; seq++) yield event(seq, pad);
         },
         // Generous against a loaded CI machine (one stalled drain beyond it cuts the stream); the
-        // reader's pauses below add up to twice as much, so the stream outlasts the limit anyway.
-        { streamWriteTimeoutMs: 1500, logger },
+        // reader's pauses below (400+ chunks, 20 ms each) add up to more, so the stream outlasts it.
+        { streamWriteTimeoutMs: 5_000, logger },
       ),
     );
     const t0 = performance.now();
@@ -331,14 +331,14 @@ describe("a client that stops reading (streamWriteTimeoutMs)", () => {
         res.on("data", (chunk: Buffer) => {
           for (const byte of chunk) if (byte === 10) lines++;
           res.pause(); // a slow reader: a pause after every chunk
-          setTimeout(() => res.resume(), 4);
+          setTimeout(() => res.resume(), 20);
         });
         res.on("close", () => resolve({ lines, complete: res.complete }));
       });
     });
     expect({ lines, complete }).toEqual({ lines: EVENTS, complete: true });
     expect(logger.warnings).toEqual([]);
-    expect(performance.now() - t0).toBeGreaterThan(1500); // the stream as a whole outlasted the limit
+    expect(performance.now() - t0).toBeGreaterThan(5_000); // the stream as a whole outlasted the limit
   });
 
   it("takes a number of milliseconds >= 0 (0 and Infinity: no limit); anything else throws a RangeError", () => {
