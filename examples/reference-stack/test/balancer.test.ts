@@ -154,7 +154,8 @@ describe("Balancer", () => {
   it("skips a replica that refuses the connection, avoids it for downMs, then tries it again", async () => {
     const dead = await deadUrl();
     const a = await upstream("a");
-    const lb = await balancer([dead, a.url], { downMs: 300 });
+    // downMs long enough that the four requests below surely fall within it on a loaded machine.
+    const lb = await balancer([dead, a.url], { downMs: 2_000 });
     // The first request tries the dead one (refused), then a; the next ones go straight to a.
     const posts = [];
     for (let i = 0; i < 4; i++) {
@@ -168,7 +169,7 @@ describe("Balancer", () => {
     ]);
     expect(a.seen.map((s) => s.body)).toEqual(['{"i":0}', '{"i":1}', '{"i":2}', '{"i":3}']);
     expect(lb.stats.replicas[dead]).toEqual({ requests: 0, refused: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await new Promise((resolve) => setTimeout(resolve, 2_050));
     expect(await getName(lb.url)).toBe("a");
     expect(await getName(lb.url)).toBe("a");
     expect(lb.stats.replicas[dead]).toEqual({ requests: 0, refused: 2 }); // tried once more, once

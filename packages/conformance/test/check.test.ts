@@ -95,7 +95,6 @@ describe("fault table: each broken service fails exactly its checks", () => {
           url: running.url,
           tier: fault.tier ?? "surface",
           ...MUTATIONS,
-          pollTimeoutMs: 1000,
           authProbe: fault.authProbe ?? false,
           ...(running.headers === undefined ? {} : { headers: running.headers }),
         });
