@@ -212,9 +212,6 @@ async function main(): Promise<void> {
     measure,
     { rounds: ROUNDS, runSeconds: RUN_SECONDS, warmupSeconds: WARMUP_SECONDS },
   );
-  const rates = (kind: Kind) => rounds.rates(kind);
-  const cpuPer = (kind: Kind) => rounds.cpuPerRequest(kind);
-  const ratios = (a: Kind, b: Kind) => rounds.ratios(a, b);
   const elapsed = (performance.now() - began) / 1000;
 
   const resultsTable = table(
@@ -226,9 +223,9 @@ async function main(): Promise<void> {
     ],
     names.map((kind) => [
       CONTENDERS[kind].label,
-      int(median(rates(kind))),
-      median(cpuPer(kind)).toFixed(1),
-      kind === "raw" ? "1" : spread(ratios(kind, "raw"), 3),
+      int(median(rounds.rates(kind))),
+      median(rounds.cpuPerRequest(kind)).toFixed(1),
+      kind === "raw" ? "1" : spread(rounds.ratios(kind, "raw"), 3),
     ]),
   );
   const pairs: [string, Kind, Kind][] = [
@@ -243,7 +240,7 @@ async function main(): Promise<void> {
   ];
   const pairTable = table(
     ["Ratio (requests/s)", "median (min–max)"],
-    pairs.map(([label, a, b]) => [label, spread(ratios(a, b), 3)]),
+    pairs.map(([label, a, b]) => [label, spread(rounds.ratios(a, b), 3)]),
   );
 
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";

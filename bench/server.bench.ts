@@ -263,10 +263,6 @@ async function main(): Promise<void> {
     measure,
     { rounds: ROUNDS, runSeconds: RUN_SECONDS, warmupSeconds: WARMUP_SECONDS },
   );
-  const rates = (kind: Kind) => rounds.rates(kind);
-  const cpuPer = (kind: Kind) => rounds.cpuPerRequest(kind);
-  const ratios = (a: Kind, b: Kind) => rounds.ratios(a, b);
-  const cpuRatios = (a: Kind, b: Kind) => rounds.cpuRatios(a, b);
   const elapsed = (performance.now() - began) / 1000;
 
   const resultsTable = table(
@@ -282,15 +278,15 @@ async function main(): Promise<void> {
       const own = c.baseline === kind;
       return [
         c.label,
-        int(median(rates(kind))),
-        median(cpuPer(kind)).toFixed(1),
-        own ? "1" : spread(ratios(kind, c.baseline), 3),
-        own ? "1" : spread(cpuRatios(kind, c.baseline), 3),
+        int(median(rounds.rates(kind))),
+        median(rounds.cpuPerRequest(kind)).toFixed(1),
+        own ? "1" : spread(rounds.ratios(kind, c.baseline), 3),
+        own ? "1" : spread(rounds.cpuRatios(kind, c.baseline), 3),
       ];
     }),
   );
-  const listenRatio = ratios("listen", "raw");
-  const expressRatio = ratios("arpExpress", "express");
+  const listenRatio = rounds.ratios("listen", "raw");
+  const expressRatio = rounds.ratios("arpExpress", "express");
   const targetTable = table(
     ["Target", "Measured", "Status"],
     [
