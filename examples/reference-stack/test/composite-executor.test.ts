@@ -50,6 +50,7 @@ async function stack(
     pollIntervalMs?: number;
     token?: () => string;
     maxActive?: number;
+    callTimeoutMs?: number;
   } = {},
 ) {
   const logger = recordingLogger();
@@ -60,6 +61,7 @@ async function stack(
     pollIntervalMs: options.pollIntervalMs ?? 60_000,
     ...(options.token === undefined ? {} : { token: options.token }),
     ...(options.maxActive === undefined ? {} : { maxActive: options.maxActive }),
+    ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
   });
   executors.push(executor);
   const running = await executor.listen({ port: 0 });
@@ -494,7 +496,8 @@ describe("ReferenceCompositeExecutor", () => {
   });
 
   it("a coordinator that goes away is logged, never an unhandled rejection", async () => {
-    const { client, logger, executor } = await stack({ pollIntervalMs: 50 });
+    // Each call's deadline bounds its retries (COORDINATOR_RETRY alone may take some 15 s per call).
+    const { client, logger, executor } = await stack({ pollIntervalMs: 50, callTimeoutMs: 1_000 });
     const gone = new FakeCoordinator();
     const goneServer = await gone.start();
     await goneServer.close();
