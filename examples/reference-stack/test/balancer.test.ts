@@ -1,7 +1,7 @@
 /** The replicas' balancer (src/balancer.ts) against real loopback HTTP servers: no mocks. */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { Balancer, type BalancerOptions } from "../src/balancer.js";
 
 interface Seen {
@@ -154,8 +154,11 @@ describe("Balancer", () => {
   it("skips a replica that refuses the connection, avoids it for downMs, then tries it again", async () => {
     const dead = await deadUrl();
     const a = await upstream("a");
-    // downMs long enough that the four requests below surely fall within it on a loaded machine.
-    const lb = await balancer([dead, a.url], { downMs: 2_000 });
+    // The balancer reads downMs off Date: frozen, so that a loaded machine's slow requests cannot
+    // outlast it; moved on by hand below.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    onTestFinished(() => void vi.useRealTimers());
+    const lb = await balancer([dead, a.url], { downMs: 300 });
     // The first request tries the dead one (refused), then a; the next ones go straight to a.
     const posts = [];
     for (let i = 0; i < 4; i++) {
@@ -169,7 +172,7 @@ describe("Balancer", () => {
     ]);
     expect(a.seen.map((s) => s.body)).toEqual(['{"i":0}', '{"i":1}', '{"i":2}', '{"i":3}']);
     expect(lb.stats.replicas[dead]).toEqual({ requests: 0, refused: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 2_050));
+    vi.setSystemTime(Date.now() + 350);
     expect(await getName(lb.url)).toBe("a");
     expect(await getName(lb.url)).toBe("a");
     expect(lb.stats.replicas[dead]).toEqual({ requests: 0, refused: 2 }); // tried once more, once

@@ -496,7 +496,7 @@ describe("ReferenceCompositeExecutor", () => {
   });
 
   it("a coordinator that goes away is logged, never an unhandled rejection", async () => {
-    // Each call's deadline bounds its retries (COORDINATOR_RETRY alone may take some 15 s per call).
+    // Each call's deadline bounds its retries (COORDINATOR_RETRY alone keeps trying some 40 s per call).
     const { client, logger, executor } = await stack({ pollIntervalMs: 50, callTimeoutMs: 1_000 });
     const gone = new FakeCoordinator();
     const goneServer = await gone.start();

@@ -660,22 +660,22 @@ describe("ReferenceRunCoordinator: cancellation and deadlines", () => {
 
   it("fails a composite whose executor never calls back, but not while a child of it is going", async () => {
     // Wide enough that a loaded CI machine still creates the child before the idle deadline.
-    const s = await start({ compositeIdleTimeoutMs: 3_000 }, (f) => {
-      f.atomic.byType.set(SLOW.node_type_id, after(4_000));
-      f.registry.add({ ...SLOW, kind: "atomic", constraints: { budgets: { max_wall_time_ms: 10_000 } } });
+    const s = await start({ compositeIdleTimeoutMs: 5_000 }, (f) => {
+      f.atomic.byType.set(SLOW.node_type_id, after(6_000));
+      f.registry.add({ ...SLOW, kind: "atomic", constraints: { budgets: { max_wall_time_ms: 15_000 } } });
     });
-    // Never called back: failed after 3 s.
+    // Never called back: failed after 5 s.
     await s.client.startRun({ run_id: "t3", root_node_type_ref: PLAN, input: {} });
     const idle = await runEvents(s.client, "t3");
     expect(idle.at(-1)!.data?.error).toMatchObject({ code: "executor_timeout" });
     await vi.waitFor(() => expect(s.composite.canceled).toEqual(["t3.0"]), WAIT);
 
-    // A child that takes 4 s (longer than the idle limit): its parent waits for it, then has 3 s more to complete.
+    // A child that takes 6 s (longer than the idle limit): its parent waits for it, then has 5 s more to complete.
     await s.client.startRun({ run_id: "t4", root_node_type_ref: PLAN, input: {} });
     await vi.waitFor(async () => expect((await s.client.getNodeRun("t4.0")).state).toBe("running"), WAIT);
     await s.client.createNodeRuns({ run_id: "t4", parent_node_run_id: "t4.0", node_runs: [child(SLOW)] });
     for await (const _ of s.client.streamNodeRunEvents("t4.1")) {
-      // until the child ends, 4 s after the parent's last call
+      // until the child ends, 6 s after the parent's last call
     }
     await s.client.completeNodeRun("t4.0", { state: "succeeded" }); // a 409 if it had timed out
     expect((await s.client.getNodeRun("t4.1")).state).toBe("succeeded");

@@ -519,6 +519,8 @@ describe("Authenticator against a real JWKS endpoint", () => {
 
   it("answers 401 'Unable to fetch JWKS' when the JWKS is down, and recovers when it is back", async () => {
     const flaky = await startJwksServer([key]);
+    // The backoff is read off Date: frozen, so that a loaded machine's slow steps cannot outlast it.
+    vi.useFakeTimers({ toFake: ["Date"] });
     try {
       const auth = new Authenticator(resolveAuthSettings({ jwksUri: flaky.jwksUri, fetchBackoffMaxMs: 50 }));
       const token = await signToken(key, claims);
@@ -528,9 +530,10 @@ describe("Authenticator against a real JWKS endpoint", () => {
       // Within the backoff, still 401 without a fetch; after it, the keys are fetched again.
       expectInvalid(await auth.authenticate(bearer(token)), "Unable to fetch JWKS");
       expect(flaky.hits.get("/jwks.json") ?? 0).toBe(0);
-      await sleep(60);
+      vi.setSystemTime(Date.now() + 60);
       expect((await auth.authenticate(bearer(token))).ok).toBe(true);
     } finally {
+      vi.useRealTimers();
       await flaky.close();
     }
   });
@@ -644,6 +647,7 @@ describe("Authenticator against a real JWKS endpoint", () => {
 
     it("answers 401 while discovery is down and retries it once the backoff has run out", async () => {
       const idp = await startJwksServer([key]);
+      vi.useFakeTimers({ toFake: ["Date"] }); // the backoff's clock, frozen (see above)
       try {
         const auth = new Authenticator(
           resolveAuthSettings({ oidcDiscoveryUrl: idp.discoveryUrl, fetchBackoffMaxMs: 50 }),
@@ -654,9 +658,10 @@ describe("Authenticator against a real JWKS endpoint", () => {
         await idp.setState("up");
         expectInvalid(await auth.authenticate(bearer(token)), "Unable to fetch JWKS");
         expect(idp.hits.get("/.well-known/openid-configuration") ?? 0).toBe(0);
-        await sleep(60);
+        vi.setSystemTime(Date.now() + 60);
         expect((await auth.authenticate(bearer(token))).ok).toBe(true);
       } finally {
+        vi.useRealTimers();
         await idp.close();
       }
     });
