@@ -5,9 +5,10 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import {
   type ArpMcpServer,
+  type ArpMcpServerOptions,
   createArpMcpServer,
   NODE_TYPE_META_KEY,
   RUN_META_KEY,
@@ -30,6 +31,24 @@ async function connect(url = http.url): Promise<Client> {
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
   clients.push(client);
   return client;
+}
+
+/** An ArpMcpServer on the test stack with `options`, served over HTTP for one test and closed after it. */
+async function serveWith(
+  options: Partial<ArpMcpServerOptions> = {},
+): Promise<{ arp: ArpMcpServer; url: string }> {
+  const server = createArpMcpServer({
+    gatewayUrl: stack.gatewayUrl,
+    registryUrl: stack.registryUrl,
+    logger,
+    ...options,
+  });
+  const http = await serveHttp(server, { port: 0 });
+  onTestFinished(async () => {
+    await http.close();
+    await server.close();
+  });
+  return { arp: server, url: http.url };
 }
 
 beforeAll(async () => {
@@ -234,43 +253,28 @@ describe("tools/call", () => {
   });
 
   it("cancels the ARP run when the call's deadline passes, and answers isError", async () => {
-    const short = createArpMcpServer({
-      gatewayUrl: stack.gatewayUrl,
-      registryUrl: stack.registryUrl,
-      callTimeoutMs: 300,
-      logger,
-    });
-    const server = await serveHttp(short, { port: 0 });
-    try {
-      const client = await connect(server.url);
-      const result = await client.callTool({ name: "test.slow", arguments: { ms: 30_000 } });
-      expect(result.isError).toBe(true);
-      expect((result.content as { text: string }[])[0]!.text).toMatch(
-        /^deadline_exceeded: no result within 300 ms; ARP run mcp-\S+ was canceled$/,
-      );
-      const runId = (result._meta as Record<string, { run_id: string }>)[RUN_META_KEY]!.run_id;
-      expect(stack.gateway.cancels).toContain(runId);
-      expect(stack.gateway.runs.get(runId)!.run.state).toBe("canceled");
-    } finally {
-      await server.close();
-      await short.close();
-    }
+    const { url } = await serveWith({ callTimeoutMs: 300 });
+    const client = await connect(url);
+    const result = await client.callTool({ name: "test.slow", arguments: { ms: 30_000 } });
+    expect(result.isError).toBe(true);
+    expect((result.content as { text: string }[])[0]!.text).toMatch(
+      /^deadline_exceeded: no result within 300 ms; ARP run mcp-\S+ was canceled$/,
+    );
+    const runId = (result._meta as Record<string, { run_id: string }>)[RUN_META_KEY]!.run_id;
+    expect(stack.gateway.cancels).toContain(runId);
+    expect(stack.gateway.runs.get(runId)!.run.state).toBe("canceled");
   });
 });
 
 describe("cancelTimeoutMs", () => {
   it("bounds a cancel the gateway is slow to answer: the call still answers, and the failure is logged", async () => {
-    const quick = createArpMcpServer({
-      gatewayUrl: stack.gatewayUrl,
-      registryUrl: stack.registryUrl,
+    const { url } = await serveWith({
       callTimeoutMs: 200,
       cancelTimeoutMs: 300,
-      logger,
     });
-    const server = await serveHttp(quick, { port: 0 });
     stack.gateway.cancelDelayMs = 10_000;
     try {
-      const client = await connect(server.url);
+      const client = await connect(url);
       const started = Date.now();
       const result = await client.callTool({ name: "test.slow", arguments: { ms: 30_000 } });
       expect((result.content as { text: string }[])[0]!.text).toMatch(/^deadline_exceeded: /);
@@ -282,38 +286,25 @@ describe("cancelTimeoutMs", () => {
       );
     } finally {
       stack.gateway.cancelDelayMs = 0;
-      await server.close();
-      await quick.close();
     }
   });
 });
 
 describe("progress", () => {
   it("sends at most one notification per progressIntervalMs, and always the last event", async () => {
-    const throttled = createArpMcpServer({
-      gatewayUrl: stack.gatewayUrl,
-      registryUrl: stack.registryUrl,
-      progressIntervalMs: 60_000,
-      logger,
-    });
-    const server = await serveHttp(throttled, { port: 0 });
-    try {
-      const client = await connect(server.url);
-      const progress: number[] = [];
-      const result = await client.callTool(
-        { name: "test.steps", arguments: { steps: 20, interval_ms: 1 } },
-        undefined,
-        {
-          onprogress: (p) => void progress.push(p.progress),
-        },
-      );
-      expect(result.structuredContent).toEqual({ steps: 20 });
-      // The first event, then nothing for a minute, but the last: 24 events in all.
-      expect(progress).toEqual([1, 24]);
-    } finally {
-      await server.close();
-      await throttled.close();
-    }
+    const { url } = await serveWith({ progressIntervalMs: 60_000 });
+    const client = await connect(url);
+    const progress: number[] = [];
+    const result = await client.callTool(
+      { name: "test.steps", arguments: { steps: 20, interval_ms: 1 } },
+      undefined,
+      {
+        onprogress: (p) => void progress.push(p.progress),
+      },
+    );
+    expect(result.structuredContent).toEqual({ steps: 20 });
+    // The first event, then nothing for a minute, but the last: 24 events in all.
+    expect(progress).toEqual([1, 24]);
   });
 
   it("sends none when the caller gave no progress token", async () => {
@@ -350,15 +341,9 @@ describe("tools/list_changed", () => {
   });
 
   it("follows the registry on its own every toolsRefreshMs", async () => {
-    const polling = createArpMcpServer({
-      gatewayUrl: stack.gatewayUrl,
-      registryUrl: stack.registryUrl,
-      toolsRefreshMs: 100,
-      logger,
-    });
-    const server = await serveHttp(polling, { port: 0 });
+    const { url } = await serveWith({ toolsRefreshMs: 100 });
     try {
-      const client = await connect(server.url);
+      const client = await connect(url);
       const changed = vi.fn();
       client.setNotificationHandler(ToolListChangedNotificationSchema, async () => changed());
       await client.listTools();
@@ -367,8 +352,6 @@ describe("tools/list_changed", () => {
       expect((await client.listTools()).tools.map((t) => t.name)).toContain("test.later");
     } finally {
       stack.registry.nodeTypes.pop();
-      await server.close();
-      await polling.close();
     }
   });
 });
@@ -383,39 +366,23 @@ describe("when the ARP side is not all there", () => {
       expect((await client.listTools()).tools.map((t) => t.name)).toEqual(before);
       expect(warnings).toContain("arp-mcp: listing the node registry failed; keeping the last tool list");
       // A fresh server, whose registry never answered: a JSON-RPC internal error.
-      const fresh = createArpMcpServer({
-        gatewayUrl: stack.gatewayUrl,
-        registryUrl: stack.registryUrl,
-        logger,
-      });
-      const server = await serveHttp(fresh, { port: 0 });
-      try {
-        const other = await connect(server.url);
-        await expect(other.listTools()).rejects.toThrow(/-32603.*the node registry did not list node types/);
-        await expect(other.callTool({ name: "test.echo", arguments: { text: "x" } })).rejects.toThrow(
-          /-32603/,
-        );
-      } finally {
-        await server.close();
-        await fresh.close();
-      }
+      const { url } = await serveWith();
+      const other = await connect(url);
+      await expect(other.listTools()).rejects.toThrow(/-32603.*the node registry did not list node types/);
+      await expect(other.callTool({ name: "test.echo", arguments: { text: "x" } })).rejects.toThrow(/-32603/);
     } finally {
       stack.registry.failing = false;
     }
   });
 
   it("bounds a listing by registryTimeoutMs, and does not wait on a failing registry again before toolsRefreshMs", async () => {
-    const bounded = createArpMcpServer({
-      gatewayUrl: stack.gatewayUrl,
-      registryUrl: stack.registryUrl,
+    const { arp: bounded, url } = await serveWith({
       registryTimeoutMs: 300,
       toolsRefreshMs: 60_000,
-      logger,
     });
-    const server = await serveHttp(bounded, { port: 0 });
     stack.registry.listDelayMs = 20_000;
     try {
-      const client = await connect(server.url);
+      const client = await connect(url);
       const started = Date.now();
       await expect(client.listTools()).rejects.toThrow(/-32603.*the node registry did not list node types/);
       expect(Date.now() - started).toBeLessThan(10_000); // not the registry's 20 s
@@ -428,22 +395,14 @@ describe("when the ARP side is not all there", () => {
       expect(Date.now() - again).toBeLessThan(10_000); // not the registry's 20 s
     } finally {
       stack.registry.listDelayMs = 0;
-      await server.close();
-      await bounded.close();
     }
   });
 
   it("polls getRun when the gateway has no event stream (501), without progress", async () => {
-    const polling = createArpMcpServer({
-      gatewayUrl: stack.gatewayUrl,
-      registryUrl: stack.registryUrl,
-      pollIntervalMs: 20,
-      logger,
-    });
-    const server = await serveHttp(polling, { port: 0 });
+    const { url } = await serveWith({ pollIntervalMs: 20 });
     stack.gateway.streams = false;
     try {
-      const client = await connect(server.url);
+      const client = await connect(url);
       const progress: unknown[] = [];
       const ok = await client.callTool({ name: "test.slow", arguments: { ms: 100 } }, undefined, {
         onprogress: (p) => void progress.push(p),
@@ -460,38 +419,25 @@ describe("when the ARP side is not all there", () => {
       );
     } finally {
       stack.gateway.streams = true;
-      await server.close();
-      await polling.close();
     }
   });
 
   it("answers too_many_calls past maxConcurrentCalls", async () => {
-    const one = createArpMcpServer({
-      gatewayUrl: stack.gatewayUrl,
-      registryUrl: stack.registryUrl,
-      maxConcurrentCalls: 1,
-      logger,
+    const { url } = await serveWith({ maxConcurrentCalls: 1 });
+    const client = await connect(url);
+    const controller = new AbortController();
+    const slow = client.callTool({ name: "test.slow", arguments: { ms: 30_000 } }, undefined, {
+      signal: controller.signal,
     });
-    const server = await serveHttp(one, { port: 0 });
-    try {
-      const client = await connect(server.url);
-      const controller = new AbortController();
-      const slow = client.callTool({ name: "test.slow", arguments: { ms: 30_000 } }, undefined, {
-        signal: controller.signal,
-      });
-      slow.catch(() => undefined);
-      const before = stack.gateway.runs.size;
-      await vi.waitFor(() => expect(stack.gateway.runs.size).toBeGreaterThan(0), WAIT);
-      const refused = await client.callTool({ name: "test.echo", arguments: { text: "x" } });
-      expect(refused.isError).toBe(true);
-      expect((refused.content as { text: string }[])[0]!.text).toBe(
-        "too_many_calls: 1 tool calls are in flight (maxConcurrentCalls); try again later",
-      );
-      expect(stack.gateway.runs.size).toBe(before);
-      controller.abort();
-    } finally {
-      await server.close();
-      await one.close();
-    }
+    slow.catch(() => undefined);
+    const before = stack.gateway.runs.size;
+    await vi.waitFor(() => expect(stack.gateway.runs.size).toBeGreaterThan(0), WAIT);
+    const refused = await client.callTool({ name: "test.echo", arguments: { text: "x" } });
+    expect(refused.isError).toBe(true);
+    expect((refused.content as { text: string }[])[0]!.text).toBe(
+      "too_many_calls: 1 tool calls are in flight (maxConcurrentCalls); try again later",
+    );
+    expect(stack.gateway.runs.size).toBe(before);
+    controller.abort();
   });
 });
